@@ -1,0 +1,240 @@
+//! `$XDG_CONFIG_HOME/rdsdeck/config.toml`: named stacks, default theme, key overrides.
+//! Invalid files produce a [`ConfigError`] naming the file, line and key.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_PARAMETER_PREFIX: &str = "/dev/database/";
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Theme used when `--theme` is not given.
+    pub theme: Option<String>,
+    /// Stack used when `--stack` is not given.
+    pub default_stack: Option<String>,
+    /// Where the app's SSM parameters live (default `/dev/database/`).
+    pub parameter_prefix: Option<String>,
+    /// Seconds between live refreshes of each pane (default 30, 0 = off).
+    pub refresh_seconds: Option<u64>,
+    /// Seconds before any single AWS call is abandoned (default 10).
+    pub timeout_seconds: Option<u64>,
+    /// Open every stack read-only.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Key overrides: action name -> key ("q", "ctrl-r", "f5", "shift-tab").
+    #[serde(default)]
+    pub keys: BTreeMap<String, String>,
+    #[serde(default)]
+    pub stacks: BTreeMap<String, StackConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StackConfig {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// The RDS Proxy at the centre of the stack.
+    pub proxy: Option<String>,
+    /// A DB instance identifier, when the stack has no proxy.
+    pub instance: Option<String>,
+    pub parameter_prefix: Option<String>,
+    /// A seed-style `rds.conf` describing the stack.
+    pub rds_conf: Option<PathBuf>,
+    /// A `terraform output -json` file describing the stack.
+    pub terraform_output: Option<PathBuf>,
+    /// Shows the production banner and guards every write.
+    #[serde(default)]
+    pub production: bool,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid config {}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ", key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)?;
+        write!(f, " (fix or move the file; `rdsdeck --config /dev/null` starts without it)")
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// The default location: `$XDG_CONFIG_HOME/rdsdeck/config.toml` (or the platform's config dir).
+    pub fn default_path() -> Option<PathBuf> {
+        if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+            return Some(PathBuf::from(x).join("rdsdeck").join("config.toml"));
+        }
+        directories::BaseDirs::new().map(|b| b.config_dir().join("rdsdeck").join("config.toml"))
+    }
+
+    /// Directory for user themes, beside the config file.
+    pub fn user_theme_dir(config_path: Option<&Path>) -> Option<PathBuf> {
+        config_path.and_then(|p| p.parent()).map(|d| d.join("themes"))
+    }
+
+    /// Loads `path`; a missing file at the default location is an empty config,
+    /// a missing file named explicitly is an error.
+    pub fn load(path: &Path, explicit: bool) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(Config::default()),
+            Err(e) => Err(ConfigError {
+                path: path.to_path_buf(),
+                line: None,
+                key: None,
+                message: format!("cannot read it: {e}"),
+            }),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, key) = match e.span() {
+                Some(span) => locate(text, span.start),
+                None => (None, None),
+            };
+            ConfigError { path: path.to_path_buf(), line, key, message: e.message().trim().to_string() }
+        })?;
+        cfg.validate(text, path)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let err = |key: &str, message: String| {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with(key.rsplit('.').next().unwrap_or(key)))
+                .map(|i| i + 1);
+            ConfigError { path: path.to_path_buf(), line, key: Some(key.to_string()), message }
+        };
+        if let Some(d) = &self.default_stack
+            && !self.stacks.contains_key(d)
+        {
+            return Err(err(
+                "default_stack",
+                format!("names stack `{d}`, but there is no [stacks.{d}] table"),
+            ));
+        }
+        for prefix in self
+            .parameter_prefix
+            .iter()
+            .chain(self.stacks.values().filter_map(|s| s.parameter_prefix.as_ref()))
+        {
+            if !prefix.starts_with('/') {
+                return Err(err("parameter_prefix", format!("`{prefix}` must start with `/`")));
+            }
+        }
+        for (name, s) in &self.stacks {
+            if let Some(u) = &s.endpoint_url
+                && !(u.starts_with("http://") || u.starts_with("https://"))
+            {
+                return Err(err(
+                    &format!("stacks.{name}.endpoint_url"),
+                    format!("`{u}` is not an http:// or https:// URL"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Line number (1-based) of a byte offset, and the key written on that line
+/// (prefixed with the enclosing `[table]`), for error messages.
+fn locate(text: &str, offset: usize) -> (Option<usize>, Option<String>) {
+    let offset = offset.min(text.len());
+    let line_no = text[..offset].matches('\n').count() + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or("");
+    let table = text[..offset]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('['))
+        .map(|k| match &table {
+            Some(t) => format!("{t}.{k}"),
+            None => k,
+        })
+        .or(table);
+    (Some(line_no), key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Config, ConfigError> {
+        Config::parse(s, Path::new("/tmp/config.toml"))
+    }
+
+    #[test]
+    fn valid_config_parses() {
+        let c = parse(
+            r#"
+theme = "light"
+default_stack = "prod"
+[keys]
+quit = "ctrl-q"
+[stacks.prod]
+profile = "ops"
+region = "eu-west-1"
+proxy = "prod-node-app"
+production = true
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.theme.as_deref(), Some("light"));
+        assert!(c.stacks["prod"].production);
+        assert_eq!(c.keys["quit"], "ctrl-q");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let e = parse("theme = \"dark\"\n[stacks.prod]\nproduction = \"yes\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("stacks.prod.production"));
+        assert!(e.to_string().contains("/tmp/config.toml"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let e = parse("[stacks.a]\nproxxy = \"x\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("proxxy"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_error_has_a_line() {
+        let e = parse("theme = \"dark\"\nthis is not toml\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn default_stack_must_exist() {
+        let e = parse("default_stack = \"nope\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("default_stack"));
+        assert_eq!(e.line, Some(1));
+    }
+}

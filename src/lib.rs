@@ -1,0 +1,11 @@
+//! rdsdeck: a terminal ops console for the RDS Proxy + IAM auth "zero-secret" stack.
+//!
+//! Core modules (`aws`, `stack`, `config`, `settings`) carry no terminal code;
+//! `tui` is a thin shell over them and `cli` prints what they return.
+
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod settings;
+pub mod stack;
+pub mod tui;

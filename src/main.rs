@@ -1,0 +1,58 @@
+use clap::Parser;
+use rdsdeck::cli::{Cli, Command, run_list};
+use rdsdeck::settings::Settings;
+
+fn init_logging(path: Option<std::path::PathBuf>) {
+    let path = path.or_else(|| {
+        let base = std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".local/state")))?;
+        Some(base.join("rdsdeck").join("rdsdeck.log"))
+    });
+    let Some(path) = path else { return };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else { return };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RDSDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("rdsdeck=info,warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.global.log_file.clone());
+    let settings = match Settings::resolve(&cli.global) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rdsdeck: error: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = rt.block_on(async {
+        match &cli.command {
+            Some(Command::List(args)) => run_list(&settings, args).await,
+            None => rdsdeck::tui::run(settings).await,
+        }
+    });
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match code {
+        Ok(c) => std::process::exit(c),
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

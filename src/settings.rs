@@ -1,0 +1,156 @@
+//! Settings resolved from flags, the config file and the environment, in that
+//! order of precedence. Shared by every subcommand and the TUI.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::aws::AwsSettings;
+use crate::config::{Config, ConfigError, DEFAULT_PARAMETER_PREFIX};
+use crate::stack::{Anchor, RdsConf, TerraformOutputs};
+
+/// The global flags, as the CLI parsed them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// AWS profile (default: $AWS_PROFILE, then the config's stack, then `default`)
+    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
+    pub profile: Option<String>,
+    /// AWS region (default: $AWS_REGION, then the profile's region)
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// A named stack from the config file
+    #[arg(long, global = true, env = "RDSDECK_STACK")]
+    pub stack: Option<String>,
+    /// The RDS Proxy at the centre of the stack (default: the region's only proxy)
+    #[arg(long, global = true)]
+    pub proxy: Option<String>,
+    /// Describe the stack with a seed-style rds.conf
+    #[arg(long = "rds-conf", global = true, value_name = "FILE")]
+    pub rds_conf: Option<PathBuf>,
+    /// Describe the stack with `terraform output -json` saved to FILE
+    #[arg(long = "terraform-output", global = true, value_name = "FILE")]
+    pub terraform_output: Option<PathBuf>,
+    /// Config file (default: $XDG_CONFIG_HOME/rdsdeck/config.toml)
+    #[arg(long, global = true, env = "RDSDECK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Theme: dark, light, high-contrast, or a file name in the themes folder
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Refuse every write
+    #[arg(long = "read-only", global = true)]
+    pub read_only: bool,
+    /// Send every AWS call to this endpoint (also: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>)
+    #[arg(long = "endpoint-url", global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Diagnostics log file (default: $XDG_STATE_HOME/rdsdeck/rdsdeck.log)
+    #[arg(long = "log-file", global = true, env = "RDSDECK_LOG_FILE", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub config_path: Option<PathBuf>,
+    pub aws: AwsSettings,
+    pub anchor: Anchor,
+    pub stack_name: Option<String>,
+    pub production: bool,
+    pub read_only: bool,
+    pub theme: String,
+    pub parameter_prefix: String,
+    pub refresh: Option<Duration>,
+    /// Warnings to show the user (unknown rds.conf keys, ...).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Source(#[from] crate::stack::sources::SourceError),
+    #[error("no stack named `{name}` in {path}{known}")]
+    UnknownStack { name: String, path: String, known: String },
+}
+
+impl Settings {
+    pub fn resolve(args: &GlobalArgs) -> Result<Settings, SettingsError> {
+        let (config_path, explicit) = match &args.config {
+            Some(p) => (Some(p.clone()), true),
+            None => (Config::default_path(), false),
+        };
+        let config = match &config_path {
+            Some(p) => Config::load(p, explicit)?,
+            None => Config::default(),
+        };
+        Settings::from_config(args, config, config_path)
+    }
+
+    pub fn from_config(args: &GlobalArgs, config: Config, config_path: Option<PathBuf>) -> Result<Settings, SettingsError> {
+        let stack_name = args.stack.clone().or_else(|| config.default_stack.clone());
+        let stack = match &stack_name {
+            Some(name) => Some(config.stacks.get(name).cloned().ok_or_else(|| SettingsError::UnknownStack {
+                name: name.clone(),
+                path: config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "the config".into()),
+                known: if config.stacks.is_empty() {
+                    " (it defines no [stacks.*])".into()
+                } else {
+                    format!(" (known: {})", config.stacks.keys().cloned().collect::<Vec<_>>().join(", "))
+                },
+            })?),
+            None => None,
+        };
+        let stack = stack.unwrap_or_default();
+        let mut warnings = Vec::new();
+        let mut anchor = Anchor::default();
+        let rds_conf = args.rds_conf.clone().or(stack.rds_conf.clone());
+        let tf = args.terraform_output.clone().or(stack.terraform_output.clone());
+        if let Some(p) = &tf {
+            anchor = TerraformOutputs::load(p)?.anchor()?;
+        } else if let Some(p) = &rds_conf {
+            let c = RdsConf::load(p)?;
+            warnings.extend(c.warnings.iter().cloned());
+            anchor = c.anchor()?;
+        }
+        if let Some(p) = args.proxy.clone().or(stack.proxy.clone()) {
+            anchor.proxy = Some(p);
+        }
+        if let Some(i) = stack.instance.clone()
+            && anchor.instance.is_none()
+        {
+            anchor.instance = Some(i);
+        }
+        if let Some(n) = &stack_name
+            && anchor.source.is_empty()
+        {
+            anchor.source = format!("stack `{n}`");
+        }
+        let region = args.region.clone().or(stack.region.clone()).or(anchor.region.clone());
+        let aws = AwsSettings {
+            profile: args.profile.clone().or(stack.profile.clone()),
+            region,
+            endpoint_url: args.endpoint_url.clone().or(stack.endpoint_url.clone()),
+            timeout: config.timeout_seconds.map(Duration::from_secs),
+        };
+        Ok(Settings {
+            aws,
+            anchor,
+            production: stack.production,
+            read_only: args.read_only || config.read_only || stack.read_only,
+            theme: args.theme.clone().or(config.theme.clone()).unwrap_or_else(|| "dark".into()),
+            parameter_prefix: stack
+                .parameter_prefix
+                .clone()
+                .or(config.parameter_prefix.clone())
+                .unwrap_or_else(|| DEFAULT_PARAMETER_PREFIX.into()),
+            refresh: match config.refresh_seconds {
+                Some(0) => None,
+                Some(n) => Some(Duration::from_secs(n)),
+                None => Some(Duration::from_secs(30)),
+            },
+            stack_name,
+            config,
+            config_path,
+            warnings,
+        })
+    }
+}
