@@ -68,14 +68,16 @@ pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i3
     let kinds: Vec<Kind> = if args.kind.is_empty() { Kind::ALL.to_vec() } else { args.kind.clone() };
     let snap = snapshot(&ctx, &loc, &kinds).await;
     let mut out = std::io::stdout().lock();
-    match args.output {
-        Output::Json => {
-            serde_json::to_writer_pretty(&mut out, &snap)?;
-            writeln!(out)?;
-        }
-        Output::Table => write_tables(&mut out, &snap)?,
+    let written = match args.output {
+        Output::Json => serde_json::to_writer_pretty(&mut out, &snap).map_err(std::io::Error::from).and_then(|_| writeln!(out)),
+        Output::Table => write_tables(&mut out, &snap),
+    };
+    match written.and_then(|_| out.flush()) {
+        Ok(()) => Ok(0),
+        // `rdsdeck list | head`: the reader left; that is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e.into()),
     }
-    Ok(0)
 }
 
 pub fn write_tables(out: &mut impl Write, snap: &Snapshot) -> std::io::Result<()> {

@@ -44,7 +44,7 @@ fn main() {
     let code = rt.block_on(async {
         match &cli.command {
             Some(Command::List(args)) => run_list(&settings, args).await,
-            None => rdsdeck::tui::run(settings).await,
+            None => rdsdeck::tui::run_with_args(cli.global.clone(), settings).await,
         }
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(200));

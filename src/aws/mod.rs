@@ -59,7 +59,8 @@ impl AwsContext {
                     .operation_timeout(timeout)
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(2));
+            // A local endpoint (the sandbox) answers at once or not at all: no retries.
+            .retry_config(RetryConfig::standard().with_max_attempts(if is_local(s.endpoint_url.as_deref()) { 1 } else { 3 }));
         if let Some(p) = &s.profile {
             loader = loader.profile_name(p);
         }
@@ -69,12 +70,16 @@ impl AwsContext {
         if let Some(u) = &s.endpoint_url {
             loader = loader.endpoint_url(u);
         }
+        let named = s.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+        // A named profile must exist, even when environment credentials would win.
+        if let Some(p) = &named
+            && p != "default"
+            && !profile_names().iter().any(|n| n == p)
+        {
+            return Err(AwsError::UnknownProfile(p.clone()));
+        }
         let sdk = loader.load().await;
-        let profile = s
-            .profile
-            .clone()
-            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
-            .unwrap_or_else(|| "default".to_string());
+        let profile = named.unwrap_or_else(|| "default".to_string());
         let region = sdk.region().map(|r| r.to_string()).ok_or(AwsError::NoRegion)?;
         let endpoint = s
             .endpoint_url
@@ -120,6 +125,11 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).chars().take(400).collect()
 }
 
+fn is_local(url: Option<&str>) -> bool {
+    let url = url.map(str::to_string).or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()).unwrap_or_default();
+    url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]")
+}
+
 /// Turns an SDK error into one line that says what happened and what to do.
 pub fn explain<E, R>(e: &SdkError<E, R>) -> String
 where
@@ -162,6 +172,9 @@ where
                 _ => "",
             };
             format!("{code}: {msg}{advice}")
+        }
+        SdkError::ResponseError(r) if format!("{:?}", r.raw()).contains("500") => {
+            "the endpoint answered HTTP 500: this API is not implemented there (moto lacks it) or failed".into()
         }
         SdkError::ResponseError(_) => {
             format!("the endpoint's answer could not be read (not an AWS API?): {}", first_line(&DisplayErrorContext(e).to_string()))

@@ -412,8 +412,15 @@ async fn instances(ctx: &AwsContext, loc: &Located) -> R {
     }
     let rds = aws_sdk_rds::Client::new(&ctx.sdk);
     let mut res = Vec::new();
+    let mut errors = Vec::new();
     for id in &loc.instances {
-        let out = rds.describe_db_instances().db_instance_identifier(id).send().await.map_err(|e| explain(&e))?;
+        let out = match rds.describe_db_instances().db_instance_identifier(id).send().await {
+            Ok(o) => o,
+            Err(e) => {
+                errors.push(format!("{id}: {}", explain(&e)));
+                continue;
+            }
+        };
         for db in out.db_instances() {
             let status = s(db.db_instance_status());
             let iam = db.iam_database_authentication_enabled().unwrap_or(false);
@@ -465,6 +472,9 @@ async fn instances(ctx: &AwsContext, loc: &Located) -> R {
                     .raw(db),
             );
         }
+    }
+    if res.is_empty() && !errors.is_empty() {
+        return Err(errors.join("; "));
     }
     Ok(res)
 }

@@ -5,8 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The kinds of resource the browser shows, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Proxy,
     TargetGroup,
@@ -111,7 +110,7 @@ impl Kind {
             Kind::TargetGroup => &["NAME", "PROXY", "STATUS", "DEFAULT", "MAX CONN%", "MAX IDLE%", "BORROW S"],
             Kind::Target => &["RESOURCE", "TYPE", "ROLE", "HEALTH", "REASON", "ENDPOINT", "PORT"],
             Kind::Instance => &["NAME", "STATUS", "ENGINE", "CLASS", "IAM AUTH", "ENDPOINT", "CA"],
-            Kind::Host => &["NAME", "ID", "STATE", "TYPE", "PRIVATE IP", "PROFILE", "SUBNET"],
+            Kind::Host => &["NAME", "ID", "STATE", "SSM", "TYPE", "PRIVATE IP", "PROFILE"],
             Kind::SecurityGroup => &["NAME", "ID", "ROLE", "3306 IN FROM", "INGRESS", "EGRESS"],
             Kind::Subnet => &["NAME", "ID", "CIDR", "AZ", "TIER", "USED BY"],
             Kind::Vpc => &["NAME", "ID", "CIDR", "STATE", "DNS HOSTNAMES"],
@@ -121,6 +120,12 @@ impl Kind {
             Kind::Repository => &["NAME", "URI", "SCAN ON PUSH", "TAG MUTABILITY"],
             Kind::Bucket => &["NAME", "CREATED", "USED BY"],
         }
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 

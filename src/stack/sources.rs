@@ -57,7 +57,7 @@ impl RdsConf {
             path: path.to_path_buf(),
             line: None,
             message: if e.kind() == std::io::ErrorKind::NotFound {
-                "no such file: write it with `terraform output`, or pass --conf PATH".to_string()
+                "no such file: check the path (Terraform writes rds.conf beside the stack)".to_string()
             } else {
                 format!("cannot read it: {e}")
             },
@@ -206,12 +206,18 @@ impl TerraformOutputs {
             .and_then(|e| e.split('.').next())
             .map(str::to_string)
             .or_else(|| self.string("rds_proxy_arn").and_then(|a| a.rsplit(':').next()).map(str::to_string));
-        let instance = self.string("rds_dbi").map(str::to_string);
+        // `rds_dbi` is the DbiResourceId (`db-XXXX`) in the seed project; the
+        // identifier is the first label of `rds_address`.
+        let instance = self
+            .string("rds_address")
+            .and_then(|a| a.split('.').next())
+            .map(str::to_string)
+            .or_else(|| self.string("rds_dbi").filter(|d| !d.starts_with("db-")).map(str::to_string));
         if proxy.is_none() && instance.is_none() {
             return Err(SourceError {
                 path: self.path.clone(),
                 line: None,
-                message: "neither rds_proxy_endpoint, rds_proxy_arn nor rds_dbi is present".into(),
+                message: "neither rds_proxy_endpoint, rds_proxy_arn nor rds_address is present".into(),
             });
         }
         let region = self
@@ -287,7 +293,8 @@ mod tests {
             r#"{
   "rds_proxy_endpoint": {"value": "dev-node-app.proxy-abc.us-east-1.rds.amazonaws.com", "type": "string", "sensitive": false},
   "rds_proxy_arn": {"value": "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0abc", "type": "string", "sensitive": false},
-  "rds_dbi": {"value": "rds-iam-auth-db", "type": "string", "sensitive": false},
+  "rds_dbi": {"value": "db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U", "type": "string", "sensitive": false},
+  "rds_address": {"value": "rds-iam-auth-db.abc.us-east-1.rds.amazonaws.com", "type": "string", "sensitive": false},
   "vpc_id": {"value": "vpc-123", "type": "string", "sensitive": false},
   "secret_name": {"value": "rds!db-x", "type": "string", "sensitive": true}
 }"#,

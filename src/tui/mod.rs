@@ -1,2 +1,180 @@
-//! The terminal UI (filled in below).
-pub async fn run(_s: crate::settings::Settings) -> anyhow::Result<i32> { Ok(0) }
+//! The terminal UI: a thin shell over the core. One loop selects over
+//! crossterm's event stream, worker messages, signals and a deadline timer;
+//! `App::update` changes state, `views::render` draws it, workers do the I/O.
+
+pub mod app;
+pub mod keymap;
+pub mod table;
+pub mod theme;
+pub mod views;
+
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::Stdout;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+use crate::aws::AwsContext;
+use crate::config::Config;
+use crate::settings::{GlobalArgs, Settings};
+use crate::stack::{fetch_kind, locate};
+use app::{Action, App, Effect, Msg};
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Puts the terminal back: raw mode off, main screen, mouse off, cursor on.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(std::io::stdout(), DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+}
+
+fn enter_terminal() -> std::io::Result<Term> {
+    enable_raw_mode()?;
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    Terminal::new(CrosstermBackend::new(std::io::stdout()))
+}
+
+/// A panic hook that restores the terminal first, then chains the previous hook.
+/// The message is sanitised of nothing secret because no secret is ever in a panic message.
+fn install_panic_hook() {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        tracing::error!("panic: {info}");
+        prev(info);
+    }));
+}
+
+pub async fn run(settings: Settings) -> anyhow::Result<i32> {
+    run_with_args(GlobalArgs::default(), settings).await
+}
+
+/// Builds the app (theme, keys) before touching the terminal, so a bad theme
+/// or key override is a plain error message.
+pub fn build_app(args: GlobalArgs, settings: Settings) -> Result<App, String> {
+    let theme_dir = Config::user_theme_dir(settings.config_path.as_deref());
+    let theme = theme::Theme::load(&settings.theme, theme_dir.as_deref(), theme::no_color_requested())?;
+    let keymap = keymap::Keymap::new(&settings.config.keys).map_err(|e| {
+        format!("{}: {e}", settings.config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "config".into()))
+    })?;
+    Ok(App::new(args, settings, theme, keymap))
+}
+
+pub async fn run_with_args(args: GlobalArgs, settings: Settings) -> anyhow::Result<i32> {
+    let mut app = match build_app(args, settings) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(2);
+        }
+    };
+    install_panic_hook();
+    let mut term = enter_terminal()?;
+    let result = event_loop(&mut term, &mut app).await;
+    restore_terminal();
+    result.map(|_| 0)
+}
+
+fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>) {
+    let tx = tx.clone();
+    match e {
+        Effect::LoadContext { generation, aws } => {
+            tokio::spawn(async move {
+                let result = AwsContext::load(&aws).await.map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Context { generation, result });
+            });
+        }
+        Effect::Identity { generation, ctx } => {
+            tokio::spawn(async move {
+                let result = ctx.identity().await;
+                let _ = tx.send(Msg::Identity { generation, result });
+            });
+        }
+        Effect::Locate { generation, ctx, anchor, prefix } => {
+            tokio::spawn(async move {
+                let result = locate(&ctx, &anchor, &prefix).await;
+                let _ = tx.send(Msg::Located { generation, result });
+            });
+        }
+        Effect::Fetch { generation, ctx, loc, kind } => {
+            tokio::spawn(async move {
+                let (result, elapsed) = fetch_kind(&ctx, &loc, kind).await;
+                let _ = tx.send(Msg::Kind { generation, kind, result, elapsed });
+            });
+        }
+        Effect::Suspend => {}
+    }
+}
+
+async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut events = EventStream::new();
+    let size = term.size()?;
+    app.update(Action::Resize(size.width, size.height));
+    for e in app.start() {
+        spawn_effect(e, &tx);
+    }
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    loop {
+        if app.dirty {
+            term.draw(|f| views::render(app, f))?;
+            app.dirty = false;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        let deadline = app.next_deadline();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
+        let action = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Action::Key(k),
+                Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
+                Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => Action::Quit,
+            },
+            Some(m) = rx.recv() => Action::Worker(m),
+            _ = sleep => Action::Tick(Instant::now()),
+            _ = sigterm.recv() => Action::Quit,
+            _ = sighup.recv() => Action::Quit,
+            _ = sigint.recv() => Action::Quit,
+        };
+        // Elapsed times shown on panes are measured against the latest instant.
+        app.now = Instant::now();
+        for e in app.update(action) {
+            if matches!(e, Effect::Suspend) {
+                suspend(term)?;
+                app.dirty = true;
+            } else {
+                spawn_effect(e, &tx);
+            }
+        }
+    }
+}
+
+/// Ctrl-Z: give the terminal back, stop, and take it again on SIGCONT.
+fn suspend(term: &mut Term) -> anyhow::Result<()> {
+    restore_terminal();
+    // SAFETY: raising a signal on our own process; the default SIGTSTP action stops it.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    enable_raw_mode()?;
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    term.clear()?;
+    std::thread::sleep(Duration::from_millis(1));
+    Ok(())
+}

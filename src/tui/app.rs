@@ -1,0 +1,767 @@
+//! The TUI's state and `update`: keys, mouse, ticks and worker messages become
+//! state changes and [`Effect`]s (work for the runner to start). Nothing here
+//! draws or awaits; `views` render from this state alone.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::keymap::{Cmd, Keymap};
+use super::table::TableView;
+use super::theme::Theme;
+use crate::aws::{AwsContext, AwsSettings, REGIONS, profile_names};
+use crate::settings::{GlobalArgs, Settings};
+use crate::stack::{Anchor, DiscoverError, Health, Identity, Kind, KindResult, Located};
+
+/// Results from workers.
+#[derive(Debug)]
+pub enum Msg {
+    Context { generation: u64, result: Result<AwsContext, String> },
+    Identity { generation: u64, result: Result<Identity, String> },
+    Located { generation: u64, result: Result<Located, DiscoverError> },
+    Kind { generation: u64, kind: Kind, result: KindResult, elapsed: Duration },
+}
+
+/// Everything that can change the state.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Tick(Instant),
+    Worker(Msg),
+    /// A signal asked us to stop.
+    Quit,
+}
+
+/// Work for the runner: every network call happens there, never in `update`.
+#[derive(Debug)]
+pub enum Effect {
+    LoadContext { generation: u64, aws: AwsSettings },
+    Identity { generation: u64, ctx: AwsContext },
+    Locate { generation: u64, ctx: AwsContext, anchor: Anchor, prefix: String },
+    Fetch { generation: u64, ctx: AwsContext, loc: Box<Located>, kind: Kind },
+    Suspend,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Connecting { since: Instant },
+    Locating { since: Instant },
+    Ready,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Filter,
+    Palette,
+    Help { scroll: u16 },
+    Detail { scroll: u16 },
+    ChooseProxy { names: Vec<String>, selected: usize },
+}
+
+#[derive(Debug, Default)]
+pub struct Pane {
+    pub table: TableView,
+    pub loading_since: Option<Instant>,
+    /// A refresh was asked for while one was running: run once more after it.
+    pub queued: bool,
+    pub error: Option<String>,
+    pub loaded: bool,
+    pub last_elapsed: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub at: String,
+    pub level: Health,
+    pub text: String,
+}
+
+pub struct App {
+    pub args: GlobalArgs,
+    pub settings: Settings,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub generation: u64,
+    pub phase: Phase,
+    pub ctx: Option<AwsContext>,
+    pub identity: Option<Result<Identity, String>>,
+    pub located: Option<Located>,
+    pub panes: BTreeMap<Kind, Pane>,
+    /// 0 = overview, 1.. = `Kind::ALL[tab - 1]`.
+    pub tab: usize,
+    pub mode: Mode,
+    pub palette: String,
+    pub palette_selected: usize,
+    pub status: Option<(Health, String)>,
+    pub log: VecDeque<LogLine>,
+    pub show_log: bool,
+    pub now: Instant,
+    pub size: Rect,
+    pub next_refresh: Option<Instant>,
+    pub quit: bool,
+    /// Set when the screen must be drawn again.
+    pub dirty: bool,
+    /// Lines of the open detail view.
+    pub detail: Vec<String>,
+    pub detail_title: String,
+}
+
+pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+const LOG_CAP: usize = 500;
+
+impl App {
+    pub fn new(args: GlobalArgs, settings: Settings, theme: Theme, keymap: Keymap) -> App {
+        let now = Instant::now();
+        App {
+            args,
+            settings,
+            theme,
+            keymap,
+            generation: 0,
+            phase: Phase::Connecting { since: now },
+            ctx: None,
+            identity: None,
+            located: None,
+            panes: Kind::ALL.iter().map(|k| (*k, Pane::default())).collect(),
+            tab: 0,
+            mode: Mode::Normal,
+            palette: String::new(),
+            palette_selected: 0,
+            status: None,
+            log: VecDeque::new(),
+            show_log: false,
+            now,
+            size: Rect::new(0, 0, 80, 24),
+            next_refresh: None,
+            quit: false,
+            dirty: true,
+            detail: Vec::new(),
+            detail_title: String::new(),
+        }
+    }
+
+    /// The first effect: load the AWS context.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.generation += 1;
+        self.phase = Phase::Connecting { since: self.now };
+        self.ctx = None;
+        self.identity = None;
+        self.located = None;
+        for p in self.panes.values_mut() {
+            *p = Pane::default();
+        }
+        for w in self.settings.warnings.clone() {
+            self.log_line(Health::Warn, w);
+        }
+        let aws = &self.settings.aws;
+        self.log_line(
+            Health::Unknown,
+            format!(
+                "connecting: profile {}, region {}{}",
+                aws.profile.as_deref().unwrap_or("(environment)"),
+                aws.region.as_deref().unwrap_or("(profile's)"),
+                aws.endpoint_url.as_deref().map(|u| format!(", endpoint {u}")).unwrap_or_default()
+            ),
+        );
+        vec![Effect::LoadContext { generation: self.generation, aws: self.settings.aws.clone() }]
+    }
+
+    pub fn current_kind(&self) -> Option<Kind> {
+        self.tab.checked_sub(1).and_then(|i| Kind::ALL.get(i).copied())
+    }
+
+    pub fn pane(&self, k: Kind) -> &Pane {
+        &self.panes[&k]
+    }
+
+    pub fn is_loading(&self) -> bool {
+        matches!(self.phase, Phase::Connecting { .. } | Phase::Locating { .. })
+            || self.panes.values().any(|p| p.loading_since.is_some())
+    }
+
+    pub fn spinner(&self, since: Instant) -> String {
+        let e = self.now.saturating_duration_since(since);
+        format!("{} {:.1}s", SPINNER[(e.as_millis() / 100) as usize % SPINNER.len()], e.as_secs_f64())
+    }
+
+    /// When the runner must wake up even if nothing happens.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let spin = self.is_loading().then(|| self.now + Duration::from_millis(100));
+        match (spin, self.next_refresh) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn log_line(&mut self, level: Health, text: impl Into<String>) {
+        let text = text.into();
+        match level {
+            Health::Bad => tracing::warn!("{text}"),
+            _ => tracing::info!("{text}"),
+        }
+        let at = chrono::Local::now().format("%H:%M:%S").to_string();
+        self.log.push_back(LogLine { at, level, text });
+        while self.log.len() > LOG_CAP {
+            self.log.pop_front();
+        }
+    }
+
+    /// Height of the table body in the current layout.
+    fn table_height(&self) -> usize {
+        super::views::layout(self, self.size).main.height.saturating_sub(3) as usize
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.dirty = true;
+        match action {
+            Action::Tick(now) => {
+                self.now = now;
+                if self.next_refresh.is_some_and(|t| now >= t) {
+                    self.next_refresh = self.settings.refresh.map(|d| now + d);
+                    return self.refresh_all();
+                }
+                self.dirty = self.is_loading();
+                Vec::new()
+            }
+            Action::Resize(w, h) => {
+                self.size = Rect::new(0, 0, w, h);
+                self.fix_scroll();
+                Vec::new()
+            }
+            Action::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Action::Worker(m) => self.on_msg(m),
+            Action::Key(k) => self.on_key(k),
+            Action::Mouse(m) => self.on_mouse(m),
+        }
+    }
+
+    fn fix_scroll(&mut self) {
+        let h = self.table_height();
+        if let Some(k) = self.current_kind()
+            && let Some(p) = self.panes.get_mut(&k)
+        {
+            p.table.ensure_visible(h);
+        }
+    }
+
+    fn on_msg(&mut self, m: Msg) -> Vec<Effect> {
+        let current = self.generation;
+        match m {
+            Msg::Context { generation, .. }
+            | Msg::Identity { generation, .. }
+            | Msg::Located { generation, .. }
+            | Msg::Kind { generation, .. }
+                if generation != current =>
+            {
+                self.dirty = false;
+                Vec::new()
+            }
+            Msg::Context { result: Err(e), .. } => {
+                self.log_line(Health::Bad, format!("AWS context: {e}"));
+                self.phase = Phase::Failed(e);
+                Vec::new()
+            }
+            Msg::Context { result: Ok(ctx), .. } => {
+                self.log_line(Health::Ok, format!("credentials ok: profile {}, region {}", ctx.profile, ctx.region));
+                self.phase = Phase::Locating { since: self.now };
+                self.ctx = Some(ctx.clone());
+                vec![
+                    Effect::Identity { generation: current, ctx: ctx.clone() },
+                    Effect::Locate {
+                        generation: current,
+                        ctx,
+                        anchor: self.settings.anchor.clone(),
+                        prefix: self.settings.parameter_prefix.clone(),
+                    },
+                ]
+            }
+            Msg::Identity { result, .. } => {
+                match &result {
+                    Ok(i) => self.log_line(Health::Ok, format!("identity {} (account {})", i.arn, i.account)),
+                    Err(e) => self.log_line(Health::Bad, format!("identity: {e}")),
+                }
+                self.identity = Some(result);
+                Vec::new()
+            }
+            Msg::Located { result: Err(DiscoverError::Ambiguous { names, .. }), .. } => {
+                self.log_line(Health::Warn, format!("{} proxies: choose one", names.len()));
+                self.phase = Phase::Failed("several RDS Proxies: choose one".into());
+                self.mode = Mode::ChooseProxy { names, selected: 0 };
+                Vec::new()
+            }
+            Msg::Located { result: Err(e), .. } => {
+                let e = e.to_string();
+                self.log_line(Health::Bad, format!("discovery: {e}"));
+                self.phase = Phase::Failed(e);
+                Vec::new()
+            }
+            Msg::Located { result: Ok(loc), .. } => {
+                self.log_line(
+                    Health::Ok,
+                    format!(
+                        "stack found: proxy {} · vpc {} · {} instance(s)",
+                        loc.proxy.as_deref().unwrap_or("(none)"),
+                        loc.vpc_id.as_deref().unwrap_or("?"),
+                        loc.instances.len()
+                    ),
+                );
+                self.phase = Phase::Ready;
+                self.located = Some(loc);
+                self.next_refresh = self.settings.refresh.map(|d| self.now + d);
+                Kind::ALL.iter().filter_map(|k| self.request_fetch(*k)).collect()
+            }
+            Msg::Kind { kind, result, elapsed, .. } => {
+                let pane = self.panes.get_mut(&kind).expect("every kind has a pane");
+                pane.loading_since = None;
+                pane.last_elapsed = Some(elapsed);
+                let text = match result {
+                    KindResult::Ok { items } => {
+                        let n = items.len();
+                        pane.table.set_items(items);
+                        pane.error = None;
+                        pane.loaded = true;
+                        Some((Health::Ok, format!("{}: {n} loaded in {} ms", kind.name(), elapsed.as_millis())))
+                    }
+                    KindResult::Error { error } => {
+                        pane.error = Some(error.clone());
+                        Some((Health::Bad, format!("{}: failed after {} ms: {error}", kind.name(), elapsed.as_millis())))
+                    }
+                };
+                let again = std::mem::take(&mut pane.queued);
+                if let Some((l, t)) = text {
+                    self.log_line(l, t);
+                }
+                self.fix_scroll();
+                if again { self.request_fetch(kind).into_iter().collect() } else { Vec::new() }
+            }
+        }
+    }
+
+    /// Coalesced: at most one fetch running and one queued per pane.
+    fn request_fetch(&mut self, kind: Kind) -> Option<Effect> {
+        let (Some(ctx), Some(loc)) = (self.ctx.clone(), self.located.clone()) else { return None };
+        let now = self.now;
+        let pane = self.panes.get_mut(&kind)?;
+        if pane.loading_since.is_some() {
+            pane.queued = true;
+            return None;
+        }
+        pane.loading_since = Some(now);
+        Some(Effect::Fetch { generation: self.generation, ctx, loc: Box::new(loc), kind })
+    }
+
+    fn refresh_all(&mut self) -> Vec<Effect> {
+        match &self.phase {
+            Phase::Failed(_) if !matches!(self.mode, Mode::ChooseProxy { .. }) => self.start(),
+            Phase::Ready => {
+                let mut v: Vec<Effect> = Kind::ALL.iter().filter_map(|k| self.request_fetch(*k)).collect();
+                if let Some(ctx) = self.ctx.clone() {
+                    v.push(Effect::Identity { generation: self.generation, ctx });
+                }
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if k.kind == crossterm::event::KeyEventKind::Release {
+            self.dirty = false;
+            return Vec::new();
+        }
+        if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return Vec::new();
+        }
+        match self.mode.clone() {
+            Mode::Filter => self.on_filter_key(k),
+            Mode::Palette => self.on_palette_key(k),
+            Mode::ChooseProxy { names, selected } => self.on_choose_key(k, names, selected),
+            Mode::Help { scroll } => {
+                match self.keymap.lookup(&k) {
+                    Some(Cmd::Down) => self.mode = Mode::Help { scroll: scroll.saturating_add(1) },
+                    Some(Cmd::Up) => self.mode = Mode::Help { scroll: scroll.saturating_sub(1) },
+                    Some(Cmd::PageDown) => self.mode = Mode::Help { scroll: scroll.saturating_add(10) },
+                    Some(Cmd::PageUp) => self.mode = Mode::Help { scroll: scroll.saturating_sub(10) },
+                    Some(Cmd::Quit) => self.quit = true,
+                    _ => self.mode = Mode::Normal,
+                }
+                Vec::new()
+            }
+            Mode::Detail { scroll } => {
+                let page = self.size.height.saturating_sub(6).max(1);
+                let max = (self.detail.len() as u16).saturating_sub(page);
+                let s = match self.keymap.lookup(&k) {
+                    Some(Cmd::Down) => scroll.saturating_add(1),
+                    Some(Cmd::Up) => scroll.saturating_sub(1),
+                    Some(Cmd::PageDown) => scroll.saturating_add(page),
+                    Some(Cmd::PageUp) => scroll.saturating_sub(page),
+                    Some(Cmd::Top) => 0,
+                    Some(Cmd::Bottom) => max,
+                    Some(Cmd::Quit) => {
+                        self.quit = true;
+                        scroll
+                    }
+                    Some(Cmd::Back | Cmd::Open) => {
+                        self.mode = Mode::Normal;
+                        return Vec::new();
+                    }
+                    Some(Cmd::Help) => {
+                        self.mode = Mode::Help { scroll: 0 };
+                        return Vec::new();
+                    }
+                    _ => scroll,
+                };
+                self.mode = Mode::Detail { scroll: s.min(max) };
+                Vec::new()
+            }
+            Mode::Normal => match self.keymap.lookup(&k) {
+                Some(c) => self.command(c),
+                None => {
+                    self.dirty = false;
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    fn command(&mut self, c: Cmd) -> Vec<Effect> {
+        let h = self.table_height();
+        let kind = self.current_kind();
+        let table = kind.and_then(|k| self.panes.get_mut(&k)).map(|p| &mut p.table);
+        match c {
+            Cmd::Quit => self.quit = true,
+            Cmd::Help => self.mode = Mode::Help { scroll: 0 },
+            Cmd::Palette => {
+                self.palette.clear();
+                self.palette_selected = 0;
+                self.mode = Mode::Palette;
+            }
+            Cmd::Filter => {
+                if kind.is_some() {
+                    self.mode = Mode::Filter;
+                } else {
+                    self.status = Some((Health::Unknown, "filter works on a resource list: Tab to one first".into()));
+                }
+            }
+            Cmd::Back => {
+                if let Some(t) = table
+                    && !t.filter.is_empty()
+                {
+                    t.set_filter("");
+                } else {
+                    self.status = None;
+                }
+            }
+            Cmd::Open => self.open_detail(),
+            Cmd::Up | Cmd::Down | Cmd::PageUp | Cmd::PageDown | Cmd::Top | Cmd::Bottom => {
+                if let Some(t) = table {
+                    let page = h.max(1) as isize;
+                    match c {
+                        Cmd::Up => t.move_by(-1),
+                        Cmd::Down => t.move_by(1),
+                        Cmd::PageUp => t.move_by(-page),
+                        Cmd::PageDown => t.move_by(page),
+                        Cmd::Top => t.move_by(isize::MIN / 2),
+                        _ => t.move_by(isize::MAX / 2),
+                    }
+                    t.ensure_visible(h);
+                }
+            }
+            Cmd::NextTab => self.set_tab((self.tab + 1) % (Kind::ALL.len() + 1)),
+            Cmd::PrevTab => self.set_tab((self.tab + Kind::ALL.len()) % (Kind::ALL.len() + 1)),
+            Cmd::Overview => self.set_tab(0),
+            Cmd::Refresh => {
+                self.status = Some((Health::Unknown, "refreshing".into()));
+                return self.refresh_all();
+            }
+            Cmd::Sort | Cmd::SortReverse => {
+                if let (Some(k), Some(t)) = (kind, table) {
+                    if c == Cmd::Sort { t.cycle_sort(k.columns().len()) } else { t.reverse_sort() }
+                    t.ensure_visible(h);
+                }
+            }
+            Cmd::ToggleLog => {
+                self.show_log = !self.show_log;
+                self.fix_scroll();
+            }
+            Cmd::Suspend => return vec![Effect::Suspend],
+        }
+        Vec::new()
+    }
+
+    pub fn set_tab(&mut self, tab: usize) {
+        self.tab = tab.min(Kind::ALL.len());
+        self.fix_scroll();
+    }
+
+    fn open_detail(&mut self) {
+        let Some(k) = self.current_kind() else {
+            self.status = Some((Health::Unknown, "select a resource list (Tab) to see details".into()));
+            return;
+        };
+        let Some(r) = self.panes[&k].table.selected_item() else { return };
+        let mut lines = vec![format!("{} {}", r.health.symbol(), r.name), format!("id: {}", r.id), String::new()];
+        for (key, v) in &r.attributes {
+            match v {
+                serde_json::Value::String(s) => lines.push(format!("{key}: {s}")),
+                serde_json::Value::Array(a) if a.iter().all(|x| !x.is_object()) => {
+                    lines.push(format!("{key}: [{}]", a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or(x.to_string())).collect::<Vec<_>>().join(", ")))
+                }
+                serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                    lines.push(format!("{key}:"));
+                    let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+                    lines.extend(pretty.lines().map(|l| format!("  {l}")));
+                }
+                other => lines.push(format!("{key}: {other}")),
+            }
+        }
+        lines.push(String::new());
+        lines.push("── describe output ──".into());
+        lines.extend(r.raw.lines().map(str::to_string));
+        self.detail_title = format!("{} › {}", k.name(), r.name);
+        self.detail = lines;
+        self.mode = Mode::Detail { scroll: 0 };
+    }
+
+    fn on_filter_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let h = self.table_height();
+        let Some(kind) = self.current_kind() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        let t = &mut self.panes.get_mut(&kind).expect("pane").table;
+        match k.code {
+            KeyCode::Esc => {
+                t.set_filter("");
+                self.mode = Mode::Normal;
+            }
+            KeyCode::Enter => self.mode = Mode::Normal,
+            KeyCode::Backspace => {
+                let mut f = t.filter.clone();
+                f.pop();
+                t.set_filter(&f);
+            }
+            KeyCode::Up => t.move_by(-1),
+            KeyCode::Down => t.move_by(1),
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                let f = format!("{}{c}", t.filter);
+                t.set_filter(&f);
+            }
+            _ => {}
+        }
+        t.ensure_visible(h);
+        Vec::new()
+    }
+
+    fn on_choose_key(&mut self, k: KeyEvent, names: Vec<String>, selected: usize) -> Vec<Effect> {
+        match k.code {
+            KeyCode::Up | KeyCode::Char('k') => self.mode = Mode::ChooseProxy { selected: selected.saturating_sub(1), names },
+            KeyCode::Down | KeyCode::Char('j') => {
+                let s = (selected + 1).min(names.len().saturating_sub(1));
+                self.mode = Mode::ChooseProxy { selected: s, names }
+            }
+            KeyCode::Enter => {
+                if let Some(n) = names.get(selected) {
+                    self.mode = Mode::Normal;
+                    return self.run_command(&format!("proxy {n}"));
+                }
+            }
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Char('q') => self.quit = true,
+            KeyCode::Char(':') => {
+                self.palette.clear();
+                self.mode = Mode::Palette;
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Palette completions for the current input.
+    pub fn palette_candidates(&self) -> Vec<String> {
+        let input = self.palette.trim_start().to_lowercase();
+        let mut all: Vec<String> = vec!["overview".into()];
+        all.extend(Kind::ALL.iter().map(|k| k.name().to_string()));
+        all.extend(["refresh", "log", "help", "quit"].map(String::from));
+        let (verb, arg) = input.split_once(' ').unwrap_or((input.as_str(), ""));
+        let args: Vec<String> = match verb {
+            "profile" => profile_names(),
+            "region" => REGIONS.iter().map(|s| s.to_string()).collect(),
+            "stack" => self.settings.config.stacks.keys().cloned().collect(),
+            "proxy" => self.located.as_ref().map(|l| l.all_proxies.clone()).unwrap_or_default(),
+            "theme" => Theme::names(crate::config::Config::user_theme_dir(self.settings.config_path.as_deref()).as_deref()),
+            _ => Vec::new(),
+        };
+        if input.contains(' ') {
+            return args.into_iter().filter(|a| a.to_lowercase().starts_with(arg.trim())).map(|a| format!("{verb} {a}")).take(8).collect();
+        }
+        all.extend(["profile ", "region ", "stack ", "proxy ", "theme "].map(String::from));
+        let mut v: Vec<String> = all.iter().filter(|c| c.starts_with(&input)).cloned().collect();
+        for k in Kind::ALL {
+            if k.aliases().iter().any(|a| a.starts_with(&input)) && !v.iter().any(|c| c == k.name()) && !input.is_empty() {
+                v.push(k.name().to_string());
+            }
+        }
+        v.truncate(8);
+        v
+    }
+
+    fn on_palette_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        match k.code {
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Backspace => {
+                self.palette.pop();
+                self.palette_selected = 0;
+            }
+            KeyCode::Up => self.palette_selected = self.palette_selected.saturating_sub(1),
+            KeyCode::Down => {
+                let n = self.palette_candidates().len();
+                self.palette_selected = (self.palette_selected + 1).min(n.saturating_sub(1));
+            }
+            KeyCode::Tab => {
+                if let Some(c) = self.palette_candidates().get(self.palette_selected) {
+                    self.palette = c.clone();
+                    self.palette_selected = 0;
+                }
+            }
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                let input = self.palette.trim().to_string();
+                if input.is_empty() {
+                    return Vec::new();
+                }
+                let cands = self.palette_candidates();
+                let exact = self.parse_command(&input).is_ok();
+                let line = if exact { input } else { cands.get(self.palette_selected).cloned().unwrap_or(input) };
+                return self.run_command(&line);
+            }
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.palette.push(c);
+                self.palette_selected = 0;
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn parse_command(&self, line: &str) -> Result<(), String> {
+        let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((line, ""));
+        match verb {
+            "overview" | "refresh" | "log" | "help" | "quit" | "q" => Ok(()),
+            "profile" | "region" | "stack" | "proxy" | "theme" if !arg.is_empty() => Ok(()),
+            "profile" | "region" | "stack" | "proxy" | "theme" => Err(format!("`{verb}` needs a name, e.g. :{verb} NAME")),
+            v if Kind::parse(v).is_some() => Ok(()),
+            _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh")),
+        }
+    }
+
+    /// Runs a palette command line.
+    pub fn run_command(&mut self, line: &str) -> Vec<Effect> {
+        if let Err(e) = self.parse_command(line) {
+            self.status = Some((Health::Bad, e));
+            return Vec::new();
+        }
+        let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim().to_string())).unwrap_or((line, String::new()));
+        let mut args = self.args.clone();
+        match verb {
+            "overview" => self.set_tab(0),
+            "refresh" => return self.refresh_all(),
+            "log" => self.show_log = !self.show_log,
+            "help" => self.mode = Mode::Help { scroll: 0 },
+            "quit" | "q" => self.quit = true,
+            "theme" => {
+                let dir = crate::config::Config::user_theme_dir(self.settings.config_path.as_deref());
+                match Theme::load(&arg, dir.as_deref(), super::theme::no_color_requested()) {
+                    Ok(t) => {
+                        self.theme = t;
+                        self.status = Some((Health::Ok, format!("theme {arg}")));
+                    }
+                    Err(e) => self.status = Some((Health::Bad, e)),
+                }
+            }
+            "profile" | "region" | "stack" | "proxy" => {
+                match verb {
+                    "profile" => args.profile = Some(arg.clone()),
+                    "region" => args.region = Some(arg.clone()),
+                    "stack" => {
+                        args.stack = Some(arg.clone());
+                        args.proxy = None;
+                    }
+                    _ => args.proxy = Some(arg.clone()),
+                }
+                match Settings::from_config(&args, self.settings.config.clone(), self.settings.config_path.clone()) {
+                    Ok(s) => {
+                        self.args = args;
+                        self.settings = s;
+                        self.status = Some((Health::Unknown, format!("switched {verb} to {arg}")));
+                        self.log_line(Health::Unknown, format!("switch {verb} -> {arg}"));
+                        return self.start();
+                    }
+                    Err(e) => self.status = Some((Health::Bad, e.to_string())),
+                }
+            }
+            v => {
+                if let Some(k) = Kind::parse(v) {
+                    let i = Kind::ALL.iter().position(|x| *x == k).unwrap_or(0);
+                    self.set_tab(i + 1);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        let areas = super::views::layout(self, self.size);
+        let h = self.table_height();
+        match m.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let d = if matches!(m.kind, MouseEventKind::ScrollDown) { 3 } else { -3 };
+                match &mut self.mode {
+                    Mode::Detail { scroll } | Mode::Help { scroll } => {
+                        *scroll = (*scroll as isize + d).max(0) as u16;
+                    }
+                    _ => {
+                        if let Some(k) = self.current_kind() {
+                            let t = &mut self.panes.get_mut(&k).expect("pane").table;
+                            t.move_by(d);
+                            t.ensure_visible(h);
+                        }
+                    }
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) if self.mode == Mode::Normal => {
+                if m.row == areas.tabs.y && areas.tabs.height > 0 {
+                    for (tab, range) in super::views::tab_positions(self, areas.tabs.width) {
+                        if range.contains(&(m.column.saturating_sub(areas.tabs.x))) {
+                            self.set_tab(tab);
+                        }
+                    }
+                } else if let Some(k) = self.current_kind() {
+                    let body_top = areas.main.y + 2;
+                    if m.row >= body_top && m.row < areas.main.bottom().saturating_sub(1) {
+                        let t = &mut self.panes.get_mut(&k).expect("pane").table;
+                        let row = t.offset + (m.row - body_top) as usize;
+                        if row < t.visible.len() {
+                            if t.selected == row {
+                                self.open_detail();
+                            } else {
+                                t.select(row);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => self.dirty = false,
+        }
+        Vec::new()
+    }
+}

@@ -1,0 +1,268 @@
+//! Rendering: every view draws from `App` alone; nothing here awaits or mutates.
+
+mod overlays;
+mod overview;
+mod resources;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use std::ops::Range;
+
+use super::app::{App, Mode, Phase};
+use super::keymap::Cmd;
+use crate::stack::{Health, Kind};
+
+pub struct Areas {
+    pub banner: Option<Rect>,
+    pub header: Rect,
+    pub tabs: Rect,
+    pub main: Rect,
+    pub log: Option<Rect>,
+    pub footer: Rect,
+}
+
+/// The screen's layout; also used by the mouse handler to map clicks.
+pub fn layout(app: &App, area: Rect) -> Areas {
+    let banner = app.settings.production && area.height >= 6;
+    let log = app.show_log && area.height >= 16;
+    let log_h = if log { (area.height / 3).min(12) } else { 0 };
+    let chunks = Layout::vertical([
+        Constraint::Length(banner as u16),
+        Constraint::Length(if area.height >= 4 { 1 } else { 0 }),
+        Constraint::Length(if area.height >= 6 { 1 } else { 0 }),
+        Constraint::Min(0),
+        Constraint::Length(log_h),
+        Constraint::Length(1),
+    ])
+    .split(area);
+    Areas {
+        banner: banner.then_some(chunks[0]),
+        header: chunks[1],
+        tabs: chunks[2],
+        main: chunks[3],
+        log: log.then_some(chunks[4]),
+        footer: chunks[5],
+    }
+}
+
+fn tab_title(app: &App, tab: usize) -> String {
+    match tab.checked_sub(1).and_then(|i| Kind::ALL.get(i)) {
+        None => " Overview ".to_string(),
+        Some(k) => {
+            let p = app.pane(*k);
+            let badge = if p.loading_since.is_some() && !p.loaded {
+                "…".to_string()
+            } else if p.error.is_some() {
+                "!".to_string()
+            } else {
+                p.table.items.len().to_string()
+            };
+            format!(" {} {badge} ", k.title())
+        }
+    }
+}
+
+/// Column ranges of each tab in a bar of `width`, scrolled so the active tab shows.
+pub fn tab_positions(app: &App, width: u16) -> Vec<(usize, Range<u16>)> {
+    let titles: Vec<(usize, u16)> =
+        (0..=Kind::ALL.len()).map(|t| (t, unicode_width::UnicodeWidthStr::width(tab_title(app, t).as_str()) as u16)).collect();
+    // First tab to show: move right until the active one fits.
+    let mut first = 0;
+    loop {
+        let used: u16 = titles[first..=app.tab.max(first)].iter().map(|(_, w)| w + 1).sum();
+        if used <= width || first >= app.tab {
+            break;
+        }
+        first += 1;
+    }
+    let mut x = 0u16;
+    let mut out = Vec::new();
+    for (t, w) in &titles[first..] {
+        if x >= width {
+            break;
+        }
+        out.push((*t, x..(x + w).min(width)));
+        x = x.saturating_add(w + 1);
+    }
+    out
+}
+
+pub fn render(app: &App, f: &mut Frame) {
+    let area = f.area();
+    let th = &app.theme;
+    f.render_widget(Block::default().style(th.base), area);
+    let a = layout(app, area);
+    if let Some(b) = a.banner {
+        let name = app.settings.stack_name.as_deref().unwrap_or("this stack");
+        let text = format!(" ▲ PRODUCTION ▲  stack `{name}` — changes here affect production ");
+        f.render_widget(Paragraph::new(center(&text, b.width)).style(th.banner), b);
+    }
+    render_header(app, f, a.header);
+    render_tabs(app, f, a.tabs);
+    let border = if app.settings.production { th.bad } else { th.border };
+    match app.current_kind() {
+        None => overview::render(app, f, a.main, border),
+        Some(k) => resources::render(app, f, a.main, k, border),
+    }
+    if let Some(l) = a.log {
+        render_log(app, f, l);
+    }
+    render_footer(app, f, a.footer);
+    match &app.mode {
+        Mode::Help { scroll } => overlays::help(app, f, area, *scroll),
+        Mode::Detail { scroll } => overlays::detail(app, f, a.main, *scroll),
+        Mode::Palette => overlays::palette(app, f, a.main),
+        Mode::ChooseProxy { names, selected } => overlays::choose_proxy(app, f, a.main, names, *selected),
+        Mode::Normal | Mode::Filter => {}
+    }
+}
+
+fn center(s: &str, w: u16) -> String {
+    let sw = unicode_width::UnicodeWidthStr::width(s) as u16;
+    format!("{}{s}", " ".repeat(w.saturating_sub(sw) as usize / 2))
+}
+
+fn render_header(app: &App, f: &mut Frame, r: Rect) {
+    if r.height == 0 {
+        return;
+    }
+    let th = &app.theme;
+    let (profile, region) = match &app.ctx {
+        Some(c) => (c.profile.clone(), c.region.clone()),
+        None => (
+            app.settings.aws.profile.clone().unwrap_or_else(|| "default".into()),
+            app.settings.aws.region.clone().unwrap_or_else(|| "?".into()),
+        ),
+    };
+    let who = match &app.identity {
+        Some(Ok(i)) => format!("{} · {}", i.account, i.arn.rsplit(':').next().unwrap_or(&i.arn)),
+        Some(Err(_)) => "identity unknown".into(),
+        None => "…".into(),
+    };
+    let stack = app
+        .located
+        .as_ref()
+        .and_then(|l| l.proxy.clone())
+        .or_else(|| app.settings.stack_name.clone())
+        .unwrap_or_else(|| "—".into());
+    let mut spans = vec![
+        Span::styled(" rdsdeck ", th.title),
+        Span::styled("│ ", th.muted),
+        Span::styled(stack, th.accent),
+        Span::styled(" │ ", th.muted),
+        Span::raw(who),
+        Span::styled(" │ ", th.muted),
+        Span::raw(format!("profile {profile}")),
+        Span::styled(" │ ", th.muted),
+        Span::raw(region),
+    ];
+    if let Some(e) = app.ctx.as_ref().and_then(|c| c.endpoint.clone()) {
+        spans.push(Span::styled(" │ ", th.muted));
+        spans.push(Span::styled(format!("endpoint {e}"), th.warn));
+    }
+    if app.settings.read_only {
+        spans.push(Span::styled(" │ ", th.muted));
+        spans.push(Span::styled("READ-ONLY", th.warn));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).style(th.header), r);
+}
+
+fn render_tabs(app: &App, f: &mut Frame, r: Rect) {
+    if r.height == 0 {
+        return;
+    }
+    let th = &app.theme;
+    let mut spans = Vec::new();
+    let mut x = 0;
+    for (t, range) in tab_positions(app, r.width) {
+        if range.start > x {
+            spans.push(Span::raw(" ".repeat((range.start - x) as usize)));
+        }
+        let err = t > 0 && app.pane(Kind::ALL[t - 1]).error.is_some();
+        let style = if t == app.tab {
+            th.tab_active
+        } else if err {
+            th.bad
+        } else {
+            th.tab
+        };
+        spans.push(Span::styled(tab_title(app, t), style));
+        x = range.end;
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), r);
+}
+
+fn render_log(app: &App, f: &mut Frame, r: Rect) {
+    let th = &app.theme;
+    let h = r.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> = app
+        .log
+        .iter()
+        .rev()
+        .take(h)
+        .rev()
+        .map(|l| {
+            Line::from(vec![
+                Span::styled(format!("{} ", l.at), th.muted),
+                Span::styled(format!("{} ", l.level.symbol()), th.health(l.level)),
+                Span::raw(l.text.clone()),
+            ])
+        })
+        .collect();
+    let block = Block::default().borders(Borders::ALL).border_style(th.border).title(Span::styled(" log ", th.title));
+    f.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+fn render_footer(app: &App, f: &mut Frame, r: Rect) {
+    let th = &app.theme;
+    let line = match &app.mode {
+        Mode::Filter => {
+            let f = app.current_kind().map(|k| app.pane(k).table.filter.clone()).unwrap_or_default();
+            Line::from(vec![Span::styled("/", th.key), Span::raw(f), Span::styled("▏", th.accent), Span::styled("  Enter keep · Esc clear", th.muted)])
+        }
+        Mode::Palette => Line::from(vec![
+            Span::styled(":", th.key),
+            Span::raw(app.palette.clone()),
+            Span::styled("▏", th.accent),
+            Span::styled("  Tab complete · Enter run · Esc cancel", th.muted),
+        ]),
+        _ => {
+            if let Some((h, s)) = &app.status {
+                Line::from(Span::styled(format!(" {s}"), if *h == Health::Unknown { th.base } else { th.health(*h) }))
+            } else {
+                let mut spans = Vec::new();
+                let hints: &[(Cmd, &str)] = match app.mode {
+                    Mode::Detail { .. } => &[(Cmd::Back, "back"), (Cmd::Down, "scroll"), (Cmd::Bottom, "end"), (Cmd::Help, "help")],
+                    _ => &[
+                        (Cmd::Help, "help"),
+                        (Cmd::Palette, "cmd"),
+                        (Cmd::Filter, "filter"),
+                        (Cmd::NextTab, "next"),
+                        (Cmd::Open, "detail"),
+                        (Cmd::Sort, "sort"),
+                        (Cmd::Refresh, "refresh"),
+                        (Cmd::ToggleLog, "log"),
+                        (Cmd::Quit, "quit"),
+                    ],
+                };
+                for (c, label) in hints {
+                    spans.push(Span::styled(format!(" {}", app.keymap.label(*c)), th.key));
+                    spans.push(Span::styled(format!(" {label} "), th.muted));
+                }
+                if let Phase::Failed(e) = &app.phase {
+                    spans.insert(0, Span::styled(format!(" {} ", first_words(e, 40)), th.bad));
+                }
+                Line::from(spans)
+            }
+        }
+    };
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(line).style(Style::default()), r);
+}
+
+fn first_words(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
+}
