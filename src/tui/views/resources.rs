@@ -81,9 +81,23 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, kind: Kind, border: Style) {
             widths[c] = widths[c].max(cell.width().min(64) as u16);
         }
     }
+    // Columns left to right at their natural width; the last one that fits
+    // takes what is left, the rest are dropped (the detail view has them all).
+    let mut left = inner.width.saturating_sub(1 + 2);
+    let mut shown = 0;
+    for w in widths.iter_mut() {
+        if left < 4 {
+            break;
+        }
+        *w = (*w).min(left);
+        left = left.saturating_sub(*w + 2);
+        shown += 1;
+    }
+    let shown = shown.max(1);
     let mut constraints = vec![Constraint::Length(1)];
-    constraints.extend(widths.iter().map(|w| Constraint::Length(*w)));
-    let header = Row::new(std::iter::once(Cell::from("")).chain(cols.iter().map(|c| Cell::from(*c)))).style(th.table_header);
+    constraints.extend(widths.iter().take(shown).map(|w| Constraint::Length(*w)));
+    let header =
+        Row::new(std::iter::once(Cell::from("")).chain(cols.iter().take(shown).map(|c| Cell::from(*c)))).style(th.table_header);
     let rows: Vec<Row> = window
         .iter()
         .enumerate()
@@ -91,7 +105,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, kind: Kind, border: Style) {
             let r = &t.items[i];
             let style = if start + n == t.selected { th.selected } else { Style::default() };
             let mut cells = vec![Cell::from(Span::styled(r.health.symbol(), th.health(r.health)))];
-            cells.extend(r.cells.iter().map(|c| Cell::from(c.as_str())));
+            cells.extend(r.cells.iter().take(shown).map(|c| Cell::from(c.as_str())));
             Row::new(cells).style(style)
         })
         .collect();

@@ -1,0 +1,349 @@
+//! View snapshots (ratatui TestBackend) of every view at 80x24, 200x50 and
+//! 20x5, and the app's update logic driven by key events and worker messages.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::{Terminal, backend::TestBackend};
+use rdsdeck::aws::AwsContext;
+use rdsdeck::config::Config;
+use rdsdeck::settings::{GlobalArgs, Settings};
+use rdsdeck::stack::{Health, Identity, Kind, KindResult, Located, Resource};
+use rdsdeck::tui::app::{Action, App, Effect, Mode, Msg, Phase};
+use rdsdeck::tui::{build_app, views};
+use serde_json::json;
+use std::time::Duration;
+
+const SIZES: [(u16, u16); 3] = [(80, 24), (200, 50), (20, 5)];
+
+fn res(kind: Kind, id: &str, name: &str, h: Health, cells: &[&str]) -> Resource {
+    Resource::new(kind, id, name).health(h).cells(cells.iter().map(|c| c.to_string()))
+}
+
+/// A replica of the sandbox's stack, as discovery would return it.
+fn fixture() -> Vec<(Kind, Vec<Resource>)> {
+    let ep = "dev-node-app.proxy-c0ffee.us-east-1.rds.amazonaws.com";
+    vec![
+        (
+            Kind::Proxy,
+            vec![
+                res(Kind::Proxy, "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-1", "dev-node-app", Health::Ok,
+                    &["dev-node-app *", "available", "MYSQL", "required", "REQUIRED", "SECRETS", ep])
+                .attr("status", "available").attr("require_tls", true).attr("iam_auth", "REQUIRED").attr("engine_family", "MYSQL")
+                .attr("endpoint", ep).raw(json!({"DBProxyName": "dev-node-app", "RequireTLS": true})),
+            ],
+        ),
+        (Kind::TargetGroup, vec![res(Kind::TargetGroup, "tg", "default", Health::Ok, &["default", "dev-node-app", "available", "yes", "100", "50", "120"])]),
+        (
+            Kind::Target,
+            vec![res(Kind::Target, "t", "rds-iam-auth-db", Health::Ok, &["rds-iam-auth-db", "RDS_INSTANCE", "READ_WRITE", "AVAILABLE", "", "rds-iam-auth-db.c0ffee.us-east-1.rds.amazonaws.com", "3306"])
+                .attr("health_state", "AVAILABLE").attr("health_reason", "")],
+        ),
+        (
+            Kind::Instance,
+            vec![res(Kind::Instance, "db", "rds-iam-auth-db", Health::Ok, &["rds-iam-auth-db", "available", "mysql 8.4.7", "db.t3.micro", "enabled", "rds-iam-auth-db.c0ffee.us-east-1.rds.amazonaws.com:3306", "rds-ca-rsa2048-g1"])
+                .attr("status", "available").attr("engine", "mysql").attr("engine_version", "8.4.7").attr("iam_auth", true)],
+        ),
+        (
+            Kind::Host,
+            vec![res(Kind::Host, "i-0abc", "rds-iam-auth-node-app", Health::Ok, &["rds-iam-auth-node-app", "i-0abc", "running", "Online", "t3.micro", "172.20.32.4", "rds-iam-auth-instance-profile"])
+                .attr("state", "running").attr("ssm_ping_status", "Online").attr("security_group_ids", vec!["sg-ec2"])],
+        ),
+        (
+            Kind::SecurityGroup,
+            vec![
+                res(Kind::SecurityGroup, "sg-ec2", "rds-iam-auth-ec2-sg", Health::Ok, &["rds-iam-auth-ec2-sg", "sg-ec2", "host", "", "1", "1"]),
+                res(Kind::SecurityGroup, "sg-prx", "rds-iam-auth-proxy-sg", Health::Ok, &["rds-iam-auth-proxy-sg", "sg-prx", "proxy", "rds-iam-auth-ec2-sg", "1", "1"])
+                    .attr("mysql_ingress_from_ids", vec!["sg-ec2"]),
+                res(Kind::SecurityGroup, "sg-rds", "rds-iam-auth-rds-sg", Health::Ok, &["rds-iam-auth-rds-sg", "sg-rds", "db", "rds-iam-auth-proxy-sg", "1", "1"])
+                    .attr("mysql_ingress_from_ids", vec!["sg-prx"]),
+            ],
+        ),
+        (Kind::Subnet, vec![res(Kind::Subnet, "subnet-1", "rds-iam-auth-private-subnet-1", Health::Ok, &["rds-iam-auth-private-subnet-1", "subnet-1", "172.20.32.0/20", "us-east-1a", "private", "proxy,db"])]),
+        (Kind::Vpc, vec![res(Kind::Vpc, "vpc-1", "rds-iam-auth-vpc", Health::Ok, &["rds-iam-auth-vpc", "vpc-1", "172.20.0.0/16", "available", "on"]).attr("cidr", "172.20.0.0/16")]),
+        (
+            Kind::Parameter,
+            ["endpoint", "port", "dbname", "username", "region"]
+                .iter()
+                .zip([ep, "3306", "node_db", "node_user", "us-east-1"])
+                .map(|(n, v)| {
+                    let name = format!("/dev/database/{n}");
+                    res(Kind::Parameter, &name, &name, Health::Ok, &[&name, "String", v, "1", "prefix"]).attr("value", v)
+                })
+                .collect(),
+        ),
+        (Kind::Secret, vec![res(Kind::Secret, "arn:secret", "rds!db-1234", Health::Ok, &["rds!db-1234", "proxy auth, db master", "off", "2026-11-23T20:53:22Z", "arn:secret"]).attr("used_by", "proxy auth, db master")]),
+        (Kind::LoadBalancer, vec![res(Kind::LoadBalancer, "arn:alb", "rds-iam-auth-alb", Health::Ok, &["rds-iam-auth-alb", "active", "internet-facing", "1", "1 healthy", "rds-iam-auth-alb-1.elb.amazonaws.com"]).attr("target_health_summary", "1 healthy")]),
+        (Kind::Repository, vec![res(Kind::Repository, "arn:ecr", "nodeapp", Health::Ok, &["nodeapp", "123456789012.dkr.ecr.us-east-1.amazonaws.com/nodeapp", "on", "MUTABLE"])]),
+        (Kind::Bucket, vec![res(Kind::Bucket, "arn:s3", "rds-iam-auth-alb-logs", Health::Ok, &["rds-iam-auth-alb-logs", "2026-11-23T20:53:22Z", "rds-iam-auth-alb access logs"])]),
+    ]
+}
+
+fn settings(config: Config, stack: Option<&str>) -> Settings {
+    let args = GlobalArgs { stack: stack.map(str::to_string), region: Some("us-east-1".into()), ..GlobalArgs::default() };
+    let mut s = Settings::from_config(&args, config, None).unwrap();
+    s.refresh = None;
+    s
+}
+
+fn ctx() -> AwsContext {
+    AwsContext {
+        sdk: aws_types::SdkConfig::builder().build(),
+        profile: "default".into(),
+        region: "us-east-1".into(),
+        endpoint: None,
+        timeout: Duration::from_secs(10),
+    }
+}
+
+fn loaded_app_with(s: Settings) -> App {
+    let mut app = build_app(GlobalArgs::default(), s).unwrap();
+    app.phase = Phase::Ready;
+    app.ctx = Some(ctx());
+    app.identity = Some(Ok(Identity { account: "123456789012".into(), arn: "arn:aws:iam::123456789012:user/ops".into(), user_id: "AIDA".into() }));
+    app.located = Some(Located {
+        region: "us-east-1".into(),
+        source: "discovered".into(),
+        proxy: Some("dev-node-app".into()),
+        proxy_endpoint: Some("dev-node-app.proxy-c0ffee.us-east-1.rds.amazonaws.com".into()),
+        vpc_id: Some("vpc-1".into()),
+        proxy_sgs: vec!["sg-prx".into()],
+        instance_sgs: vec!["sg-rds".into()],
+        instances: vec!["rds-iam-auth-db".into()],
+        parameter_prefix: "/dev/database/".into(),
+        all_proxies: vec!["dev-node-app".into()],
+        ..Located::default()
+    });
+    for (k, items) in fixture() {
+        let p = app.panes.get_mut(&k).unwrap();
+        p.table.set_items(items);
+        p.loaded = true;
+        p.last_elapsed = Some(Duration::from_millis(42));
+    }
+    app
+}
+
+fn loaded_app() -> App {
+    loaded_app_with(settings(Config::default(), None))
+}
+
+fn draw(app: &mut App, w: u16, h: u16) -> String {
+    app.update(Action::Resize(w, h));
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| views::render(app, f)).unwrap();
+    let buf = t.backend().buffer();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn key(app: &mut App, c: KeyCode) -> Vec<Effect> {
+    app.update(Action::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn snap_all(name: &str, app: &mut App) {
+    for (w, h) in SIZES {
+        let screen = draw(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn overview_snapshots() {
+    snap_all("overview", &mut loaded_app());
+}
+
+#[test]
+fn every_kind_list_snapshots() {
+    for (i, k) in Kind::ALL.iter().enumerate() {
+        let mut app = loaded_app();
+        app.set_tab(i + 1);
+        snap_all(&format!("list_{}", k.name()), &mut app);
+    }
+}
+
+#[test]
+fn detail_help_palette_filter_snapshots() {
+    let mut app = loaded_app();
+    app.set_tab(1);
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.mode, Mode::Detail { .. }));
+    snap_all("detail_proxy", &mut app);
+
+    let mut app = loaded_app();
+    key(&mut app, KeyCode::Char('?'));
+    snap_all("help", &mut app);
+
+    let mut app = loaded_app();
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "re");
+    snap_all("palette", &mut app);
+
+    let mut app = loaded_app();
+    app.set_tab(9); // parameters
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "dbn");
+    snap_all("filter_parameters", &mut app);
+}
+
+#[test]
+fn loading_error_and_failure_snapshots() {
+    let mut app = loaded_app();
+    let now = app.now;
+    let p = app.panes.get_mut(&Kind::Host).unwrap();
+    *p = Default::default();
+    p.loading_since = Some(now);
+    let p = app.panes.get_mut(&Kind::Repository).unwrap();
+    *p = Default::default();
+    p.error = Some("AccessDeniedException: not authorized to perform ecr:DescribeRepositories".into());
+    snap_all("overview_partial", &mut app);
+    app.set_tab(5);
+    snap_all("list_loading", &mut app);
+    app.set_tab(12);
+    snap_all("list_error", &mut app);
+
+    let mut app = build_app(GlobalArgs::default(), settings(Config::default(), None)).unwrap();
+    app.phase = Phase::Failed("no RDS Proxy in region eu-west-1: pick the region of your stack (--region)".into());
+    snap_all("failed", &mut app);
+
+    let mut app = loaded_app();
+    app.mode = Mode::ChooseProxy { names: vec!["dev-node-app".into(), "prod-node-app".into()], selected: 1 };
+    snap_all("choose_proxy", &mut app);
+}
+
+#[test]
+fn production_stack_shows_the_banner() {
+    let cfg = Config::parse("[stacks.prod]\nproduction = true\nproxy = \"dev-node-app\"\n", std::path::Path::new("c.toml")).unwrap();
+    let mut app = loaded_app_with(settings(cfg, Some("prod")));
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.lines().next().unwrap().contains("PRODUCTION"), "{screen}");
+    snap_all("production", &mut app);
+}
+
+#[test]
+fn tiny_terminals_never_panic() {
+    for w in 1..=30 {
+        for h in 1..=8 {
+            let mut app = loaded_app();
+            draw(&mut app, w, h);
+            app.set_tab(6);
+            draw(&mut app, w, h);
+            key(&mut app, KeyCode::Enter);
+            draw(&mut app, w, h);
+            key(&mut app, KeyCode::Esc);
+            key(&mut app, KeyCode::Char('?'));
+            draw(&mut app, w, h);
+        }
+    }
+}
+
+#[test]
+fn filter_narrows_and_escape_restores() {
+    let mut app = loaded_app();
+    app.set_tab(6); // security groups
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "prxy");
+    // Fuzzy: the proxy SG, and the rds SG whose 3306 source is the proxy SG.
+    assert_eq!(app.pane(Kind::SecurityGroup).table.visible.len(), 2);
+    key(&mut app, KeyCode::Backspace);
+    typed(&mut app, " 'sg-prx"); // nucleo syntax: an exact substring too
+    let t = &app.pane(Kind::SecurityGroup).table;
+    assert_eq!(t.visible.len(), 1);
+    assert_eq!(t.selected_item().unwrap().name, "rds-iam-auth-proxy-sg");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.pane(Kind::SecurityGroup).table.visible.len(), 3);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn palette_jumps_to_kinds_and_reports_unknown_commands() {
+    let mut app = loaded_app();
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "sg");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_kind(), Some(Kind::SecurityGroup));
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "params");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current_kind(), Some(Kind::Parameter));
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "frobnicate");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.status.as_ref().unwrap().0, Health::Bad);
+    assert_eq!(app.current_kind(), Some(Kind::Parameter));
+}
+
+#[test]
+fn region_switch_restarts_discovery() {
+    let mut app = loaded_app();
+    let g = app.generation;
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "region eu-west-1");
+    let effects = key(&mut app, KeyCode::Enter);
+    assert!(matches!(&effects[..], [Effect::LoadContext { aws, .. }] if aws.region.as_deref() == Some("eu-west-1")), "{effects:?}");
+    assert!(app.generation > g);
+    assert!(app.located.is_none());
+    // A late answer from the old region is dropped.
+    app.update(Action::Worker(Msg::Kind { generation: g, kind: Kind::Proxy, result: KindResult::Ok { items: vec![] }, elapsed: Duration::ZERO }));
+    assert!(!app.pane(Kind::Proxy).loaded);
+}
+
+#[test]
+fn refresh_is_coalesced_per_pane() {
+    let mut app = loaded_app();
+    let first = key(&mut app, KeyCode::Char('r'));
+    let fetches = |e: &[Effect]| e.iter().filter(|e| matches!(e, Effect::Fetch { .. })).count();
+    assert_eq!(fetches(&first), Kind::ALL.len());
+    // A second and third refresh while all are running start nothing new.
+    assert_eq!(fetches(&key(&mut app, KeyCode::Char('r'))), 0);
+    assert_eq!(fetches(&key(&mut app, KeyCode::Char('r'))), 0);
+    // When one finishes, exactly one more run of that pane starts.
+    let g = app.generation;
+    let again = app.update(Action::Worker(Msg::Kind { generation: g, kind: Kind::Proxy, result: KindResult::Ok { items: vec![] }, elapsed: Duration::ZERO }));
+    assert!(matches!(&again[..], [Effect::Fetch { kind: Kind::Proxy, .. }]), "{again:?}");
+    let done = app.update(Action::Worker(Msg::Kind { generation: g, kind: Kind::Proxy, result: KindResult::Ok { items: vec![] }, elapsed: Duration::ZERO }));
+    assert!(done.is_empty());
+}
+
+#[test]
+fn a_failing_kind_keeps_its_rows_and_marks_the_pane() {
+    let mut app = loaded_app();
+    key(&mut app, KeyCode::Char('r'));
+    let g = app.generation;
+    app.update(Action::Worker(Msg::Kind { generation: g, kind: Kind::Host, result: KindResult::Error { error: "timed out".into() }, elapsed: Duration::ZERO }));
+    let p = app.pane(Kind::Host);
+    assert_eq!(p.table.items.len(), 1);
+    assert_eq!(p.error.as_deref(), Some("timed out"));
+    app.set_tab(5);
+    assert!(draw(&mut app, 120, 30).contains("stale: refresh failed"));
+}
+
+#[test]
+fn idle_app_sleeps_without_deadline() {
+    let mut app = loaded_app();
+    assert_eq!(app.next_deadline(), None, "nothing loading and no refresh: no wake-ups");
+    key(&mut app, KeyCode::Char('r'));
+    assert!(app.next_deadline().is_some(), "spinners tick while loading");
+    // An unbound key does not ask for a redraw.
+    app.dirty = false;
+    key(&mut app, KeyCode::Char('x'));
+    assert!(!app.dirty);
+}
+
+#[test]
+fn key_overrides_change_behaviour_and_help() {
+    let cfg = Config::parse("[keys]\nquit = \"ctrl-q\"\n", std::path::Path::new("c.toml")).unwrap();
+    let mut app = loaded_app_with(settings(cfg, None));
+    key(&mut app, KeyCode::Char('q'));
+    assert!(!app.quit);
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL)));
+    assert!(app.quit);
+    let mut app = loaded_app_with(settings(Config::parse("[keys]\nquit = \"ctrl-q\"\n", std::path::Path::new("c.toml")).unwrap(), None));
+    key(&mut app, KeyCode::Char('?'));
+    assert!(draw(&mut app, 100, 40).contains("C-q  quit rdsdeck"));
+}
