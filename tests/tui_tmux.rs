@@ -1,0 +1,227 @@
+//! The TUI in a real terminal: tmux runs the real binary against the sandbox,
+//! `send-keys` types, `capture-pane` reads the screen, as a user would.
+
+mod common;
+
+use common::{CleanHome, Sandbox, closed_port};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static N: AtomicUsize = AtomicUsize::new(0);
+
+struct Tmux {
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+impl Tmux {
+    /// Starts `rdsdeck ARGS` in a detached tmux session of `w`x`h`, with the
+    /// environment of `cmd`. The pane records the tty state before and after.
+    fn start(cmd: &Command, args: &[&str], w: u16, h: u16) -> Tmux {
+        let socket = format!("rdsdeck-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let dir = tempfile::tempdir().unwrap();
+        let mut script = String::from("#!/bin/sh\nstty -g > \"$1/before\"\n");
+        script.push_str("env -i TERM=xterm-256color");
+        for (k, v) in cmd.get_envs() {
+            if let Some(v) = v {
+                script.push_str(&format!(" {}={}", k.to_string_lossy(), sh_quote(&v.to_string_lossy())));
+            }
+        }
+        script.push_str(&format!(" {}", sh_quote(env!("CARGO_BIN_EXE_rdsdeck"))));
+        for a in args {
+            script.push_str(&format!(" {}", sh_quote(a)));
+        }
+        script.push_str("\necho \"RDSDECK_EXIT=$?\"\nstty -g > \"$1/after\"\nsleep 600\n");
+        let path = dir.path().join("run.sh");
+        std::fs::write(&path, script).unwrap();
+        let t = Tmux { socket, dir };
+        let out = t
+            .tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", &w.to_string(), "-y", &h.to_string()])
+            .arg(format!("sh {} {}", sh_quote(&path.to_string_lossy()), sh_quote(&t.dir.path().to_string_lossy())))
+            .output()
+            .expect("tmux runs");
+        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
+        t.tmux(&["set-option", "-g", "status", "off"]).output().unwrap();
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]).args(args);
+        c
+    }
+
+    fn screen(&self) -> String {
+        let out = self.tmux(&["capture-pane", "-p", "-t", "main"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn display(&self, fmt: &str) -> String {
+        let out = self.tmux(&["display-message", "-p", "-t", "main", fmt]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Waits until every needle is on the screen (generous limit; not a timing assertion).
+    fn wait_for(&self, needles: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if needles.iter().all(|n| s.contains(n)) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                panic!("waited 60 s for {needles:?}; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", "main", k]).output().unwrap();
+            // An Esc immediately followed by a key reads as Alt+key in any terminal.
+            std::thread::sleep(Duration::from_millis(if *k == "Escape" { 250 } else { 30 }));
+        }
+    }
+
+    fn text(&self, s: &str) {
+        self.tmux(&["send-keys", "-t", "main", "-l", s]).output().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    fn pid(&self) -> String {
+        let shell = self.display("#{pane_pid}");
+        let out = Command::new("pgrep").args(["-P", &shell, "-f", "rdsdeck"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string()
+    }
+
+    /// After rdsdeck exits: its code, and the checks that the terminal is back.
+    fn assert_exited_and_restored(&self, code: i32) {
+        let s = self.wait_for(&["RDSDECK_EXIT="]);
+        assert!(s.contains(&format!("RDSDECK_EXIT={code}")), "exit code: {s}");
+        assert_eq!(self.display("#{alternate_on}"), "0", "still on the alternate screen");
+        assert_eq!(self.display("#{mouse_any_flag}"), "0", "mouse capture left on");
+        assert_eq!(self.display("#{cursor_flag}"), "1", "cursor left hidden");
+        let path = |n: &str| -> PathBuf { self.dir.path().join(n) };
+        let start = Instant::now();
+        while !path("after").exists() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let before = std::fs::read_to_string(path("before")).unwrap();
+        let after = std::fs::read_to_string(path("after")).unwrap();
+        assert_eq!(before, after, "tty modes not restored (raw mode left on?)");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]).output();
+    }
+}
+
+#[test]
+fn browse_filter_detail_help_quit() {
+    let sb = Sandbox::start();
+    let t = Tmux::start(&sb.cmd(), &[], 100, 30);
+    // The overview shows the chain once discovery is done.
+    t.wait_for(&["dev-node-app", "rds-iam-auth-db", "rds-iam-auth-node-app", "endpoint = proxy"]);
+    // Jump to the proxies with the palette.
+    t.keys(&[":"]);
+    t.text("proxies");
+    t.keys(&["Enter"]);
+    let s = t.wait_for(&["Proxies (1)", "ENDPOINT", "required"]);
+    assert!(s.contains("REQUIRED"), "{s}");
+    // Security groups: filter them.
+    t.keys(&[":"]);
+    t.text("sg");
+    t.keys(&["Enter"]);
+    t.wait_for(&["rds-iam-auth-alb-sg", "3306 IN FROM"]);
+    t.keys(&["/"]);
+    t.text("'rds-sg");
+    let s = t.wait_for(&["(1/5)"]);
+    assert!(s.contains("rds-iam-auth-rds-sg") && !s.contains("rds-iam-auth-alb-sg"), "{s}");
+    t.keys(&["Enter"]); // keep the filter
+    t.keys(&["Enter"]); // open the detail
+    let s = t.wait_for(&["security-groups › rds-iam-auth-rds-sg", "describe output"]);
+    assert!(s.contains("mysql_ingress_from: [rds-iam-auth-proxy-sg]"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for(&["(1/5)"]);
+    t.keys(&["?"]);
+    t.wait_for(&["Help", "fuzzy filter the list"]);
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}
+
+#[test]
+fn unreachable_endpoint_keeps_the_tui_usable() {
+    let home = CleanHome::new();
+    let mut cmd = home.cmd();
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE").env("AWS_SECRET_ACCESS_KEY", "example").env("AWS_REGION", "us-east-1");
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let t = Tmux::start(&cmd, &["--endpoint-url", &url], 100, 30);
+    t.wait_for(&["no stack to show", "connection refused"]);
+    t.keys(&["?"]);
+    t.wait_for(&["Help"]);
+    t.keys(&["Escape"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["Proxies"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}
+
+#[test]
+fn region_without_proxy_says_so_and_region_can_be_switched() {
+    let sb = Sandbox::start();
+    let t = Tmux::start(&sb.cmd(), &["--region", "eu-west-1"], 100, 30);
+    t.wait_for(&["no RDS Proxy in region eu-west-1"]);
+    t.keys(&[":"]);
+    t.text("region us-east-1");
+    t.keys(&["Enter"]);
+    t.wait_for(&["dev-node-app", "rds-iam-auth-db", "us-east-1"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let sb = Sandbox::start();
+    let t = Tmux::start(&sb.cmd(), &[], 80, 24);
+    t.wait_for(&["dev-node-app"]);
+    let pid = t.pid();
+    assert!(!pid.is_empty(), "rdsdeck pid not found");
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    t.assert_exited_and_restored(0);
+}
+
+#[test]
+fn malformed_config_is_a_message_not_a_broken_terminal() {
+    let home = CleanHome::new();
+    home.write("config/rdsdeck/config.toml", "theme = \"dark\"\n[stacks.prod]\nproduction = \"yes\"\n");
+    let mut cmd = home.cmd();
+    cmd.env("XDG_CONFIG_HOME", home.root().join("config"));
+    let t = Tmux::start(&cmd, &[], 100, 30);
+    let s = t.wait_for(&["RDSDECK_EXIT="]);
+    assert!(s.contains("line 3") && s.contains("stacks.prod.production"), "{s}");
+    t.assert_exited_and_restored(2);
+}
+
+#[test]
+fn tiny_terminal_works() {
+    let sb = Sandbox::start();
+    let t = Tmux::start(&sb.cmd(), &[], 20, 5);
+    t.wait_for(&["rdsdeck"]);
+    std::thread::sleep(Duration::from_secs(2));
+    t.keys(&["Tab", "Tab", "Enter"]);
+    t.keys(&["Escape"]);
+    t.tmux(&["resize-window", "-t", "main", "-x", "80", "-y", "24"]).output().unwrap();
+    t.wait_for(&["Targets"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}
