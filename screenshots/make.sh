@@ -18,6 +18,7 @@
 #   SHOTS_OUT         output folder (default: this folder)
 #   SHOT_TIMEOUT      seconds to wait for a text (default 30)
 #   SANDBOX_TIMEOUT   seconds to wait for the sandbox to be seeded (default 120)
+#   SHOTS_MOTO_PORT   moto's port, shown in the header (default 5000; a free port if it is taken)
 #   SHOTS_KEEP_TMP=1  keep the temp dir (captures, app logs) and print its path
 set -euo pipefail
 
@@ -28,12 +29,15 @@ cols=120
 rows=36
 shot_timeout="${SHOT_TIMEOUT:-30}"
 sandbox_timeout="${SANDBOX_TIMEOUT:-120}"
+moto_port="${SHOTS_MOTO_PORT:-5000}"
 key_delay=0.15
-# Default fg/bg of the "terminal" in the PNGs; the themes use bg=reset, so these show through.
+# Default fg/bg of the "terminal" in the PNGs. The dark and light themes use bg=reset, so these
+# show through; high-contrast paints black itself (but the footer row keeps the terminal's bg).
 dark_bg='#222436' dark_fg='#c8d3f5'
 light_bg='#ffffff' light_fg='#1f2328'
+hc_bg='#000000' hc_fg='#ffffff'
 # Texts that mean "the overview has loaded"; every shot waits for them before sending keys.
-ready_texts=(dev-node-app rds-iam-auth-db)
+ready_texts=(dev-node-app 'endpoint = proxy')
 
 # ---------------------------------------------------------------------------------------------
 # The shots. `shot NAME KEYS... WAITFOR`:
@@ -45,17 +49,22 @@ ready_texts=(dev-node-app rds-iam-auth-db)
 #              `sleep:SECS` pauses; `type:TEXT` types TEXT literally even if it is a key name.
 #   WAITFOR  text that must be on screen before the capture (then the screen must settle)
 # Per-shot settings, as prefix assignments: SHOT_ARGS (extra rdsdeck arguments),
-# SHOT_BG / SHOT_FG (terminal default colours for the PNG).
+# SHOT_BG / SHOT_FG (terminal default colours for the PNG), SHOT_PALETTE (ansi2png's colours
+# 0-15: auto, dark, light or xterm).
 shots() {
-  shot overview                                             rds-iam-auth-db
-  shot proxies          :proxies Enter                      MYSQL
-  shot detail           :proxies Enter wait:MYSQL Enter     rds-iam-auth-proxy-role
-  shot hosts            :hosts Enter                        172.20.32.4
-  shot security-groups  :sg Enter                           rds-iam-auth-alb-sg
-  shot parameters       :params Enter                       /dev/database/username
-  shot help             '?'                                 palette
+  shot overview                                                     'endpoint = proxy'
+  shot proxies          :proxies Enter                              'Proxies (1)'
+  shot detail           :proxies Enter 'wait:Proxies (1)' Enter     'describe output'
+  shot hosts            :hosts Enter                                'Hosts (1)'
+  shot security-groups  :sg Enter                                   'SGs (5)'
+  shot parameters       :params Enter                               'Params (5)'
+  shot filter           :sg Enter 'wait:SGs (5)' / proxy            '/5) /proxy'
+  shot help             '?'                                         'fuzzy filter the list'
+  shot log              L                                           ' loaded in '
   SHOT_ARGS="--theme light" SHOT_BG="$light_bg" SHOT_FG="$light_fg" \
-  shot overview-light                                       rds-iam-auth-db
+  shot overview-light                                               'endpoint = proxy'
+  SHOT_ARGS="--theme high-contrast" SHOT_BG="$hc_bg" SHOT_FG="$hc_fg" SHOT_PALETTE=xterm \
+  shot overview-high-contrast                                       'endpoint = proxy'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -169,12 +178,22 @@ venv="$("$root/sandbox/setup-venv")" || die "sandbox/setup-venv failed"
 py="$venv/bin/python"
 "$py" -c 'import PIL' 2>/dev/null || die "Pillow is missing from $venv (rerun sandbox/setup-venv)"
 
+# A fixed port keeps the header's "endpoint http://127.0.0.1:PORT" the same from run to run.
+if ! "$py" - "$moto_port" <<'PY' 2>/dev/null; then
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+PY
+  say "port $moto_port is taken: moto gets a free port (the header's endpoint will differ)"
+  moto_port=0
+fi
+
 say "starting the sandbox"
 mkfifo "$tmp/lifeline"
 (
   # the user's AWS profile/config must not leak into the seeding
   for v in $(compgen -e | grep '^AWS_'); do unset "$v"; done
-  cd "$root" && exec "$py" sandbox/sandbox.py up --stdin-lifeline --env-file "$tmp/env"
+  cd "$root" && exec "$py" sandbox/sandbox.py up --stdin-lifeline --port "$moto_port" --env-file "$tmp/env"
 ) \
   <"$tmp/lifeline" >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 sandbox_pid=$!
@@ -271,8 +290,10 @@ send_key() {
     wait:*) wait_text "${k#wait:}" || return 1; return 0 ;;
     sleep:*) sleep "${k#sleep:}"; return 0 ;;
     type:*) tm send-keys -t app -l -- "${k#type:}" ;;
-    Esc) tm send-keys -t app Escape ;;
-    Enter|Escape|Tab|BTab|Space|BSpace|Up|Down|Left|Right|Home|End|PageUp|PageDown|PPage|NPage|IC|DC|F[0-9]|F1[0-2]|[CMS]-?*|?)
+    Esc|Escape)
+      # rdsdeck reads Escape followed quickly by another key as Alt+key: leave a gap.
+      tm send-keys -t app Escape; sleep 0.3 ;;
+    Enter|Tab|BTab|Space|BSpace|Up|Down|Left|Right|Home|End|PageUp|PageDown|PPage|NPage|IC|DC|F[0-9]|F1[0-2]|[CMS]-?*|?)
       tm send-keys -t app -- "$k" ;;
     *) tm send-keys -t app -l -- "$k" ;;
   esac
@@ -326,7 +347,7 @@ shot() {
   if (( ok )); then
     screen -e -N >"$tmp/$name.ansi"
     if "$py" "$root/tools/ansi2png.py" "$tmp/$name.ansi" "$out_dir/$name.png" \
-         --cols "$cols" --rows "$rows" --bg "${SHOT_BG:-$dark_bg}" --fg "${SHOT_FG:-$dark_fg}"; then
+         --cols "$cols" --rows "$rows" --bg "${SHOT_BG:-$dark_bg}" --fg "${SHOT_FG:-$dark_fg}" --palette "${SHOT_PALETTE:-auto}"; then
       done_shots+=("$name")
       say "  wrote ${out_dir#"$root"/}/$name.png"
     else

@@ -2,7 +2,7 @@
 """Render `tmux capture-pane -p -e -N` output (text + ANSI SGR escapes) as a terminal-like PNG.
 
     ansi2png.py INPUT.ansi OUTPUT.png [--cols N --rows N] [--font-size 14]
-                [--bg #1e1e2e] [--fg #cdd6f4] [--padding 12] [--palette auto|dark|light]
+                [--bg #1e1e2e] [--fg #cdd6f4] [--padding 12] [--palette auto|dark|light|xterm]
 
 INPUT may be `-` for stdin. Without --cols/--rows the grid is sized to the input; with them it
 is padded (or clipped) to exactly that many cells. Capture with `-N` so that trailing spaces that
@@ -77,6 +77,11 @@ ANSI16 = {
     "light": [
         "#5c5f77", "#d20f39", "#40a02b", "#df8e1d", "#1e66f5", "#ea76cb", "#179299", "#acb0be",
         "#6c6f85", "#d20f39", "#40a02b", "#df8e1d", "#1e66f5", "#ea76cb", "#179299", "#bcc0cc",
+    ],
+    # xterm's defaults: pure black and white, for themes that name plain colours on purpose.
+    "xterm": [
+        "#000000", "#cd0000", "#00cd00", "#cdcd00", "#0000ee", "#cd00cd", "#00cdcd", "#e5e5e5",
+        "#7f7f7f", "#ff0000", "#00ff00", "#ffff00", "#5c5cff", "#ff00ff", "#00ffff", "#ffffff",
     ],
 }
 
@@ -677,8 +682,9 @@ def main(argv=None):
     ap.add_argument("--bg", type=hex_rgb, default=hex_rgb("#1e1e2e"), help="default background (#rrggbb)")
     ap.add_argument("--fg", type=hex_rgb, default=hex_rgb("#cdd6f4"), help="default foreground (#rrggbb)")
     ap.add_argument("--padding", type=int, default=12, help="margin around the grid in px (default 12)")
-    ap.add_argument("--palette", choices=("auto", "dark", "light"), default="auto",
-                    help="colours 0-15: dark or light flavour (default auto: from --bg's lightness)")
+    ap.add_argument("--palette", choices=("auto", "dark", "light", "xterm"), default="auto",
+                    help="colours 0-15: Catppuccin dark or light flavour, or xterm's plain ones "
+                         "(default auto: dark or light from --bg's lightness)")
     a = ap.parse_args(argv)
 
     for name, v in (("--cols", a.cols), ("--rows", a.rows)):

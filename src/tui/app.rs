@@ -525,8 +525,9 @@ impl App {
             }
         }
         lines.push(String::new());
-        lines.push("── describe output ──".into());
-        lines.extend(r.raw.lines().map(str::to_string));
+        lines.push("── describe output (AWS SDK) ──".into());
+        // Fields the API left unset only add noise.
+        lines.extend(r.raw.lines().filter(|l| !l.trim_end().ends_with(": None,")).map(str::to_string));
         self.detail_title = format!("{} › {}", k.name(), r.name);
         self.detail = lines;
         self.mode = Mode::Detail { scroll: 0 };

@@ -9,7 +9,9 @@ use crate::stack::Resource;
 #[derive(Debug, Default, Clone)]
 pub struct TableView {
     pub items: Vec<Resource>,
+    /// Per row: the searchable text as nucleo wants it, and lower-cased for the fast path.
     haystacks: Vec<Utf32String>,
+    lower: Vec<Box<str>>,
     /// Indexes into `items` that pass the filter, in display order.
     pub visible: Vec<usize>,
     pub filter: String,
@@ -23,7 +25,9 @@ pub struct TableView {
 impl TableView {
     pub fn set_items(&mut self, items: Vec<Resource>) {
         let keep = self.selected_item().map(|r| r.id.clone());
-        self.haystacks = items.iter().map(|r| Utf32String::from(r.haystack())).collect();
+        let texts: Vec<String> = items.iter().map(Resource::haystack).collect();
+        self.lower = texts.iter().map(|t| t.to_lowercase().into_boxed_str()).collect();
+        self.haystacks = texts.into_iter().map(Utf32String::from).collect();
         self.items = items;
         self.applied.clear();
         self.recompute();
@@ -49,15 +53,25 @@ impl TableView {
         if f.is_empty() {
             self.visible = (0..self.items.len()).collect();
         } else {
-            let mut matcher = Matcher::new(Config::DEFAULT);
-            let pattern = Pattern::parse(&f, CaseMatching::Smart, Normalization::Smart);
             let narrowing = !self.applied.is_empty() && f.starts_with(self.applied.as_str()) && !f.contains(' ');
             let candidates: Vec<usize> =
                 if narrowing { std::mem::take(&mut self.visible) } else { (0..self.items.len()).collect() };
-            self.visible = candidates
-                .into_iter()
-                .filter(|&i| pattern.score(self.haystacks[i].slice(..), &mut matcher).is_some())
-                .collect();
+            self.visible = if is_plain(&f) {
+                // Plain lower-case words: each must be a subsequence of the row, which is
+                // exactly nucleo's fuzzy match without the cost of scoring.
+                let words: Vec<&[u8]> = f.split_whitespace().map(str::as_bytes).collect();
+                candidates
+                    .into_iter()
+                    .filter(|&i| words.iter().all(|w| is_subsequence(w, self.lower[i].as_bytes())))
+                    .collect()
+            } else {
+                let mut matcher = Matcher::new(Config::DEFAULT);
+                let pattern = Pattern::parse(&f, CaseMatching::Smart, Normalization::Smart);
+                candidates
+                    .into_iter()
+                    .filter(|&i| pattern.score(self.haystacks[i].slice(..), &mut matcher).is_some())
+                    .collect()
+            };
             if !narrowing {
                 self.sort_visible();
             }
@@ -145,6 +159,27 @@ impl TableView {
     }
 }
 
+/// A filter of lower-case ASCII words with none of nucleo's special syntax
+/// (`'exact`, `^prefix`, `suffix$`, `!not`, escapes, smart-case upper case).
+fn is_plain(f: &str) -> bool {
+    f.split_whitespace().all(|w| {
+        w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b'\\')
+            && !w.starts_with(['\'', '^', '!'])
+            && !w.ends_with('$')
+    })
+}
+
+fn is_subsequence(needle: &[u8], hay: &[u8]) -> bool {
+    let mut rest = hay;
+    for &b in needle {
+        match rest.iter().position(|&h| h == b) {
+            Some(p) => rest = &rest[p + 1..],
+            None => return false,
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +204,25 @@ mod tests {
         t.set_filter("zzz");
         assert!(t.visible.is_empty());
         assert!(t.selected_item().is_none());
+    }
+
+    #[test]
+    fn fast_path_agrees_with_nucleo() {
+        let names = ["rds-iam-auth-node-app", "bastion", "rds-iam-auth-db", "Ünïcode-host", "a b c", "proxy-sg"];
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        for f in ["r", "rds", "rdsdb", "auth db", "pxsg", "zz", "b c", "host", "-", "sg"] {
+            assert!(is_plain(f));
+            let pattern = Pattern::parse(f, CaseMatching::Smart, Normalization::Smart);
+            for n in names {
+                let hay = format!("{n} {}", n.len());
+                let slow = pattern.score(Utf32String::from(hay.as_str()).slice(..), &mut matcher).is_some();
+                let fast = f.split_whitespace().all(|w| is_subsequence(w.as_bytes(), hay.to_lowercase().as_bytes()));
+                assert_eq!(fast, slow, "filter {f:?} on {hay:?}");
+            }
+        }
+        for f in ["'exact", "^pre", "suf$", "!not", "Upper", "a\\ b"] {
+            assert!(!is_plain(f), "{f}");
+        }
     }
 
     #[test]

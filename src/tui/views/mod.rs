@@ -6,7 +6,7 @@ mod resources;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use std::ops::Range;
@@ -148,24 +148,28 @@ fn render_header(app: &App, f: &mut Frame, r: Rect) {
         .and_then(|l| l.proxy.clone())
         .or_else(|| app.settings.stack_name.clone())
         .unwrap_or_else(|| "—".into());
+    // Everything on the header bar uses the header's colours (themes pick
+    // those to contrast with each other); emphasis is by weight only.
+    let bold = th.header.add_modifier(Modifier::BOLD);
+    let sep = || Span::styled(" │ ", th.header);
     let mut spans = vec![
-        Span::styled(" rdsdeck ", th.title),
-        Span::styled("│ ", th.muted),
-        Span::styled(stack, th.accent),
-        Span::styled(" │ ", th.muted),
-        Span::raw(who),
-        Span::styled(" │ ", th.muted),
-        Span::raw(format!("profile {profile}")),
-        Span::styled(" │ ", th.muted),
-        Span::raw(region),
+        Span::styled(" rdsdeck", bold),
+        sep(),
+        Span::styled(stack, bold),
+        sep(),
+        Span::styled(format!("profile {profile}"), th.header),
+        sep(),
+        Span::styled(region, th.header),
+        sep(),
+        Span::styled(who, th.header),
     ];
-    if let Some(e) = app.ctx.as_ref().and_then(|c| c.endpoint.clone()) {
-        spans.push(Span::styled(" │ ", th.muted));
-        spans.push(Span::styled(format!("endpoint {e}"), th.warn));
-    }
     if app.settings.read_only {
-        spans.push(Span::styled(" │ ", th.muted));
-        spans.push(Span::styled("READ-ONLY", th.warn));
+        spans.push(sep());
+        spans.push(Span::styled(" READ-ONLY ", bold.add_modifier(Modifier::REVERSED)));
+    }
+    if let Some(e) = app.ctx.as_ref().and_then(|c| c.endpoint.clone()) {
+        spans.push(sep());
+        spans.push(Span::styled(format!("endpoint {e}"), bold));
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(th.header), r);
 }
@@ -177,7 +181,10 @@ fn render_tabs(app: &App, f: &mut Frame, r: Rect) {
     let th = &app.theme;
     let mut spans = Vec::new();
     let mut x = 0;
-    for (t, range) in tab_positions(app, r.width) {
+    let positions = tab_positions(app, r.width.saturating_sub(1));
+    let hidden_left = positions.first().is_some_and(|(t, _)| *t > 0);
+    let hidden_right = positions.last().is_some_and(|(t, _)| *t < Kind::ALL.len());
+    for (t, range) in positions {
         if range.start > x {
             spans.push(Span::raw(" ".repeat((range.start - x) as usize)));
         }
@@ -193,6 +200,13 @@ fn render_tabs(app: &App, f: &mut Frame, r: Rect) {
         x = range.end;
     }
     f.render_widget(Paragraph::new(Line::from(spans)), r);
+    // Markers where tabs are scrolled out of sight.
+    if hidden_left && r.width > 2 {
+        f.render_widget(Paragraph::new(Span::styled("‹", th.accent)), Rect::new(r.x, r.y, 1, 1));
+    }
+    if hidden_right && r.width > 2 {
+        f.render_widget(Paragraph::new(Span::styled("›", th.accent)), Rect::new(r.right() - 1, r.y, 1, 1));
+    }
 }
 
 fn render_log(app: &App, f: &mut Frame, r: Rect) {
@@ -221,10 +235,10 @@ fn render_footer(app: &App, f: &mut Frame, r: Rect) {
     let line = match &app.mode {
         Mode::Filter => {
             let f = app.current_kind().map(|k| app.pane(k).table.filter.clone()).unwrap_or_default();
-            Line::from(vec![Span::styled("/", th.key), Span::raw(f), Span::styled("▏", th.accent), Span::styled("  Enter keep · Esc clear", th.muted)])
+            Line::from(vec![Span::styled(" /", th.key), Span::raw(f), Span::styled("▏", th.accent), Span::styled("  Enter keep · Esc clear", th.muted)])
         }
         Mode::Palette => Line::from(vec![
-            Span::styled(":", th.key),
+            Span::styled(" :", th.key),
             Span::raw(app.palette.clone()),
             Span::styled("▏", th.accent),
             Span::styled("  Tab complete · Enter run · Esc cancel", th.muted),
@@ -260,7 +274,7 @@ fn render_footer(app: &App, f: &mut Frame, r: Rect) {
         }
     };
     f.render_widget(Clear, r);
-    f.render_widget(Paragraph::new(line).style(Style::default()), r);
+    f.render_widget(Paragraph::new(line).style(th.base), r);
 }
 
 fn first_words(s: &str, n: usize) -> String {

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::app::App;
 
@@ -41,7 +41,8 @@ pub fn help(app: &App, f: &mut Frame, area: Rect, scroll: u16) {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("Keys can be changed in [keys] of config.toml, e.g. quit = \"ctrl-q\".", th.muted)));
-    let r = centered(area, 84, lines.len() as u16 + 2);
+    let width = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 2;
+    let r = centered(area, width, lines.len() as u16 + 2);
     f.render_widget(Clear, r);
     let b = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(" Help — any key closes ", th.title));
     f.render_widget(Paragraph::new(lines).block(b).style(th.base).scroll((scroll, 0)), r);
@@ -53,12 +54,9 @@ pub fn detail(app: &App, f: &mut Frame, area: Rect, scroll: u16) {
     let total = app.detail.len();
     let title = format!(" {} — {}/{} ", app.detail_title, (scroll as usize + 1).min(total), total);
     let b = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(title, th.title));
-    let inner_h = area.height.saturating_sub(2) as usize;
     let lines: Vec<Line> = app
         .detail
         .iter()
-        .skip(scroll as usize)
-        .take(inner_h)
         .map(|l| match l.split_once(": ") {
             Some((k, v)) if !k.starts_with(' ') && !k.contains(' ') => {
                 Line::from(vec![Span::styled(format!("{k}: "), th.key), Span::raw(v.to_string())])
@@ -67,7 +65,8 @@ pub fn detail(app: &App, f: &mut Frame, area: Rect, scroll: u16) {
             _ => Line::from(l.clone()),
         })
         .collect();
-    f.render_widget(Paragraph::new(lines).block(b).style(th.base), area);
+    // Long values wrap instead of being cut at the border.
+    f.render_widget(Paragraph::new(lines).block(b).style(th.base).wrap(Wrap { trim: false }).scroll((scroll, 0)), area);
 }
 
 pub fn palette(app: &App, f: &mut Frame, area: Rect) {

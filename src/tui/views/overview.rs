@@ -57,7 +57,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, border: Style) {
     }
     let wide = inner.width >= 110;
     let parts = if wide {
-        Layout::horizontal([Constraint::Min(60), Constraint::Length(40)]).split(inner)
+        Layout::horizontal([Constraint::Min(60), Constraint::Length(34)]).split(inner)
     } else {
         Layout::vertical([Constraint::Min(0), Constraint::Length(0)]).split(inner)
     };

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Idle CPU of the TUI: start rdsdeck (release) on the sandbox in tmux, wait until
+# the stack is on screen, then read the process's CPU time (utime+stime from
+# /proc) over a window with no input. A UI that redraws only on change should
+# use ~0% between refreshes.
+#   bench/idle_cpu.sh [SECONDS=20] [BINARY]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rdsdeck/target}"
+bin=${2:-$CARGO_TARGET_DIR/release/rdsdeck}
+[ -x "$bin" ] || { echo "idle_cpu: build it first: cargo build --release" >&2; exit 1; }
+venv=$(sandbox/setup-venv | tail -n 1)
+tmp=$(mktemp -d)
+sock="rdsdeck-idle-$$"
+cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; exec 3>&- 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+# The sandbox lives while fd 3 (its stdin) is open.
+mkfifo "$tmp/life"
+"$venv/bin/python" sandbox/sandbox.py up --stdin-lifeline --env-file "$tmp/env" < "$tmp/life" > "$tmp/sandbox.out" 2>&1 &
+exec 3> "$tmp/life"
+for _ in $(seq 1 600); do grep -q READY "$tmp/sandbox.out" && break; sleep 0.1; done
+grep -q READY "$tmp/sandbox.out" || { cat "$tmp/sandbox.out" >&2; exit 1; }
+envs=$(grep -E '^[A-Z_]+=' "$tmp/env" | tr '\n' ' ')
+tmux -L "$sock" -f /dev/null new-session -d -s m -x 120 -y 36 \
+  "env -i PATH=$PATH HOME=$tmp TERM=xterm-256color XDG_CONFIG_HOME=$tmp/c XDG_STATE_HOME=$tmp/s $envs $bin"
+for _ in $(seq 1 300); do tmux -L "$sock" capture-pane -p -t m | grep -q 'endpoint = proxy' && break; sleep 0.1; done
+sleep 1
+pid=$(pgrep -P "$(tmux -L "$sock" display -p -t m '#{pane_pid}')" || tmux -L "$sock" display -p -t m '#{pane_pid}')
+tick=$(getconf CLK_TCK)
+cpu() { awk '{print $14+$15}' "/proc/$pid/stat"; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+a=$(cpu); sleep "$secs"; b=$(cpu)
+awk -v a="$a" -v b="$b" -v t="$tick" -v s="$secs" -v r="$(rss)" 'BEGIN {
+  printf "idle %ss: cpu %.2fs = %.3f%% of one core; RSS %.1f MiB\n", s, (b-a)/t, 100*(b-a)/t/s, r/1024 }'
