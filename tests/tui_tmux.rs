@@ -225,3 +225,19 @@ fn tiny_terminal_works() {
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
 }
+
+#[test]
+fn missing_credentials_and_unknown_profile_are_shown_in_the_tui() {
+    let home = CleanHome::new();
+    let mut cmd = home.cmd();
+    cmd.env("AWS_REGION", "us-east-1");
+    let t = Tmux::start(&cmd, &[], 100, 30);
+    t.wait_for(&["no stack to show", "no AWS credentials found"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+
+    let t = Tmux::start(&cmd, &["--profile", "nope"], 100, 30);
+    t.wait_for(&["no stack to show", "profile `nope` is not defined"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}
