@@ -3,6 +3,7 @@
 //! Core modules (`aws`, `stack`, `config`, `settings`) carry no terminal code;
 //! `tui` is a thin shell over them and `cli` prints what they return.
 
+pub mod auth;
 pub mod aws;
 pub mod cli;
 pub mod config;
