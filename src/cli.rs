@@ -22,6 +22,38 @@ pub struct Cli {
 pub enum Command {
     /// Print the stack's resources (what the browser shows)
     List(ListArgs),
+    /// Print an RDS IAM auth token (drop-in for `aws rds generate-db-auth-token`), or inspect one
+    Token(TokenCmd),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TokenCmd {
+    #[command(subcommand)]
+    pub action: Option<TokenAction>,
+    /// The endpoint the client connects to (the proxy endpoint, not the instance, when going through the proxy)
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// The port the client connects to
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The database user (IDENTIFIED WITH AWSAuthenticationPlugin)
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Sign as of this Unix time instead of now (for comparing with other signers)
+    #[arg(long, hide = true)]
+    pub signing_time: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Decode a token without secrets: host, port, user, region, key id (last 4), expiry
+    Inspect {
+        /// The token; `-` or nothing reads it from stdin (keeps it out of argv and history)
+        token: Option<String>,
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -134,4 +166,95 @@ fn write_table(out: &mut impl Write, header: &[&str], rows: &[&Vec<String>]) -> 
         writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
     }
     Ok(())
+}
+
+/// `rdsdeck token`: exit codes follow the aws CLI: 0 ok, 2 usage, 255 no credentials/region.
+pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i32> {
+    use crate::auth::token::{TokenRequest, generate, inspect};
+    use aws_credential_types::provider::ProvideCredentials;
+    use std::io::Read;
+    if let Some(TokenAction::Inspect { token, output }) = &args.action {
+        let mut text = token.clone().filter(|t| t != "-").unwrap_or_default();
+        if text.is_empty() {
+            std::io::stdin().read_to_string(&mut text)?;
+        }
+        return match inspect(&text, std::time::SystemTime::now()) {
+            Ok(info) => {
+                if *output == Output::Json {
+                    println!("{}", serde_json::to_string_pretty(&info)?);
+                } else {
+                    let state = if info.expired {
+                        format!("EXPIRED {}s ago", -info.remaining_seconds)
+                    } else {
+                        format!("valid for {}m{:02}s", info.remaining_seconds / 60, info.remaining_seconds % 60)
+                    };
+                    println!("host           {}", info.host);
+                    println!("port           {}", info.port);
+                    println!("user           {}", info.user);
+                    println!("region         {}", info.region);
+                    println!("access key     …{}", info.key_id_last4);
+                    println!("signed at      {}", info.signed_at);
+                    println!("expires at     {} ({state})", info.expires_at);
+                    println!("session token  {}", if info.session_token { "yes (temporary credentials)" } else { "no (long-term key)" });
+                }
+                Ok(if info.expired { 1 } else { 0 })
+            }
+            Err(e) => {
+                eprintln!("rdsdeck: error: {e}");
+                Ok(2)
+            }
+        };
+    }
+    let missing: Vec<&str> = [("--hostname", args.hostname.is_none()), ("--port", args.port.is_none()), ("--username", args.username.is_none())]
+        .into_iter()
+        .filter_map(|(n, m)| m.then_some(n))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!("rdsdeck: error: the following arguments are required: {}", missing.join(", "));
+        return Ok(2);
+    }
+    let ctx = match AwsContext::load(&settings.aws).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(255);
+        }
+    };
+    let creds = match ctx.sdk.credentials_provider() {
+        Some(p) => p.provide_credentials().await,
+        None => {
+            eprintln!("rdsdeck: error: no AWS credentials found");
+            return Ok(255);
+        }
+    };
+    let creds = match creds {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdsdeck: error: credentials could not be loaded: {}", aws_smithy_types::error::display::DisplayErrorContext(&e));
+            return Ok(255);
+        }
+    };
+    let req = TokenRequest {
+        hostname: args.hostname.clone().unwrap_or_default(),
+        port: args.port.unwrap_or_default(),
+        region: ctx.region.clone(),
+        username: args.username.clone().unwrap_or_default(),
+    };
+    let now = match args.signing_time {
+        Some(t) => std::time::UNIX_EPOCH + std::time::Duration::from_secs(t),
+        None => std::time::SystemTime::now(),
+    };
+    match generate(&req, &creds, now) {
+        Ok(t) => {
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{t}").and_then(|_| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(0),
+            }
+        }
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            Ok(2)
+        }
+    }
 }

@@ -1,5 +1,5 @@
 use clap::Parser;
-use rdsdeck::cli::{Cli, Command, run_list};
+use rdsdeck::cli::{Cli, Command, run_list, run_token};
 use rdsdeck::settings::Settings;
 
 fn init_logging(path: Option<std::path::PathBuf>) {
@@ -44,6 +44,7 @@ fn main() {
     let code = rt.block_on(async {
         match &cli.command {
             Some(Command::List(args)) => run_list(&settings, args).await,
+            Some(Command::Token(args)) => run_token(&settings, args).await,
             None => rdsdeck::tui::run_with_args(cli.global.clone(), settings).await,
         }
     });

@@ -1,8 +1,11 @@
 //! RDS IAM auth tokens (TOKENS.md): a SigV4 query-string presign of
 //! `GET https://<host>:<port>/?Action=connect&DBUser=<user>`, service `rds-db`,
 //! 900 s, printed without the scheme. Signed with `aws-sigv4`; the string is
-//! assembled here so it matches botocore's byte for byte: the canonical
-//! (sorted, SigV4-encoded) query, then `&X-Amz-Signature=`.
+//! assembled here so it matches botocore (and so the aws CLI) byte for byte:
+//! the sorted, SigV4-encoded query, then `X-Amz-Security-Token` when there is
+//! one, then `X-Amz-Signature`. (TOKENS.md sorts the security token in with
+//! the rest; botocore 1.44 appends it after `X-Amz-SignedHeaders`. The
+//! signature is the same either way: the order of the printed query is not signed.)
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
@@ -81,10 +84,12 @@ pub fn generate(req: &TokenRequest, creds: &Credentials, now: SystemTime) -> Res
         .map_err(|e| TokenError::Sign(e.to_string()))?;
     let (instructions, signature) = sign(signable, &params.into()).map_err(|e| TokenError::Sign(e.to_string()))?.into_parts();
     let mut query: Vec<(String, String)> = vec![("Action".into(), "connect".into()), ("DBUser".into(), enc(&req.username))];
-    query.extend(
-        instructions.params().iter().filter(|(k, _)| *k != "X-Amz-Signature").map(|(k, v)| (enc(k), enc(v))),
-    );
+    let late = ["X-Amz-Signature", "X-Amz-Security-Token"];
+    query.extend(instructions.params().iter().filter(|(k, _)| !late.contains(k)).map(|(k, v)| (enc(k), enc(v))));
     query.sort();
+    if let Some(tok) = creds.session_token() {
+        query.push(("X-Amz-Security-Token".into(), enc(tok)));
+    }
     let q: Vec<String> = query.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     Ok(format!("{host}/?{}&X-Amz-Signature={signature}", q.join("&")))
 }
@@ -218,7 +223,7 @@ mod tests {
             at(1724709600),
         )
         .unwrap();
-        assert!(t.contains("&X-Amz-Expires=900&X-Amz-Security-Token=AQoDYXdzEJr%2F%2Btok%3D%3D&X-Amz-SignedHeaders=host&"), "{t}");
+        assert!(t.contains("&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Security-Token=AQoDYXdzEJr%2F%2Btok%3D%3D&X-Amz-Signature="), "{t}");
         assert_eq!(sig(&t), "54d3eebf04452955d80b9e5b110d385334d7f9c1c8fcf29cb7bbd3606a8a0899");
     }
 

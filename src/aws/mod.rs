@@ -111,6 +111,11 @@ fn credentials_error(e: &CredentialsError, profile: &str, explicit: bool) -> Aws
     if text.contains("was not defined") || text.contains("could not be found") && text.contains("profile") {
         return AwsError::UnknownProfile(profile.to_string());
     }
+    // The default chain ends at the instance metadata service; off EC2 its
+    // failure only means "no credentials anywhere".
+    if text.contains("IMDS") || text.contains("169.254.169.254") {
+        return AwsError::NoCredentials(if explicit { format!(" for profile `{profile}`") } else { String::new() });
+    }
     match e {
         CredentialsError::CredentialsNotLoaded(_) => AwsError::NoCredentials(if explicit {
             format!(" for profile `{profile}`")
