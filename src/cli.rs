@@ -171,7 +171,6 @@ fn write_table(out: &mut impl Write, header: &[&str], rows: &[&Vec<String>]) -> 
 /// `rdsdeck token`: exit codes follow the aws CLI: 0 ok, 2 usage, 255 no credentials/region.
 pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i32> {
     use crate::auth::token::{TokenRequest, generate, inspect};
-    use aws_credential_types::provider::ProvideCredentials;
     use std::io::Read;
     if let Some(TokenAction::Inspect { token, output }) = &args.action {
         let mut text = token.clone().filter(|t| t != "-").unwrap_or_default();
@@ -213,31 +212,17 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
         eprintln!("rdsdeck: error: the following arguments are required: {}", missing.join(", "));
         return Ok(2);
     }
-    let ctx = match AwsContext::load(&settings.aws).await {
-        Ok(c) => c,
+    let (creds, region) = match token_credentials(settings).await {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("rdsdeck: error: {e}");
-            return Ok(255);
-        }
-    };
-    let creds = match ctx.sdk.credentials_provider() {
-        Some(p) => p.provide_credentials().await,
-        None => {
-            eprintln!("rdsdeck: error: no AWS credentials found");
-            return Ok(255);
-        }
-    };
-    let creds = match creds {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("rdsdeck: error: credentials could not be loaded: {}", aws_smithy_types::error::display::DisplayErrorContext(&e));
             return Ok(255);
         }
     };
     let req = TokenRequest {
         hostname: args.hostname.clone().unwrap_or_default(),
         port: args.port.unwrap_or_default(),
-        region: ctx.region.clone(),
+        region,
         username: args.username.clone().unwrap_or_default(),
     };
     let now = match args.signing_time {
@@ -257,4 +242,31 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
             Ok(2)
         }
     }
+}
+
+/// Credentials and region for signing. Static keys in the environment (no
+/// profile named) are used directly, as the default chain would use them
+/// first anyway; anything else goes through the full AWS config chain.
+async fn token_credentials(settings: &Settings) -> Result<(aws_credential_types::Credentials, String), String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if settings.aws.profile.is_none()
+        && let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
+    {
+        let region = settings
+            .aws
+            .region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"));
+        if let Some(region) = region {
+            return Ok((aws_credential_types::Credentials::new(id, secret, env("AWS_SESSION_TOKEN"), None, "environment"), region));
+        }
+    }
+    let ctx = AwsContext::load(&settings.aws).await.map_err(|e| e.to_string())?;
+    let provider = ctx.sdk.credentials_provider().ok_or("no AWS credentials found")?;
+    let creds = provider.provide_credentials().await.map_err(|e| {
+        format!("credentials could not be loaded: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+    })?;
+    Ok((creds, ctx.region))
 }

@@ -34,7 +34,12 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // `token` is one signature: a single-threaded runtime starts faster.
+    let mut builder = match &cli.command {
+        Some(Command::Token(_)) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("rdsdeck: error: cannot start the async runtime: {e}");

@@ -113,3 +113,17 @@ fn inspect_reads_a_token_from_stdin_without_secrets() {
     assert_eq!(out.code(), Some(2), "{}", out.dump());
     assert!(out.stderr.contains("not an RDS auth token"), "{}", out.dump());
 }
+
+#[test]
+fn token_from_a_profile_equals_botocore() {
+    let home = CleanHome::new();
+    home.write(
+        "home/.aws/credentials",
+        "[ops]\naws_access_key_id = AKIASANDBOXEXAMPLE01\naws_secret_access_key = sandboxSecretAccessKeyEXAMPLE\n",
+    );
+    home.write("home/.aws/config", "[profile ops]\nregion = us-east-1\n");
+    let mut c = home.cmd();
+    c.args(["--profile", "ops", "token", "--hostname", "localhost", "--port", "3306", "--username", "node_app", "--signing-time", "1790000000"]);
+    let out = run(&mut c).expect_code(0);
+    assert_eq!(out.stdout.trim(), botocore("localhost", 3306, "node_app", "us-east-1", 1_790_000_000, None));
+}
