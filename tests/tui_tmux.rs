@@ -241,3 +241,20 @@ fn missing_credentials_and_unknown_profile_are_shown_in_the_tui() {
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
 }
+
+#[test]
+fn token_for_the_stack_proxy_masked_then_revealed() {
+    let sb = Sandbox::start();
+    let t = Tmux::start(&sb.cmd(), &[], 120, 36);
+    t.wait_for(&["dev-node-app", "endpoint = proxy"]);
+    t.keys(&["t"]);
+    let s = t.wait_for(&["IAM auth token for", "left", "hidden"]);
+    assert!(!s.contains("X-Amz-"), "masked until revealed: {s}");
+    t.keys(&["v"]);
+    t.wait_for(&["Action=connect&DBUser="]);
+    t.keys(&["y"]);
+    t.wait_for(&["(copied)"]);
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}

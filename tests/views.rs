@@ -347,3 +347,48 @@ fn key_overrides_change_behaviour_and_help() {
     key(&mut app, KeyCode::Char('?'));
     assert!(draw(&mut app, 100, 40).contains("C-q  quit rdsdeck"));
 }
+
+#[test]
+fn token_view_is_masked_until_revealed_and_counts_down() {
+    let mut app = loaded_app();
+    app.set_tab(1); // proxies
+    let effects = key(&mut app, KeyCode::Char('t'));
+    let (generation, target, req) = match &effects[..] {
+        [Effect::Token { generation, target, req, .. }] => (*generation, target.clone(), req.clone()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(req.hostname, "dev-node-app.proxy-c0ffee.us-east-1.rds.amazonaws.com");
+    assert_eq!(req.port, 3306);
+    assert_eq!(req.username, "node_user", "the app's /dev/database/username");
+    let creds = aws_credential_types::Credentials::new("AKIAEXAMPLEKEY1234", "secret", None, None, "t");
+    let token = rdsdeck::auth::generate(&req, &creds, app.wall).unwrap();
+    app.update(Action::Worker(Msg::Token { generation, target, result: Ok(token.clone().into()) }));
+    let screen = draw(&mut app, 120, 30);
+    assert!(screen.contains("IAM auth token for node_user@dev-node-app"), "{screen}");
+    assert!(screen.contains("…1234") && screen.contains("14:59 left") || screen.contains("15:00 left"), "{screen}");
+    assert!(!screen.contains("X-Amz-") && !screen.contains("AKIAEXAMPLE"), "masked: {screen}");
+    key(&mut app, KeyCode::Char('v'));
+    let revealed = draw(&mut app, 200, 40);
+    assert!(revealed.contains(&token[..60]), "revealed: {revealed}");
+    let copy = key(&mut app, KeyCode::Char('y'));
+    assert!(matches!(&copy[..], [Effect::Copy(_)]));
+    // Fifteen minutes later it says so.
+    app.wall += Duration::from_secs(901);
+    assert!(draw(&mut app, 120, 30).contains("EXPIRED"));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.token.is_none(), "the token leaves memory with the view");
+    insta::assert_snapshot!("token_masked_80x24", token_screen());
+}
+
+/// The token view at a fixed wall-clock time, 5 minutes after signing.
+fn token_screen() -> String {
+    let mut app = loaded_app();
+    let e = key(&mut app, KeyCode::Char('t'));
+    let Effect::Token { generation, target, .. } = &e[0] else { panic!("{e:?}") };
+    let (g, t) = (*generation, target.clone());
+    let tok = "h:3306/?Action=connect&DBUser=node_user&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLEKEY1234%2F20261123%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Date=20261123T210000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=00";
+    app.wall = std::time::UNIX_EPOCH + Duration::from_secs(1_795_467_600 + 120);
+    app.update(Action::Worker(Msg::Token { generation: g, target: t, result: Ok(tok.to_string().into()) }));
+    app.wall = std::time::UNIX_EPOCH + Duration::from_secs(1_795_467_600 + 300);
+    draw(&mut app, 80, 24)
+}

@@ -5,11 +5,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::keymap::{Cmd, Keymap};
 use super::table::TableView;
 use super::theme::Theme;
+use crate::auth::token::{TokenInfo, TokenRequest, inspect};
 use crate::aws::{AwsContext, AwsSettings, REGIONS, profile_names};
 use crate::settings::{GlobalArgs, Settings};
 use crate::stack::{Anchor, DiscoverError, Health, Identity, Kind, KindResult, Located};
@@ -21,6 +23,7 @@ pub enum Msg {
     Identity { generation: u64, result: Result<Identity, String> },
     Located { generation: u64, result: Result<Located, DiscoverError> },
     Kind { generation: u64, kind: Kind, result: KindResult, elapsed: Duration },
+    Token { generation: u64, target: String, result: Result<SecretString, String> },
 }
 
 /// Everything that can change the state.
@@ -42,6 +45,10 @@ pub enum Effect {
     Identity { generation: u64, ctx: AwsContext },
     Locate { generation: u64, ctx: AwsContext, anchor: Anchor, prefix: String },
     Fetch { generation: u64, ctx: AwsContext, loc: Box<Located>, kind: Kind },
+    /// Sign an IAM auth token with the context's credentials.
+    Token { generation: u64, ctx: AwsContext, req: TokenRequest, target: String },
+    /// Put text on the clipboard of the terminal (OSC 52).
+    Copy(SecretString),
     Suspend,
 }
 
@@ -61,6 +68,19 @@ pub enum Mode {
     Help { scroll: u16 },
     Detail { scroll: u16 },
     ChooseProxy { names: Vec<String>, selected: usize },
+    Token,
+}
+
+/// An IAM auth token on screen: masked until revealed.
+pub struct TokenView {
+    pub target: String,
+    pub token: Option<SecretString>,
+    pub info: Option<TokenInfo>,
+    pub expires: Option<SystemTime>,
+    pub error: Option<String>,
+    pub revealed: bool,
+    pub copied: bool,
+    pub request: TokenRequest,
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +129,9 @@ pub struct App {
     /// Lines of the open detail view.
     pub detail: Vec<String>,
     pub detail_title: String,
+    pub token: Option<TokenView>,
+    /// Wall-clock time of the latest update, for token countdowns.
+    pub wall: SystemTime,
 }
 
 pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -142,6 +165,8 @@ impl App {
             dirty: true,
             detail: Vec::new(),
             detail_title: String::new(),
+            token: None,
+            wall: SystemTime::now(),
         }
     }
 
@@ -191,7 +216,10 @@ impl App {
 
     /// When the runner must wake up even if nothing happens.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let spin = self.is_loading().then(|| self.now + Duration::from_millis(100));
+        let spin = self
+            .is_loading()
+            .then(|| self.now + Duration::from_millis(100))
+            .or_else(|| (self.mode == Mode::Token).then(|| self.now + Duration::from_secs(1)));
         match (spin, self.next_refresh) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -221,11 +249,12 @@ impl App {
         match action {
             Action::Tick(now) => {
                 self.now = now;
+                self.wall = SystemTime::now();
                 if self.next_refresh.is_some_and(|t| now >= t) {
                     self.next_refresh = self.settings.refresh.map(|d| now + d);
                     return self.refresh_all();
                 }
-                self.dirty = self.is_loading();
+                self.dirty = self.is_loading() || self.mode == Mode::Token;
                 Vec::new()
             }
             Action::Resize(w, h) => {
@@ -259,6 +288,7 @@ impl App {
             | Msg::Identity { generation, .. }
             | Msg::Located { generation, .. }
             | Msg::Kind { generation, .. }
+            | Msg::Token { generation, .. }
                 if generation != current =>
             {
                 self.dirty = false;
@@ -317,6 +347,26 @@ impl App {
                 self.located = Some(loc);
                 self.next_refresh = self.settings.refresh.map(|d| self.now + d);
                 Kind::ALL.iter().filter_map(|k| self.request_fetch(*k)).collect()
+            }
+            Msg::Token { target, result, .. } => {
+                let Some(view) = self.token.as_mut().filter(|v| v.target == target) else { return Vec::new() };
+                match result {
+                    Ok(tok) => {
+                        let info = inspect(tok.expose_secret(), self.wall).ok();
+                        view.expires = info.as_ref().map(|i| self.wall + Duration::from_secs(i.remaining_seconds.max(0) as u64));
+                        view.info = info;
+                        view.token = Some(tok);
+                        view.error = None;
+                        view.copied = false;
+                        let who = format!("token signed for {}@{}", view.request.username, target);
+                        self.log_line(Health::Ok, who);
+                    }
+                    Err(e) => {
+                        view.error = Some(e.clone());
+                        self.log_line(Health::Bad, format!("token: {e}"));
+                    }
+                }
+                Vec::new()
             }
             Msg::Kind { kind, result, elapsed, .. } => {
                 let pane = self.panes.get_mut(&kind).expect("every kind has a pane");
@@ -385,6 +435,7 @@ impl App {
             Mode::Filter => self.on_filter_key(k),
             Mode::Palette => self.on_palette_key(k),
             Mode::ChooseProxy { names, selected } => self.on_choose_key(k, names, selected),
+            Mode::Token => self.on_token_key(k),
             Mode::Help { scroll } => {
                 match self.keymap.lookup(&k) {
                     Some(Cmd::Down) => self.mode = Mode::Help { scroll: scroll.saturating_add(1) },
@@ -494,6 +545,93 @@ impl App {
                 self.fix_scroll();
             }
             Cmd::Suspend => return vec![Effect::Suspend],
+            Cmd::Token => return self.open_token(),
+        }
+        Vec::new()
+    }
+
+    /// The DB user tokens are made for: the app's `/dev/database/username`
+    /// parameter when the stack has it, else the seed's `node_app`.
+    pub fn token_user(&self) -> String {
+        self.pane(Kind::Parameter)
+            .table
+            .items
+            .iter()
+            .find(|p| p.name.ends_with("/username"))
+            .and_then(|p| p.get_str("value"))
+            .unwrap_or("node_app")
+            .to_string()
+    }
+
+    /// Opens the token view for the selected proxy or instance (or the stack's proxy).
+    fn open_token(&mut self) -> Vec<Effect> {
+        let Some(ctx) = self.ctx.clone() else {
+            self.status = Some((Health::Bad, "no AWS credentials yet: a token needs them".into()));
+            return Vec::new();
+        };
+        let pick = |r: &crate::stack::Resource| -> Option<(String, u16)> {
+            match r.kind {
+                Kind::Proxy => r.get_str("endpoint").filter(|e| !e.is_empty()).map(|e| (e.to_string(), 3306)),
+                Kind::Instance => {
+                    let port = r.attributes.get("endpoint_port").and_then(|p| p.as_u64()).unwrap_or(3306) as u16;
+                    r.get_str("endpoint_address").map(|a| (a.to_string(), port))
+                }
+                _ => None,
+            }
+        };
+        let selected = self.current_kind().and_then(|k| self.panes[&k].table.selected_item()).and_then(pick);
+        let stack_proxy = self.located.as_ref().and_then(|l| l.proxy_endpoint.clone()).map(|e| (e, 3306));
+        let Some((host, port)) = selected.or(stack_proxy) else {
+            self.status = Some((Health::Bad, "select a proxy or DB instance to sign a token for".into()));
+            return Vec::new();
+        };
+        let request = TokenRequest { hostname: host.clone(), port, region: ctx.region.clone(), username: self.token_user() };
+        let target = format!("{host}:{port}");
+        self.token = Some(TokenView {
+            target: target.clone(),
+            token: None,
+            info: None,
+            expires: None,
+            error: None,
+            revealed: false,
+            copied: false,
+            request: request.clone(),
+        });
+        self.mode = Mode::Token;
+        vec![Effect::Token { generation: self.generation, ctx, req: request, target }]
+    }
+
+    fn on_token_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        match (k.code, self.keymap.lookup(&k)) {
+            (KeyCode::Char('v'), _) => {
+                if let Some(v) = self.token.as_mut() {
+                    v.revealed = !v.revealed;
+                }
+            }
+            (KeyCode::Char('y'), _) => {
+                if let Some(tok) = self.token.as_mut().and_then(|v| {
+                    v.copied = v.token.is_some();
+                    v.token.clone()
+                }) {
+                    self.status = Some((Health::Ok, "token copied to the clipboard (OSC 52)".into()));
+                    return vec![Effect::Copy(tok)];
+                }
+            }
+            (_, Some(Cmd::Refresh | Cmd::Token)) => {
+                if let (Some(ctx), Some(v)) = (self.ctx.clone(), self.token.as_mut()) {
+                    v.token = None;
+                    v.info = None;
+                    v.revealed = false;
+                    return vec![Effect::Token { generation: self.generation, ctx, req: v.request.clone(), target: v.target.clone() }];
+                }
+            }
+            (_, Some(Cmd::Quit)) => self.quit = true,
+            (_, Some(Cmd::Back)) | (KeyCode::Esc, _) => {
+                self.mode = Mode::Normal;
+                // The token leaves memory with the view.
+                self.token = None;
+            }
+            _ => {}
         }
         Vec::new()
     }

@@ -26,6 +26,7 @@ pub enum Cmd {
     SortReverse,
     ToggleLog,
     Suspend,
+    Token,
 }
 
 /// (command, config name, description, default keys)
@@ -49,6 +50,7 @@ pub const TABLE: &[(Cmd, &str, &str, &[&str])] = &[
     (Cmd::Sort, "sort", "sort by the next column", &["s"]),
     (Cmd::SortReverse, "sort_reverse", "reverse the sort", &["S"]),
     (Cmd::ToggleLog, "log", "show/hide the worker log", &["L"]),
+    (Cmd::Token, "token", "IAM auth token for the selected proxy/DB (v reveal, y copy, r re-sign)", &["t"]),
     (Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
 ];
 

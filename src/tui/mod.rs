@@ -16,6 +16,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io::Stdout;
 use std::time::{Duration, Instant};
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc;
 
 use crate::aws::AwsContext;
@@ -106,7 +107,13 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>) {
                 let _ = tx.send(Msg::Kind { generation, kind, result, elapsed });
             });
         }
-        Effect::Suspend => {}
+        Effect::Token { generation, ctx, req, target } => {
+            tokio::spawn(async move {
+                let result = sign_token(&ctx, &req).await;
+                let _ = tx.send(Msg::Token { generation, target, result });
+            });
+        }
+        Effect::Copy(_) | Effect::Suspend => {}
     }
 }
 
@@ -158,11 +165,31 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
             if matches!(e, Effect::Suspend) {
                 suspend(term)?;
                 app.dirty = true;
+            } else if let Effect::Copy(text) = e {
+                osc52_copy(&text)?;
             } else {
                 spawn_effect(e, &tx);
             }
         }
     }
+}
+
+async fn sign_token(ctx: &AwsContext, req: &crate::auth::TokenRequest) -> Result<SecretString, String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let provider = ctx.sdk.credentials_provider().ok_or("no AWS credentials")?;
+    let creds = provider.provide_credentials().await.map_err(|e| format!("credentials: {e}"))?;
+    crate::auth::generate(req, &creds, std::time::SystemTime::now()).map(SecretString::from).map_err(|e| e.to_string())
+}
+
+/// Copies to the terminal's clipboard with OSC 52 (works over SSH and in tmux
+/// with `set-clipboard on`); the text never touches argv or a file.
+fn osc52_copy(text: &SecretString) -> std::io::Result<()> {
+    use base64::Engine;
+    use std::io::Write;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text.expose_secret().as_bytes());
+    let mut out = std::io::stdout().lock();
+    write!(out, "\x1b]52;c;{b64}\x07")?;
+    out.flush()
 }
 
 /// Ctrl-Z: give the terminal back, stop, and take it again on SIGCONT.

@@ -116,6 +116,7 @@ pub fn render(app: &App, f: &mut Frame) {
         Mode::Detail { scroll } => overlays::detail(app, f, a.main, *scroll),
         Mode::Palette => overlays::palette(app, f, a.main),
         Mode::ChooseProxy { names, selected } => overlays::choose_proxy(app, f, a.main, names, *selected),
+        Mode::Token => overlays::token(app, f, a.main),
         Mode::Normal | Mode::Filter => {}
     }
 }

@@ -6,6 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use secrecy::ExposeSecret;
+
 use crate::tui::app::App;
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -98,4 +100,63 @@ pub fn choose_proxy(app: &App, f: &mut Frame, area: Rect, names: &[String], sele
     f.render_widget(Clear, r);
     let b = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(" Choose a proxy ", th.title));
     f.render_widget(Paragraph::new(lines).block(b), r);
+}
+
+pub fn token(app: &App, f: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let Some(v) = &app.token else { return };
+    let row = |k: &str, val: String| Line::from(vec![Span::styled(format!("{k:>14}  "), th.muted), Span::raw(val)]);
+    let mut lines = vec![Line::from(Span::styled(format!("IAM auth token for {}@{}", v.request.username, v.target), th.table_header))];
+    match (&v.token, &v.info, &v.error) {
+        (_, _, Some(e)) => lines.push(Line::from(Span::styled(format!("✖ {e}"), th.bad))),
+        (Some(tok), Some(i), _) => {
+            let remaining = v
+                .expires
+                .map(|e| match e.duration_since(app.wall) {
+                    Ok(d) => d.as_secs() as i64,
+                    Err(e) => -(e.duration().as_secs() as i64),
+                })
+                .unwrap_or(0);
+            let (style, state) = if remaining <= 0 {
+                (th.bad, "EXPIRED — r signs a new one".to_string())
+            } else {
+                (if remaining < 120 { th.warn } else { th.ok }, format!("{}:{:02} left", remaining / 60, remaining % 60))
+            };
+            lines.push(row("host", format!("{}:{}", i.host, i.port)));
+            lines.push(row("user", i.user.clone()));
+            lines.push(row("region", i.region.clone()));
+            lines.push(row("access key", format!("…{}", i.key_id_last4)));
+            lines.push(row("session token", if i.session_token { "yes (temporary credentials)".into() } else { "no".into() }));
+            lines.push(row("signed", i.signed_at.clone()));
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>14}  ", "expires"), th.muted),
+                Span::raw(format!("{}  ", i.expires_at)),
+                Span::styled(state, style),
+            ]));
+            lines.push(Line::from(""));
+            let shown = if v.revealed {
+                tok.expose_secret().to_string()
+            } else {
+                format!("{} ({} characters, hidden)", "•".repeat(24), tok.expose_secret().len())
+            };
+            lines.push(Line::from(Span::styled(shown, th.accent)));
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "A new connection needs a valid token; one already open outlives it.",
+                th.muted,
+            )));
+        }
+        _ => lines.push(Line::from(Span::styled("signing…", th.accent))),
+    }
+    lines.push(Line::from(Span::styled(
+        format!("v {} · y copy{} · r re-sign · Esc close", if v.revealed { "hide" } else { "reveal" }, if v.copied { " (copied)" } else { "" }),
+        th.key,
+    )));
+    let w = area.width.saturating_sub(4).min(100);
+    let inner_w = w.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner_w).max(1)).sum();
+    let r = centered(area, w, (rows as u16 + 2).min(area.height));
+    f.render_widget(Clear, r);
+    let b = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(" Token ", th.title));
+    f.render_widget(Paragraph::new(lines).block(b).wrap(Wrap { trim: false }), r);
 }
