@@ -7,6 +7,7 @@ pub mod auth;
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod settings;
 pub mod stack;
 pub mod tui;

@@ -7,7 +7,10 @@ The sandbox database's AWSAuthenticationPlugin (aws_auth_plugin.c) runs this for
 
 Exit 0: accept. Exit 1: reject, with one line on stderr saying why (the plugin copies it into the
 server's error log). Exit 2: usage/config error. The token and the secret key are never printed
-or logged; the audit log (if configured) gets one JSON line per attempt without them.
+or logged; the audit log (if configured) gets one JSON line per attempt without them:
+`token_valid` is this program's verdict. The server can still refuse a valid token afterwards
+(REQUIRE SSL / require-secure-transport are checked after authentication, so a client that
+sends its token over plain TCP gets 1045 although the token was valid).
 
 What is checked (TOKENS.md): the token parses as `host:port/?Action=connect&DBUser=..&X-Amz-..`
 with each parameter exactly once and nothing else; Action=connect; AWS4-HMAC-SHA256; signed
@@ -279,16 +282,16 @@ def main_verify(args) -> int:
             raise Reject("token contains non-ASCII bytes") from None
         facts = verify(token, args.user, cfg, now=args.now)
     except Reject as e:
-        entry.update(accepted=False, reason=str(e))
+        entry.update(token_valid=False, reason=str(e))
         _audit(cfg, entry)
         print(str(e), file=sys.stderr)
         return 1
     except Exception as e:  # a bug here must refuse, not crash open
-        entry.update(accepted=False, reason=f"verifier error: {type(e).__name__}")
+        entry.update(token_valid=False, reason=f"verifier error: {type(e).__name__}")
         _audit(cfg, entry)
         print(f"verifier error: {type(e).__name__}: {e}"[:300], file=sys.stderr)
         return 1
-    entry.update(accepted=True, reason="ok", token=facts)
+    entry.update(token_valid=True, reason="ok", token=facts)
     _audit(cfg, entry)
     return 0
 
@@ -355,7 +358,7 @@ def self_test() -> int:
         from unittest import mock
 
         with mock.patch("botocore.auth.get_current_datetime",
-                        return_value=datetime.datetime.utcfromtimestamp(at)):
+                        return_value=datetime.datetime.fromtimestamp(at, datetime.timezone.utc).replace(tzinfo=None)):
             return client.generate_db_auth_token(host, port, user)
 
     good = gen()

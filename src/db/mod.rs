@@ -1,0 +1,4 @@
+//! The database side: statement splitting and classification, IAM connections, queries.
+
+pub mod classify;
+pub mod split;
