@@ -4,9 +4,15 @@
 Run it with the venv's python (sandbox/setup-venv prints the venv path; when started with
 another python this script re-executes itself with that venv's python if it exists).
 
-    sandbox.py up   [--env-file PATH] [--port N] [--stdin-lifeline]
-    sandbox.py run  [--env-file PATH] [--port N] -- CMD ARGS...
+    sandbox.py up   [--env-file PATH] [--port N] [--stdin-lifeline] [DB OPTIONS]
+    sandbox.py run  [--env-file PATH] [--port N] [DB OPTIONS] -- CMD ARGS...
     sandbox.py seed --endpoint URL
+
+DB OPTIONS (the private MariaDB playing RDS Proxy + RDS, sandbox/db/; on by default):
+    --no-db | --with-db    skip / start it
+    --fresh-db             no IAM users yet (only the master user `admin`): for bootstrap tests
+    --with-plain-db        also a second server without TLS (RDSDECK_SANDBOX_PLAIN_DB_PORT)
+    --db-port N            the DB's port (default: a free one)
 
 `up` prints `READY <env file>` on stdout once the stack is seeded, then waits for
 SIGINT/SIGTERM/SIGHUP (or stdin EOF with --stdin-lifeline) and stops moto.
@@ -17,6 +23,7 @@ CMD's exit code. `seed` only seeds an already running moto.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime as _dt
 import json
 import os
@@ -34,6 +41,9 @@ EMPTY_REGION = "eu-west-1"  # deliberately left empty: "a region with no proxy"
 ACCESS_KEY_ID = "AKIASANDBOXEXAMPLE01"
 SECRET_ACCESS_KEY = "sandboxSecretAccessKeyEXAMPLEonlyForMoto01"
 SEED = 42
+# The database side (sandbox/db/) starts unless --no-db: it overlaps moto's start and seeding
+# and adds ~0.5 s to READY (see sandbox/README.md).
+DB_DEFAULT = True
 
 PROJECT = "rds-iam-auth"
 ENVIRONMENT = "dev"
@@ -738,8 +748,8 @@ def _write_atomic(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-def env_vars(endpoint: str, env_file: str) -> dict[str, str]:
-    return {
+def env_vars(endpoint: str, env_file: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
@@ -753,10 +763,13 @@ def env_vars(endpoint: str, env_file: str) -> dict[str, str]:
         "RDSDECK_SANDBOX_FACTS": f"{env_file}.facts.json",
         "RDSDECK_SANDBOX_MOTO_LOG": f"{env_file}.moto.log",
     }
+    env.update(extra or {})
+    return env
 
 
-def write_env_files(env_file: str, endpoint: str, facts: dict) -> dict[str, str]:
-    env = env_vars(endpoint, env_file)
+def write_env_files(env_file: str, endpoint: str, facts: dict,
+                    extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = env_vars(endpoint, env_file, extra)
     _write_atomic(env["RDSDECK_SANDBOX_TF_OUTPUT"], json.dumps(terraform_outputs(facts), indent=2) + "\n")
     _write_atomic(env["RDSDECK_SANDBOX_RDS_CONF"], rds_conf(facts))
     _write_atomic(env["RDSDECK_SANDBOX_FACTS"], json.dumps(facts, indent=2, sort_keys=True) + "\n")
@@ -784,15 +797,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _pdeathsig() -> None:
-    """Child-side: get SIGKILLed when the sandbox process dies (Linux), even by SIGKILL."""
+def _load_libc():
     try:
-        import ctypes
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+
+# Loaded up front: the preexec hook runs between fork and exec while other threads (the DB
+# preparation) may hold the import lock, so it must not import anything.
+_LIBC = _load_libc()
+
+
+def _pdeathsig() -> None:
+    """Child-side: get SIGKILLed when the sandbox process dies (Linux), even by SIGKILL.
+
+    (Strictly: when the *thread* that spawned the child exits, so spawn from the main thread.)
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _post(url: str, timeout: float = 5.0) -> bytes:
@@ -897,7 +920,46 @@ def _install_stop_handlers() -> None:
     signal.signal(signal.SIGHUP, handler)
 
 
-def _start(args) -> tuple[Moto, str, dict, dict]:
+def _new_db(args):
+    """The database side (sandbox/db/), prepared in the background while moto starts."""
+    if not args.db:
+        return None
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "db"))
+    import sandboxdb
+
+    try:
+        db = sandboxdb.SandboxDB(
+            python=sys.executable,
+            credentials=[{"access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET_ACCESS_KEY}],
+            region=REGION,
+            plain=args.with_plain_db,
+        )
+    except sandboxdb.DBError as e:
+        raise SandboxError(str(e)) from None
+    db.prepare_async()
+    return db
+
+
+def _start_db(db, c: Clients, facts: dict, args) -> dict[str, str]:
+    """Start the prepared DB, load it, point the stack's SSM parameters at it. Main thread only."""
+    import sandboxdb
+
+    t0 = time.monotonic()
+    sec = json.loads(c.secretsmanager.get_secret_value(SecretId=facts["rds_master_secret_arn"])["SecretString"])
+    try:
+        db.start(sec["username"], sec["password"], fresh=args.fresh_db, port=args.db_port)
+    except sandboxdb.DBError as e:
+        raise SandboxError(str(e)) from None
+    # The app (and rdsdeck) find the database through these: the "proxy" is now localhost:PORT.
+    for name, value in (("/dev/database/endpoint", db.main.host), ("/dev/database/port", str(db.main.port))):
+        c.ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    facts["database"] = db.facts()
+    facts["database"]["ssm"] = {"/dev/database/endpoint": db.main.host, "/dev/database/port": str(db.main.port)}
+    facts["database"]["timings"]["after_seed_s"] = round(time.monotonic() - t0, 3)
+    return db.env()
+
+
+def _start(args) -> tuple[Moto, object, str, dict, dict]:
     env_file = os.path.abspath(args.env_file)
     os.makedirs(os.path.dirname(env_file), exist_ok=True)
     # No stale env file from an earlier run may survive a failed start.
@@ -909,40 +971,75 @@ def _start(args) -> tuple[Moto, str, dict, dict]:
     moto = Moto(f"{env_file}.moto.log")
     t0 = time.monotonic()
     clients: list[Clients] = []
+    db = None
     try:
+        db = _new_db(args)
         moto.start(args.port, while_booting=lambda ep: clients.append(Clients(ep).preload()))
         t_up = time.monotonic() - t0
+        db_env: dict[str, str] = {}
         try:
-            facts = seed(moto.endpoint, clients[-1] if clients else None)
+            if not clients:
+                clients.append(Clients(moto.endpoint))
+            facts = seed(moto.endpoint, clients[-1])
+            t_seeded = time.monotonic() - t0
+            if db is not None:
+                db_env = _start_db(db, clients[-1], facts, args)
         finally:
             for c in clients:
                 c.close()
         facts["endpoint"] = moto.endpoint
         facts["moto_pid"] = moto.proc.pid if moto.proc else None
-        facts["timing"] = {"moto_ready_s": round(t_up, 3), "total_s": round(time.monotonic() - t0, 3)}
-        env = write_env_files(env_file, moto.endpoint, facts)
+        facts["timing"] = {"moto_ready_s": round(t_up, 3), "seeded_s": round(t_seeded, 3),
+                           "total_s": round(time.monotonic() - t0, 3)}
+        env = write_env_files(env_file, moto.endpoint, facts, db_env)
         if not moto.alive():
             raise SandboxError(f"moto_server died during seeding (see {moto.log_path})")
+        if db is not None and not db.alive():
+            raise SandboxError(f"the sandbox database died while starting (see {db.main.error_log})")
     except BaseException:
         moto.stop()
+        if db is not None:
+            db.stop()
         raise
     log(f"moto on {moto.endpoint} (pid {facts['moto_pid']}), seeded in {facts['timing']['total_s']}s")
+    if db is not None:
+        m = facts["database"]["main"]
+        log(f"database on localhost:{m['port']} (pid {m['pid']}, TLS, IAM via AWSAuthenticationPlugin"
+            + (", fresh: master user only" if args.fresh_db else "")
+            + (f"; plain no-TLS server on localhost:{facts['database']['plain']['port']}" if db.plain else "")
+            + ")")
     for n in facts.get("notes", []):
         log(f"note: {n}")
-    return moto, env_file, env, facts
+    return moto, db, env_file, env, facts
+
+
+def _stop_all(moto: Moto, db) -> None:
+    moto.stop()
+    if db is not None:
+        db.stop()
 
 
 def cmd_up(args) -> int:
     _install_stop_handlers()
-    moto, env_file, _env, _facts = _start(args)
+    moto, db, env_file, env, _facts = _start(args)
     try:
         say(f"READY {env_file}")
+        db_lines = ""
+        if db is not None:
+            db_lines = (
+                f"    # the database (RDS Proxy stand-in) on localhost:{env['RDSDECK_SANDBOX_DB_PORT']}, TLS + IAM tokens:\n"
+                '    TOKEN=$(aws rds generate-db-auth-token --hostname localhost --port "$RDSDECK_SANDBOX_DB_PORT" --username node_app)\n'
+                '    mariadb --protocol=TCP -h localhost -P "$RDSDECK_SANDBOX_DB_PORT" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" \\\n'
+                '        --ssl-verify-server-cert -u node_app -p"$TOKEN" node_db\n'
+            )
         say(
-            "\nThe rdsdeck AWS sandbox is running (moto, us-east-1 seeded; eu-west-1 empty).\n"
+            "\nThe rdsdeck sandbox is running (moto, us-east-1 seeded; eu-west-1 empty"
+            + (", plus the database" if db is not None else "") + ").\n"
             "In another shell:\n"
             f"    set -a; . {env_file}; set +a\n"
             "    rdsdeck            # e.g. target/release/rdsdeck\n"
             f"    aws --endpoint-url {moto.endpoint} rds describe-db-proxies   # venv's aws CLI\n"
+            + db_lines
             + ("Stops when stdin closes or on Ctrl-C / SIGTERM.\n" if args.stdin_lifeline else "Ctrl-C (or SIGTERM/SIGHUP) stops it.\n")
         )
         fds = [sys.stdin.fileno()] if args.stdin_lifeline else []
@@ -959,10 +1056,13 @@ def cmd_up(args) -> int:
             if not moto.alive():
                 log(f"moto_server exited unexpectedly (see {moto.log_path})")
                 return 1
+            if db is not None and not db.alive():
+                log(f"the sandbox database exited unexpectedly (see {db.main.error_log})")
+                return 1
     except (KeyboardInterrupt, Stop):
         log("stopping")
     finally:
-        moto.stop()
+        _stop_all(moto, db)
     return 0
 
 
@@ -973,7 +1073,7 @@ def cmd_run(args) -> int:
     if not cmd:
         raise SandboxError("run: missing command (sandbox.py run -- CMD ARGS...)")
     _install_stop_handlers()
-    moto, _env_file, env, _facts = _start(args)
+    moto, db, _env_file, env, _facts = _start(args)
     child: subprocess.Popen | None = None
     try:
         full_env = dict(os.environ)
@@ -998,7 +1098,7 @@ def cmd_run(args) -> int:
         if child is not None and child.poll() is None:
             child.kill()
             child.wait()
-        moto.stop()
+        _stop_all(moto, db)
 
 
 def cmd_seed(args) -> int:
@@ -1019,6 +1119,17 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--env-file", default=os.path.join(".sandbox", "env"),
                        help="where to write the env file (default .sandbox/env under the CWD)")
         p.add_argument("--port", type=int, default=0, help="moto port (0 = a free port, the default)")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--with-db", "--db", dest="db", action="store_true", default=DB_DEFAULT,
+                       help="start the sandbox database (MariaDB playing RDS Proxy + RDS)"
+                       + (" (the default)" if DB_DEFAULT else ""))
+        g.add_argument("--no-db", dest="db", action="store_false",
+                       help="AWS APIs only, no database" + ("" if DB_DEFAULT else " (the default)"))
+        p.add_argument("--fresh-db", action="store_true",
+                       help="database without the IAM users (only the master user): for bootstrap tests")
+        p.add_argument("--with-plain-db", action="store_true",
+                       help="also start a database server without TLS (RDSDECK_SANDBOX_PLAIN_DB_PORT)")
+        p.add_argument("--db-port", type=int, default=0, help="database port (0 = a free port, the default)")
 
     p_up = sub.add_parser("up", help="start moto, seed it, wait")
     common(p_up)
@@ -1031,6 +1142,8 @@ def main(argv: list[str] | None = None) -> int:
     p_seed.add_argument("--reset", action="store_true",
                         help=f"POST /moto-api/reset and /moto-api/seed?a={SEED} first")
     args = ap.parse_args(argv)
+    if args.command in ("up", "run") and not args.db and (args.fresh_db or args.with_plain_db or args.db_port):
+        ap.error("--fresh-db, --with-plain-db and --db-port need the database (drop --no-db)")
 
     try:
         return {"up": cmd_up, "run": cmd_run, "seed": cmd_seed}[args.command](args)

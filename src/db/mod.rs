@@ -1,4 +1,6 @@
 //! The database side: statement splitting and classification, IAM connections, queries.
 
 pub mod classify;
+pub mod connect;
+pub mod output;
 pub mod split;

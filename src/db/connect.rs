@@ -1,0 +1,231 @@
+//! IAM connections: a fresh token for every physical connection, TLS always on
+//! and verified (built-in roots plus an optional CA file), the cleartext
+//! plugin only under that TLS, and every failure mapped to advice.
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use mysql_async::{Conn, OptsBuilder, SslOpts};
+use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::auth::token::{TokenRequest, generate};
+
+#[derive(Debug, Clone)]
+pub struct ConnectSpec {
+    /// Where TCP goes.
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub database: Option<String>,
+    pub region: String,
+    /// Extra trust (e.g. the RDS `global-bundle.pem`), added to the built-in roots.
+    pub ca: Option<PathBuf>,
+    pub timeout: Duration,
+    /// Name the token is signed for and the certificate is checked against,
+    /// when it differs from `host` (a local port forward to the proxy).
+    pub tls_name: Option<(String, u16)>,
+}
+
+/// How the connection authenticates.
+#[derive(Clone)]
+pub enum Auth {
+    /// IAM: a token signed with these credentials for each connection.
+    Iam(SharedCredentialsProvider),
+    /// A password (the master user, once, during bootstrap).
+    Password(SecretString),
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("{message}")]
+pub struct DbError {
+    pub code: Option<u16>,
+    pub message: String,
+}
+
+impl DbError {
+    fn new(code: Option<u16>, message: impl Into<String>) -> Self {
+        DbError { code, message: message.into() }
+    }
+}
+
+/// What a session knows about how it is connected (for the status line).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SessionInfo {
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+    pub via: String,
+    pub tls_version: String,
+    pub tls_cipher: String,
+    pub connection_id: u32,
+    pub server_version: String,
+}
+
+pub struct Connector {
+    pub spec: ConnectSpec,
+    auth: Auth,
+}
+
+impl Connector {
+    pub fn new(spec: ConnectSpec, auth: Auth) -> Connector {
+        Connector { spec, auth }
+    }
+
+    fn signed_for(&self) -> (String, u16) {
+        self.spec.tls_name.clone().unwrap_or_else(|| (self.spec.host.clone(), self.spec.port))
+    }
+
+    async fn secret(&self) -> Result<SecretString, DbError> {
+        match &self.auth {
+            Auth::Password(p) => Ok(p.clone()),
+            Auth::Iam(provider) => {
+                let creds = provider
+                    .provide_credentials()
+                    .await
+                    .map_err(|e| DbError::new(None, format!("no AWS credentials to sign a token: {e}")))?;
+                let (host, port) = self.signed_for();
+                let req = TokenRequest { hostname: host, port, region: self.spec.region.clone(), username: self.spec.user.clone() };
+                generate(&req, &creds, std::time::SystemTime::now())
+                    .map(SecretString::from)
+                    .map_err(|e| DbError::new(None, e.to_string()))
+            }
+        }
+    }
+
+    /// Opens one physical connection with a fresh token.
+    pub async fn connect(&self) -> Result<Conn, DbError> {
+        let secret = self.secret().await?;
+        let mut ssl = SslOpts::default();
+        if let Some(ca) = &self.spec.ca {
+            if !ca.exists() {
+                return Err(DbError::new(None, format!("CA file {} does not exist (--ca)", ca.display())));
+            }
+            ssl = ssl.with_root_certs(vec![ca.clone().into()]);
+        }
+        if let Some((name, _)) = &self.spec.tls_name {
+            // The certificate is still verified, against the proxy name instead of 127.0.0.1.
+            ssl = ssl.with_danger_tls_hostname_override(Some(name.clone()));
+        }
+        let opts = OptsBuilder::default()
+            .ip_or_hostname(self.spec.host.clone())
+            .tcp_port(self.spec.port)
+            .user(Some(self.spec.user.clone()))
+            .pass(Some(secret.expose_secret().to_string()))
+            .db_name(self.spec.database.clone())
+            // TLS is not optional: the token (or password) only travels inside it.
+            .ssl_opts(ssl)
+            .enable_cleartext_plugin(true)
+            // On loopback the driver would otherwise switch to the Unix socket.
+            .prefer_socket(false)
+            .stmt_cache_size(0);
+        match tokio::time::timeout(self.spec.timeout, Conn::new(opts)).await {
+            Err(_) => Err(DbError::new(
+                None,
+                format!(
+                    "timed out after {}s connecting to {}:{}: the host does not answer (security group, network, or a dead forward)",
+                    self.spec.timeout.as_secs(),
+                    self.spec.host,
+                    self.spec.port
+                ),
+            )),
+            Ok(Err(e)) => Err(self.explain(&e)),
+            Ok(Ok(c)) => Ok(c),
+        }
+    }
+
+    /// Plain advice for a connection or query error (STACK.md's list).
+    pub fn explain(&self, e: &mysql_async::Error) -> DbError {
+        use mysql_async::{DriverError, Error, IoError};
+        let (host, port) = self.signed_for();
+        let user = &self.spec.user;
+        let iam = matches!(self.auth, Auth::Iam(_));
+        match e {
+            Error::Server(s) => {
+                let advice = match s.code {
+                    1045 if iam => format!(
+                        " — the IAM token was refused. Check that: it was signed for {host}:{port} in region {} (the endpoint you connect to), \
+                         user `{user}` exists IDENTIFIED WITH AWSAuthenticationPlugin, your identity has rds-db:connect on that user, \
+                         the token is not expired, and the clock is right",
+                        self.spec.region
+                    ),
+                    1045 => " — wrong user or password".to_string(),
+                    3159 => " — connect with TLS (rdsdeck always does: is something in between terminating it?)".into(),
+                    1524 => " — IAM database authentication is disabled on the instance: enable it (aws rds modify-db-instance --enable-iam-database-authentication)".into(),
+                    9501 => " — the proxy could not get a database connection in time: check the target's health and the pool settings".into(),
+                    1040 => " — too many connections (IAM auth is meant for < 200 new connections per second): reuse connections".into(),
+                    _ => String::new(),
+                };
+                DbError::new(Some(s.code), format!("ERROR {} ({}): {}{advice}", s.code, s.state, s.message))
+            }
+            Error::Driver(DriverError::NoClientSslFlagFromServer) => DbError::new(
+                None,
+                format!("{host}:{port} does not offer TLS: refusing to send an IAM token or password in cleartext (is this the RDS endpoint?)"),
+            ),
+            Error::Driver(DriverError::CleartextPluginDisabled) => {
+                DbError::new(None, "the server asked for the cleartext plugin, which rdsdeck enables only under TLS")
+            }
+            Error::Io(IoError::Tls(t)) => {
+                let t = t.to_string();
+                if t.contains("UnknownIssuer") {
+                    DbError::new(None, format!("the server's certificate is not trusted ({t}): pass the CA with --ca (for RDS instances: global-bundle.pem)"))
+                } else if t.contains("NotValidForName") || t.contains("CertNotValidForName") {
+                    DbError::new(None, format!("the server's certificate is not valid for `{host}` ({t}): connect with the endpoint's name"))
+                } else {
+                    DbError::new(Some(2026), format!("TLS handshake failed: {t}"))
+                }
+            }
+            Error::Io(io) => {
+                let t = io.to_string();
+                if t.contains("refused") {
+                    DbError::new(None, format!("cannot reach {}:{}: connection refused (wrong port, or nothing listening)", self.spec.host, self.spec.port))
+                } else if t.contains("lookup") || t.contains("resolve") || t.contains("Name or service") {
+                    DbError::new(None, format!("cannot resolve {}: check the endpoint name (private endpoints need the VPC or a port forward)", self.spec.host))
+                } else {
+                    DbError::new(None, format!("network error talking to {}:{}: {t}", self.spec.host, self.spec.port))
+                }
+            }
+            other => DbError::new(None, other.to_string()),
+        }
+    }
+
+    /// TLS details and ids of an open session.
+    pub async fn session_info(&self, conn: &mut Conn, via: &str) -> SessionInfo {
+        use mysql_async::prelude::Queryable;
+        let row: Option<(String, String)> = conn
+            .query_first("SELECT @@ssl_version, @@ssl_cipher")
+            .await
+            .ok()
+            .flatten()
+            .or_else(|| None);
+        let (v, c) = match row {
+            Some(r) => r,
+            None => {
+                let v: Option<(String, String)> = conn.query_first("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version')").await.ok().flatten();
+                (v.map(|x| x.1).unwrap_or_default(), String::new())
+            }
+        };
+        SessionInfo {
+            user: self.spec.user.clone(),
+            host: self.signed_for().0,
+            port: self.signed_for().1,
+            via: via.to_string(),
+            tls_version: v,
+            tls_cipher: c,
+            connection_id: conn.id(),
+            server_version: {
+                let (a, b, c) = conn.server_version();
+                format!("{a}.{b}.{c}")
+            },
+        }
+    }
+
+    /// Stops the running statement of connection `id` from a second connection.
+    pub async fn kill_query(&self, id: u32) -> Result<Duration, DbError> {
+        use mysql_async::prelude::Queryable;
+        let t = Instant::now();
+        let mut c = self.connect().await?;
+        c.query_drop(format!("KILL QUERY {id}")).await.map_err(|e| self.explain(&e))?;
+        let _ = c.disconnect().await;
+        Ok(t.elapsed())
+    }
+}

@@ -1,0 +1,264 @@
+//! Result cells and the writers of `rdsdeck sql`: rows are written as they
+//! arrive (CSV and JSON stream; the table buffers a bounded sample for widths).
+
+use mysql_async::Value;
+use std::io::Write;
+
+/// One cell: NULL, text, or bytes that are not UTF-8 (shown as hex, never raw).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+impl Cell {
+    pub fn from_value(v: Value) -> Cell {
+        match v {
+            Value::NULL => Cell::Null,
+            Value::Bytes(b) => match String::from_utf8(b) {
+                Ok(s) => Cell::Text(s),
+                Err(e) => Cell::Binary(e.into_bytes()),
+            },
+            Value::Int(i) => Cell::Text(i.to_string()),
+            Value::UInt(u) => Cell::Text(u.to_string()),
+            Value::Float(f) => Cell::Text(f.to_string()),
+            Value::Double(d) => Cell::Text(d.to_string()),
+            Value::Date(y, mo, d, h, mi, s, us) => Cell::Text(if us > 0 {
+                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}")
+            } else {
+                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+            }),
+            Value::Time(neg, d, h, m, s, us) => {
+                let h = d * 24 + h as u32;
+                Cell::Text(format!("{}{h:02}:{m:02}:{s:02}{}", if neg { "-" } else { "" }, if us > 0 { format!(".{us:06}") } else { String::new() }))
+            }
+        }
+    }
+
+    /// For display: NULL is `NULL`, binary is `0x…` hex (truncated), control characters escaped.
+    pub fn display(&self, max: usize) -> String {
+        match self {
+            Cell::Null => "NULL".into(),
+            Cell::Text(s) => {
+                let clean: String = s.chars().map(|c| if c.is_control() { '·' } else { c }).collect();
+                if clean.chars().count() > max { format!("{}…", clean.chars().take(max.saturating_sub(1)).collect::<String>()) } else { clean }
+            }
+            Cell::Binary(b) => {
+                let n = (max.saturating_sub(2) / 2).max(1);
+                let hex: String = b.iter().take(n).map(|x| format!("{x:02X}")).collect();
+                format!("0x{hex}{}", if b.len() > n { "…" } else { "" })
+            }
+        }
+    }
+
+    fn hex(b: &[u8]) -> String {
+        format!("0x{}", b.iter().map(|x| format!("{x:02X}")).collect::<String>())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Receives one result set at a time.
+pub trait Sink {
+    fn start(&mut self, columns: &[String]) -> std::io::Result<()>;
+    fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()>;
+    fn finish(&mut self) -> std::io::Result<()>;
+}
+
+pub fn sink<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink + 'a> {
+    match format {
+        Format::Csv => Box::new(Csv { out, first_set: true }),
+        Format::Json => Box::new(Json { out, columns: Vec::new(), n: 0 }),
+        Format::Table => Box::new(Table { out, columns: Vec::new(), rows: Vec::new(), widths: Vec::new(), flushed: false }),
+    }
+}
+
+struct Csv<W: Write> {
+    out: W,
+    first_set: bool,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.is_empty() || s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+impl<W: Write> Sink for Csv<W> {
+    fn start(&mut self, columns: &[String]) -> std::io::Result<()> {
+        if !self.first_set {
+            writeln!(self.out)?;
+        }
+        self.first_set = false;
+        writeln!(self.out, "{}", columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","))
+    }
+    /// NULL is an empty unquoted field; an empty string is `""`.
+    fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()> {
+        let fields: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Null => String::new(),
+                Cell::Text(s) => csv_field(s),
+                Cell::Binary(b) => Cell::hex(b),
+            })
+            .collect();
+        writeln!(self.out, "{}", fields.join(","))
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+struct Json<W: Write> {
+    out: W,
+    columns: Vec<String>,
+    n: usize,
+}
+
+impl<W: Write> Sink for Json<W> {
+    fn start(&mut self, columns: &[String]) -> std::io::Result<()> {
+        self.columns = columns.to_vec();
+        self.n = 0;
+        write!(self.out, "[")
+    }
+    /// One object per row: NULL is null, binary is a `0x…` hex string.
+    fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()> {
+        let obj: serde_json::Map<String, serde_json::Value> = self
+            .columns
+            .iter()
+            .cloned()
+            .zip(row.into_iter().map(|c| match c {
+                Cell::Null => serde_json::Value::Null,
+                Cell::Text(s) => serde_json::Value::String(s),
+                Cell::Binary(b) => serde_json::Value::String(Cell::hex(&b)),
+            }))
+            .collect();
+        write!(self.out, "{}\n  {}", if self.n == 0 { "" } else { "," }, serde_json::Value::Object(obj))?;
+        self.n += 1;
+        Ok(())
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        writeln!(self.out, "{}]", if self.n == 0 { "" } else { "\n" })?;
+        self.out.flush()
+    }
+}
+
+/// Buffers the first rows to size the columns, then streams the rest.
+struct Table<W: Write> {
+    out: W,
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+    widths: Vec<usize>,
+    flushed: bool,
+}
+
+const TABLE_SAMPLE: usize = 1000;
+const TABLE_MAX_WIDTH: usize = 60;
+
+impl<W: Write> Table<W> {
+    fn line(&mut self, cells: &[String]) -> std::io::Result<()> {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&self.widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(unicode_width::UnicodeWidthStr::width(c.as_str())))))
+            .collect();
+        writeln!(self.out, "| {} |", parts.join(" | "))
+    }
+    fn rule(&mut self) -> std::io::Result<()> {
+        let parts: Vec<String> = self.widths.iter().map(|w| "-".repeat(*w)).collect();
+        writeln!(self.out, "+-{}-+", parts.join("-+-"))
+    }
+    fn flush_sample(&mut self) -> std::io::Result<()> {
+        if self.flushed {
+            return Ok(());
+        }
+        self.flushed = true;
+        self.rule()?;
+        let cols = self.columns.clone();
+        self.line(&cols)?;
+        self.rule()?;
+        for r in std::mem::take(&mut self.rows) {
+            self.line(&r)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Sink for Table<W> {
+    fn start(&mut self, columns: &[String]) -> std::io::Result<()> {
+        self.columns = columns.to_vec();
+        self.widths = columns.iter().map(|c| unicode_width::UnicodeWidthStr::width(c.as_str())).collect();
+        self.rows.clear();
+        self.flushed = false;
+        Ok(())
+    }
+    fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()> {
+        let cells: Vec<String> = row.iter().map(|c| c.display(TABLE_MAX_WIDTH)).collect();
+        if self.flushed {
+            let cells: Vec<String> = cells
+                .into_iter()
+                .zip(self.widths.clone())
+                .map(|(c, w)| if unicode_width::UnicodeWidthStr::width(c.as_str()) > w { format!("{}…", c.chars().take(w.saturating_sub(1)).collect::<String>()) } else { c })
+                .collect();
+            return self.line(&cells);
+        }
+        for (w, c) in self.widths.iter_mut().zip(&cells) {
+            *w = (*w).max(unicode_width::UnicodeWidthStr::width(c.as_str()));
+        }
+        self.rows.push(cells);
+        if self.rows.len() >= TABLE_SAMPLE {
+            self.flush_sample()?;
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.flush_sample()?;
+        self.rule()?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(format: Format) -> String {
+        let mut buf = Vec::new();
+        {
+            let mut s = sink(format, &mut buf);
+            s.start(&["id".into(), "note".into(), "blob".into()]).unwrap();
+            s.row(vec![Cell::Text("1".into()), Cell::Null, Cell::Binary(vec![0xff, 0x00])]).unwrap();
+            s.row(vec![Cell::Text("2".into()), Cell::Text(String::new()), Cell::Text("a,\"b\"".into())]).unwrap();
+            s.finish().unwrap();
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn csv_tells_null_from_empty_and_hexes_binary() {
+        assert_eq!(render(Format::Csv), "id,note,blob\n1,,0xFF00\n2,\"\",\"a,\"\"b\"\"\"\n");
+    }
+
+    #[test]
+    fn json_uses_null() {
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+        assert_eq!(v[0]["note"], serde_json::Value::Null);
+        assert_eq!(v[1]["note"], "");
+        assert_eq!(v[0]["blob"], "0xFF00");
+    }
+
+    #[test]
+    fn table_shows_null_and_hex() {
+        let t = render(Format::Table);
+        assert!(t.contains("| 1  | NULL | 0xFF00 |"), "{t}");
+        assert!(t.contains("| 2  |      | a,\"b\"  |"), "{t}");
+    }
+}
