@@ -24,6 +24,41 @@ pub enum Command {
     List(ListArgs),
     /// Print an RDS IAM auth token (drop-in for `aws rds generate-db-auth-token`), or inspect one
     Token(TokenCmd),
+    /// Run SQL as an IAM database user, over verified TLS, with a fresh token
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SqlArgs {
+    /// SQL to run (several statements separated by `;`)
+    #[arg(long, short = 'e', conflicts_with = "file")]
+    pub execute: Option<String>,
+    /// A script to run (`-` for stdin)
+    #[arg(long, short = 'f')]
+    pub file: Option<std::path::PathBuf>,
+    #[arg(long, short, value_enum, default_value_t = crate::db::output::Format::Table)]
+    pub output: crate::db::output::Format,
+    /// Endpoint (default: the stack's /dev/database/endpoint parameter, else the proxy endpoint)
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port (default: the stack's /dev/database/port, else 3306)
+    #[arg(long, short = 'P')]
+    pub port: Option<u16>,
+    /// Database user (default: the stack's /dev/database/username, else node_app)
+    #[arg(long, short = 'u')]
+    pub user: Option<String>,
+    /// Default database (default: the stack's /dev/database/dbname)
+    #[arg(long, short = 'D')]
+    pub database: Option<String>,
+    /// Extra CA certificates (PEM), added to the built-in roots (e.g. the RDS global-bundle.pem)
+    #[arg(long)]
+    pub ca: Option<std::path::PathBuf>,
+    /// Run destructive statements (DROP, TRUNCATE, DELETE/UPDATE without WHERE, ALTER, GRANT, REVOKE)
+    #[arg(long)]
+    pub yes: bool,
+    /// Seconds to wait for the connection
+    #[arg(long, default_value_t = 10)]
+    pub connect_timeout: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -269,4 +304,141 @@ async fn token_credentials(settings: &Settings) -> Result<(aws_credential_types:
         format!("credentials could not be loaded: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
     })?;
     Ok((creds, ctx.region))
+}
+
+/// Connection defaults from the stack: the app's own SSM parameters, else the proxy.
+async fn stack_db_defaults(ctx: &AwsContext, settings: &Settings) -> Result<(String, u16, String, Option<String>), String> {
+    let loc = locate(ctx, &settings.anchor, &settings.parameter_prefix).await.map_err(|e| e.to_string())?;
+    let (params, _) = crate::stack::fetch_kind(ctx, &loc, Kind::Parameter).await;
+    let get = |suffix: &str| -> Option<String> {
+        match &params {
+            KindResult::Ok { items } => items
+                .iter()
+                .find(|p| p.name.ends_with(&format!("/{suffix}")))
+                .and_then(|p| p.get_str("value"))
+                .map(str::to_string),
+            KindResult::Error { .. } => None,
+        }
+    };
+    let host = get("endpoint").or(loc.proxy_endpoint.clone()).ok_or("the stack has no proxy endpoint: pass --host")?;
+    let port = get("port").and_then(|p| p.parse().ok()).unwrap_or(3306);
+    Ok((host, port, get("username").unwrap_or_else(|| "node_app".into()), get("dbname")))
+}
+
+/// `rdsdeck sql`: results on stdout, diagnostics on stderr, non-zero on any error.
+pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32> {
+    use crate::db::{connect::{Auth, ConnectSpec, Connector}, exec::{Guard, run}, output::sink, split::split};
+    use std::io::Read;
+    let script = match (&args.execute, &args.file) {
+        (Some(e), _) => e.clone(),
+        (None, Some(f)) if f.as_os_str() == "-" => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            s
+        }
+        (None, Some(f)) => match std::fs::read_to_string(f) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("rdsdeck: error: cannot read {}: {e}", f.display());
+                return Ok(2);
+            }
+        },
+        (None, None) => {
+            eprintln!("rdsdeck: error: nothing to run: pass -e SQL or -f FILE (the interactive shell is in the TUI)");
+            return Ok(2);
+        }
+    };
+    let statements = match split(&script) {
+        Ok(s) if !s.is_empty() => s,
+        Ok(_) => {
+            eprintln!("rdsdeck: error: no SQL statement in the input");
+            return Ok(2);
+        }
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(2);
+        }
+    };
+    let guard = Guard { read_only: settings.read_only, confirmed: args.yes };
+    // Refuse before connecting: nothing half-runs because of a later statement.
+    for st in &statements {
+        if let Err(e) = guard.check(&st.sql) {
+            eprintln!("rdsdeck: error: line {}: {e}", st.line);
+            return Ok(2);
+        }
+    }
+    let ctx = match AwsContext::load(&settings.aws).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(1);
+        }
+    };
+    let (host, port, user, database) = if let (Some(h), Some(u)) = (&args.host, &args.user) {
+        (h.clone(), args.port.unwrap_or(3306), u.clone(), args.database.clone())
+    } else {
+        match stack_db_defaults(&ctx, settings).await {
+            Ok((h, p, u, d)) => (
+                args.host.clone().unwrap_or(h),
+                args.port.unwrap_or(p),
+                args.user.clone().unwrap_or(u),
+                args.database.clone().or(d),
+            ),
+            Err(e) if args.host.is_some() => {
+                tracing::info!("stack defaults unavailable: {e}");
+                (args.host.clone().unwrap_or_default(), args.port.unwrap_or(3306), args.user.clone().unwrap_or("node_app".into()), args.database.clone())
+            }
+            Err(e) => {
+                eprintln!("rdsdeck: error: cannot find the database endpoint: {e}");
+                return Ok(1);
+            }
+        }
+    };
+    let Some(provider) = ctx.sdk.credentials_provider() else {
+        eprintln!("rdsdeck: error: no AWS credentials found");
+        return Ok(1);
+    };
+    let connector = Connector::new(
+        ConnectSpec {
+            host,
+            port,
+            user,
+            database,
+            region: ctx.region.clone(),
+            ca: args.ca.clone(),
+            timeout: std::time::Duration::from_secs(args.connect_timeout),
+            tls_name: None,
+        },
+        Auth::Iam(provider),
+    );
+    let mut conn = match connector.connect().await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(1);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = sink(args.output, std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
+    let mut code = 0;
+    for st in &statements {
+        match run(&mut conn, &connector, &st.sql, out.as_mut()).await {
+            Ok(o) => {
+                if o.result_sets > 0 {
+                    eprintln!("{} row{} in {:.3} s", o.rows, if o.rows == 1 { "" } else { "s" }, o.elapsed.as_secs_f64());
+                } else {
+                    eprintln!("ok, {} row{} affected in {:.3} s", o.affected, if o.affected == 1 { "" } else { "s" }, o.elapsed.as_secs_f64());
+                }
+            }
+            Err(e) if e.message == "output closed" => break,
+            Err(e) => {
+                eprintln!("rdsdeck: error: line {}: {e}", st.line);
+                code = 1;
+                break;
+            }
+        }
+    }
+    drop(out);
+    let _ = conn.disconnect().await;
+    Ok(code)
 }

@@ -1,5 +1,5 @@
 use clap::Parser;
-use rdsdeck::cli::{Cli, Command, run_list, run_token};
+use rdsdeck::cli::{Cli, Command, run_list, run_sql, run_token};
 use rdsdeck::settings::Settings;
 
 fn init_logging(path: Option<std::path::PathBuf>) {
@@ -50,6 +50,7 @@ fn main() {
         match &cli.command {
             Some(Command::List(args)) => run_list(&settings, args).await,
             Some(Command::Token(args)) => run_token(&settings, args).await,
+            Some(Command::Sql(args)) => run_sql(&settings, args).await,
             None => rdsdeck::tui::run_with_args(cli.global.clone(), settings).await,
         }
     });

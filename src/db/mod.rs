@@ -2,5 +2,6 @@
 
 pub mod classify;
 pub mod connect;
+pub mod exec;
 pub mod output;
 pub mod split;
