@@ -24,7 +24,7 @@ grep -q READY "$tmp/sandbox.out" || { cat "$tmp/sandbox.out" >&2; exit 1; }
 envs=$(grep -E '^[A-Z_]+=' "$tmp/env" | tr '\n' ' ')
 tmux -L "$sock" -f /dev/null new-session -d -s m -x 120 -y 36 \
   "env -i PATH=$PATH HOME=$tmp TERM=xterm-256color XDG_CONFIG_HOME=$tmp/c XDG_STATE_HOME=$tmp/s $envs $bin"
-for _ in $(seq 1 300); do tmux -L "$sock" capture-pane -p -t m | grep -q 'endpoint = proxy' && break; sleep 0.1; done
+for _ in $(seq 1 300); do tmux -L "$sock" capture-pane -p -t m | grep -q 'SSM parameters under' && break; sleep 0.1; done
 sleep 1
 pid=$(pgrep -P "$(tmux -L "$sock" display -p -t m '#{pane_pid}')" || tmux -L "$sock" display -p -t m '#{pane_pid}')
 tick=$(getconf CLK_TCK)

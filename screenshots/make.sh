@@ -37,7 +37,7 @@ dark_bg='#222436' dark_fg='#c8d3f5'
 light_bg='#ffffff' light_fg='#1f2328'
 hc_bg='#000000' hc_fg='#ffffff'
 # Texts that mean "the overview has loaded"; every shot waits for them before sending keys.
-ready_texts=(dev-node-app 'endpoint = proxy')
+ready_texts=(dev-node-app 'SSM parameters under')
 
 # ---------------------------------------------------------------------------------------------
 # The shots. `shot NAME KEYS... WAITFOR`:
@@ -52,7 +52,7 @@ ready_texts=(dev-node-app 'endpoint = proxy')
 # SHOT_BG / SHOT_FG (terminal default colours for the PNG), SHOT_PALETTE (ansi2png's colours
 # 0-15: auto, dark, light or xterm).
 shots() {
-  shot overview                                                     'endpoint = proxy'
+  shot overview                                                     'SSM parameters under'
   shot proxies          :proxies Enter                              'Proxies (1)'
   shot detail           :proxies Enter 'wait:Proxies (1)' Enter     'describe output'
   shot hosts            :hosts Enter                                'Hosts (1)'
@@ -62,9 +62,9 @@ shots() {
   shot help             '?'                                         'fuzzy filter the list'
   shot log              L                                           ' loaded in '
   SHOT_ARGS="--theme light" SHOT_BG="$light_bg" SHOT_FG="$light_fg" \
-  shot overview-light                                               'endpoint = proxy'
+  shot overview-light                                               'SSM parameters under'
   SHOT_ARGS="--theme high-contrast" SHOT_BG="$hc_bg" SHOT_FG="$hc_fg" SHOT_PALETTE=xterm \
-  shot overview-high-contrast                                       'endpoint = proxy'
+  shot overview-high-contrast                                       'SSM parameters under'
 }
 
 # ---------------------------------------------------------------------------------------------

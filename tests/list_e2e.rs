@@ -154,9 +154,10 @@ fn list_json_shows_the_seeded_stack() {
         ["endpoint", "port", "dbname", "username", "region"].iter().map(|p| format!("/dev/database/{p}")).collect();
     assert_eq!(params, want);
     assert!(!params.contains("/other/app/feature-flag"));
-    assert_eq!(*attr(item(&doc, "parameters", "/dev/database/endpoint"), "value"), fact("rds_proxy_endpoint"));
+    // The sandbox advertises its database (the proxy's stand-in) in the app's parameters.
+    assert_eq!(*attr(item(&doc, "parameters", "/dev/database/endpoint"), "value"), sb.var("RDSDECK_SANDBOX_DB_HOST"));
     assert_eq!(*attr(item(&doc, "parameters", "/dev/database/username"), "value"), "node_user");
-    assert_eq!(*attr(item(&doc, "parameters", "/dev/database/port"), "value"), "3306");
+    assert_eq!(*attr(item(&doc, "parameters", "/dev/database/port"), "value"), sb.var("RDSDECK_SANDBOX_DB_PORT"));
 
     // The master secret (its name has a random uuid: read it from the facts), and not the unrelated one.
     let secret_name = fact("secret_name");

@@ -130,7 +130,7 @@ fn browse_filter_detail_help_quit() {
     let sb = Sandbox::start();
     let t = Tmux::start(&sb.cmd(), &[], 100, 30);
     // The overview shows the chain once discovery is done.
-    t.wait_for(&["dev-node-app", "rds-iam-auth-db", "rds-iam-auth-node-app", "endpoint = proxy"]);
+    t.wait_for(&["dev-node-app", "rds-iam-auth-db", "rds-iam-auth-node-app", "SSM parameters under"]);
     // Jump to the proxies with the palette.
     t.keys(&[":"]);
     t.text("proxies");
@@ -246,7 +246,7 @@ fn missing_credentials_and_unknown_profile_are_shown_in_the_tui() {
 fn token_for_the_stack_proxy_masked_then_revealed() {
     let sb = Sandbox::start();
     let t = Tmux::start(&sb.cmd(), &[], 120, 36);
-    t.wait_for(&["dev-node-app", "endpoint = proxy"]);
+    t.wait_for(&["dev-node-app", "SSM parameters under"]);
     t.keys(&["t"]);
     let s = t.wait_for(&["IAM auth token for", "left", "hidden"]);
     assert!(!s.contains("X-Amz-"), "masked until revealed: {s}");

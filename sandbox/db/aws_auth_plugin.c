@@ -12,7 +12,7 @@
  * it runs a verifier program (sandbox/db/verify_token.py behind a wrapper) with
  *
  *     argv   = { VERIFIER, "--user=<login user>", "--client-host=<client host or ip>", NULL }
- *     stdin  = the token (a sealed in-memory file; the token never appears in argv/env/logs)
+ *     stdin  = the token (an in-memory file; the token never appears in argv/env/logs)
  *     stdout+stderr -> captured; one line per failure is copied into the server error log
  *
  * and accepts the login (CR_OK) only when the verifier exits 0 within VERIFIER_TIMEOUT_S.
@@ -193,7 +193,7 @@ static int run_verifier(const char *prog, const char *user, const char *client_h
     snprintf(arg_host, sizeof arg_host, "--client-host=%s", client_host);
     char *const argv[] = {(char *)prog, arg_user, arg_host, NULL};
 
-    /* The token goes in a sealed in-memory file: no pipe to deadlock on, no SIGPIPE. */
+    /* The token goes in an in-memory file: no pipe to deadlock on, no SIGPIPE, no disk. */
     memfd = memfd_create("aws-auth-token", MFD_CLOEXEC);
     if (memfd < 0) {
         snprintf(reason, reasonsz, "memfd_create: %s", strerror(errno));
@@ -351,16 +351,23 @@ static int authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL_SERVER_AUTH_INFO *info)
     int len = vio->read_packet(vio, &pkt);
     if (len < 0)
         return CR_ERROR;
-    info->password_used = PASSWORD_USED_YES;
 
-    char user[MYSQL_USERNAME_LENGTH + 1], host[256];
-    printable(user, sizeof user, info->user_name ? info->user_name : "",
-              info->user_name ? info->user_name_length : 0);
+    /* raw_user goes to the verifier (argv, no shell: any bytes but NUL are fine); user, the
+     * printable form, goes to the error log. */
+    char raw_user[MYSQL_USERNAME_LENGTH + 1], user[MYSQL_USERNAME_LENGTH + 1], host[256];
+    size_t ulen = info->user_name ? strnlen(info->user_name, info->user_name_length) : 0;
+    if (ulen > MYSQL_USERNAME_LENGTH)
+        ulen = MYSQL_USERNAME_LENGTH;
+    memcpy(raw_user, info->user_name ? info->user_name : "", ulen);
+    raw_user[ulen] = 0;
+    printable(user, sizeof user, raw_user, ulen);
     printable(host, sizeof host, info->host_or_ip ? info->host_or_ip : "",
               info->host_or_ip ? info->host_or_ip_length : 0);
 
     /* mysql_clear_password sends the password plus a NUL; accept it without too. */
     size_t n = strnlen((const char *)pkt, (size_t)len);
+    if (n > 0)
+        info->password_used = PASSWORD_USED_YES; /* "(using password: YES)" in 1045, as on RDS */
     if (n == 0) {
         log_line("Warning", "access denied for '%s'@'%s': empty token", user, host);
         return CR_ERROR;
@@ -380,7 +387,7 @@ static int authenticate(MYSQL_PLUGIN_VIO *vio, MYSQL_SERVER_AUTH_INFO *info)
     }
 
     char reason[MAX_REASON];
-    int rc = run_verifier(prog, user, host, pkt, n, reason, sizeof reason);
+    int rc = run_verifier(prog, raw_user, host, pkt, n, reason, sizeof reason);
     if (rc == 0)
         return CR_OK;
     log_line("Warning", "access denied for '%s'@'%s': %s", user, host,

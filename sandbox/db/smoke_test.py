@@ -153,6 +153,14 @@ def main() -> int:
     rc, out, err = mariadb("node_app", token(), "SELECT COUNT(*) FROM mysql.user")
     check("node_app cannot read mysql.user", rc != 0 and "1142" in err, err)
 
+    # A user name that needs escaping in the token, with non-ASCII bytes for the plugin's argv.
+    odd = "zoë+app.1"
+    rc, out, err = mariadb("root", None, f"CREATE USER '{odd}'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL", socket=SOCK,
+                           extra=["--default-character-set=utf8mb4"])
+    rc2, out, err2 = mariadb(odd, token(user=odd), "SELECT CURRENT_USER()", extra=["--default-character-set=utf8mb4"])
+    check("user name with non-ASCII and '+' (token DBUser=zo%C3%AB%2Bapp.1)", rc == 0 and rc2 == 0 and out == f"{odd}@%", err or err2 or out)
+    mariadb("root", None, f"DROP USER '{odd}'@'%'", socket=SOCK, extra=["--default-character-set=utf8mb4"])
+
     # Bad tokens: each rejected, with the reason in the auth log and the error log.
     sig = token()
     i = sig.index("X-Amz-Signature=") + len("X-Amz-Signature=")

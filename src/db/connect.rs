@@ -176,7 +176,11 @@ impl Connector {
             }
             Error::Io(io) => {
                 let t = io.to_string();
-                if t.contains("refused") {
+                if t.contains("UnknownIssuer") {
+                    DbError::new(None, format!("the server's certificate is not trusted ({t}): pass its CA with --ca (for RDS instances: global-bundle.pem)"))
+                } else if t.contains("NotValidForName") {
+                    DbError::new(None, format!("the server's certificate is not valid for `{host}` ({t}): connect with the endpoint's name"))
+                } else if t.contains("refused") {
                     DbError::new(None, format!("cannot reach {}:{}: connection refused (wrong port, or nothing listening)", self.spec.host, self.spec.port))
                 } else if t.contains("lookup") || t.contains("resolve") || t.contains("Name or service") {
                     DbError::new(None, format!("cannot resolve {}: check the endpoint name (private endpoints need the VPC or a port forward)", self.spec.host))
@@ -191,19 +195,10 @@ impl Connector {
     /// TLS details and ids of an open session.
     pub async fn session_info(&self, conn: &mut Conn, via: &str) -> SessionInfo {
         use mysql_async::prelude::Queryable;
-        let row: Option<(String, String)> = conn
-            .query_first("SELECT @@ssl_version, @@ssl_cipher")
-            .await
-            .ok()
-            .flatten()
-            .or_else(|| None);
-        let (v, c) = match row {
-            Some(r) => r,
-            None => {
-                let v: Option<(String, String)> = conn.query_first("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version')").await.ok().flatten();
-                (v.map(|x| x.1).unwrap_or_default(), String::new())
-            }
-        };
+        let rows: Vec<(String, String)> =
+            conn.query("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')").await.unwrap_or_default();
+        let get = |k: &str| rows.iter().find(|r| r.0 == k).map(|r| r.1.clone()).unwrap_or_default();
+        let (v, c) = (get("Ssl_version"), get("Ssl_cipher"));
         SessionInfo {
             user: self.spec.user.clone(),
             host: self.signed_for().0,

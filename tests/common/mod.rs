@@ -138,6 +138,11 @@ pub struct Sandbox {
 impl Sandbox {
     /// Starts a sandbox and waits (up to [`SANDBOX_TIMEOUT`]) for `READY`.
     pub fn start() -> Sandbox {
+        Sandbox::start_with(&[])
+    }
+
+    /// Starts a sandbox with extra `sandbox.py up` flags (`--with-plain-db`, `--fresh-db`, `--no-db`).
+    pub fn start_with(flags: &[&str]) -> Sandbox {
         let python = venv().join("bin/python");
         let dir = tempfile::Builder::new().prefix("rdsdeck-sandbox-").tempdir().expect("sandbox temp dir");
         let env_file = dir.path().join("env");
@@ -147,6 +152,7 @@ impl Sandbox {
             .arg(repo_root().join("sandbox/sandbox.py"))
             .args(["up", "--stdin-lifeline", "--env-file"])
             .arg(&env_file)
+            .args(flags)
             .current_dir(dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

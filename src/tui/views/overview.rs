@@ -205,6 +205,7 @@ fn chain<'a>(app: &'a App, lines: &mut Vec<Line<'a>>) {
     // The app's configuration and the secret.
     let params = items(app, Kind::Parameter);
     let ep = params.iter().find(|p| p.name.ends_with("/endpoint"));
+    let ep_value = ep.map(|p| attr(p, "value").to_string()).unwrap_or_default();
     let ep_ok = match (ep, loc.and_then(|l| l.proxy_endpoint.as_ref())) {
         (Some(p), Some(e)) => Some(attr(p, "value") == e),
         _ => None,
@@ -214,7 +215,8 @@ fn chain<'a>(app: &'a App, lines: &mut Vec<Line<'a>>) {
         Span::raw(format!("{} SSM parameters under {}", params.len(), loc.map(|l| l.parameter_prefix.as_str()).unwrap_or(""))),
         match ep_ok {
             Some(true) => Span::styled("  ✔ endpoint = proxy", th.ok),
-            Some(false) => Span::styled("  ✖ endpoint parameter ≠ proxy endpoint", th.bad),
+            // The app connects wherever the parameter says; not the proxy is worth a look.
+            Some(false) => Span::styled(format!("  ▲ app's endpoint is {ep_value}, not the proxy"), th.warn),
             None => Span::raw(""),
         },
     ]));

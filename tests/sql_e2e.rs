@@ -1,0 +1,122 @@
+//! `rdsdeck sql` end to end: the real binary, the sandbox's MariaDB with TLS
+//! and a server-side AWSAuthenticationPlugin that verifies every token with
+//! botocore (an independent signer).
+
+mod common;
+
+use common::{Sandbox, run};
+use std::process::Command;
+
+fn sql(sb: &Sandbox, args: &[&str]) -> common::Output {
+    let mut c = sb.cmd();
+    c.args(["sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")]).args(args);
+    run(&mut c)
+}
+
+fn auth_log(sb: &Sandbox, key: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(sb.var(key))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn iam_login_over_tls_with_a_verified_token() {
+    let sb = Sandbox::start();
+    // Host, port and database come from the stack's SSM parameters.
+    let out = sql(&sb, &["--user", "node_app", "-o", "csv", "-e", "SELECT CURRENT_USER(), @@ssl_cipher; SHOW SESSION STATUS LIKE 'Ssl_version'"])
+        .expect_code(0);
+    assert!(out.stdout.contains("node_app@%"), "{}", out.dump());
+    assert!(out.stdout.contains("Ssl_version,TLSv1."), "{}", out.dump());
+    let log = auth_log(&sb, "RDSDECK_SANDBOX_DB_AUTH_LOG");
+    let last = log.iter().rev().find(|e| e["user"] == "node_app").expect("the database saw the login");
+    assert_eq!(last["token_valid"], true, "{last}");
+    assert_eq!(last["reason"], "ok");
+}
+
+#[test]
+fn a_server_without_tls_is_refused_before_any_token_is_sent() {
+    let sb = Sandbox::start_with(&["--with-plain-db"]);
+    let port = sb.var("RDSDECK_SANDBOX_PLAIN_DB_PORT").to_string();
+    let out = sql(&sb, &["--host", "localhost", "--port", &port, "--user", "node_app", "-e", "SELECT 1"]);
+    assert_eq!(out.code(), Some(1), "{}", out.dump());
+    assert!(out.stderr.contains("does not offer TLS"), "{}", out.dump());
+    assert!(auth_log(&sb, "RDSDECK_SANDBOX_PLAIN_DB_AUTH_LOG").is_empty(), "the plain server received a login attempt");
+}
+
+#[test]
+fn wrong_user_and_expired_token_are_refused_with_reasons() {
+    let sb = Sandbox::start();
+    let out = sql(&sb, &["--user", "nobody", "-e", "SELECT 1"]);
+    assert_eq!(out.code(), Some(1), "{}", out.dump());
+    assert!(out.stderr.contains("ERROR 1045") && out.stderr.contains("IDENTIFIED WITH AWSAuthenticationPlugin"), "{}", out.dump());
+
+    // An expired token, signed by rdsdeck 20 minutes ago, sent by the mariadb client.
+    let port = sb.var("RDSDECK_SANDBOX_DB_PORT").to_string();
+    let old = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 1200).to_string();
+    let token = run(sb.cmd().args(["token", "--hostname", "localhost", "--port", &port, "--username", "node_app", "--signing-time", &old]))
+        .expect_code(0)
+        .stdout;
+    let mut c = Command::new("mariadb");
+    c.env("MYSQL_PWD", token.trim())
+        .args(["--protocol=TCP", "-h", "localhost", "-P", &port, "--ssl-ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--enable-cleartext-plugin", "-u", "node_app", "-e", "SELECT 1"]);
+    let out = run(&mut c);
+    assert_ne!(out.code(), Some(0), "an expired token was accepted: {}", out.dump());
+    assert!(out.stderr.contains("1045"), "{}", out.dump());
+    let log = auth_log(&sb, "RDSDECK_SANDBOX_DB_AUTH_LOG");
+    let last = log.last().expect("auth log");
+    assert!(last["reason"].as_str().unwrap_or("").contains("expired"), "verifier said: {last}");
+}
+
+#[test]
+fn unknown_ca_is_refused_with_advice() {
+    let sb = Sandbox::start();
+    let out = run(sb.cmd().args(["sql", "--user", "node_app", "-e", "SELECT 1"]));
+    assert_eq!(out.code(), Some(1), "{}", out.dump());
+    assert!(out.stderr.contains("not trusted") && out.stderr.contains("--ca"), "{}", out.dump());
+}
+
+#[test]
+fn results_stream_as_csv_and_json_with_null_and_binary() {
+    let sb = Sandbox::start();
+    let out = sql(&sb, &["--user", "node_app", "-o", "csv", "-e", "SELECT NULL AS n, '' AS e, 'a,b' AS c, UNHEX('FF00') AS b"]).expect_code(0);
+    assert_eq!(out.stdout, "n,e,c,b\n,\"\",\"a,b\",0xFF00\n", "{}", out.dump());
+    let out = sql(&sb, &["--user", "node_app", "-o", "json", "-e", "SELECT id, email FROM node_db.users ORDER BY id LIMIT 2"]).expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v[0]["id"], "1");
+}
+
+#[test]
+fn guards_refuse_before_connecting() {
+    let sb = Sandbox::start();
+    let out = sql(&sb, &["--user", "node_app", "-e", "SELECT 1; DELETE FROM node_db.users"]);
+    assert_eq!(out.code(), Some(2), "{}", out.dump());
+    assert!(out.stderr.contains("DELETE without WHERE is destructive"), "{}", out.dump());
+    let out = run(sb.cmd().args(["--read-only", "sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--user", "node_app", "-e", "INSERT INTO node_db.users (email) VALUES ('x')"]));
+    assert_eq!(out.code(), Some(2), "{}", out.dump());
+    assert!(out.stderr.contains("read-only"), "{}", out.dump());
+    // Nothing ran: not even the SELECT before it reached the server.
+    assert!(auth_log(&sb, "RDSDECK_SANDBOX_DB_AUTH_LOG").iter().all(|e| e["user"] != "node_app"));
+    // A statement error stops the script with a non-zero exit and the line.
+    let out = sql(&sb, &["--user", "node_app", "-e", "SELECT 1;\nSELECT * FROM nope"]);
+    assert_eq!(out.code(), Some(1), "{}", out.dump());
+    assert!(out.stderr.contains("line 2") && out.stderr.contains("1146"), "{}", out.dump());
+}
+
+#[test]
+fn no_secret_in_output_log_or_argv() {
+    let sb = Sandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("rdsdeck.log");
+    let mut c = sb.cmd();
+    c.env("RDSDECK_LOG", "trace").args(["--log-file"]).arg(&log).args(["sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--user", "node_app", "-e", "SELECT 1"]);
+    let out = run(&mut c).expect_code(0);
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let secret = sb.var("AWS_SECRET_ACCESS_KEY");
+    for text in [&out.stdout, &out.stderr, &logged, &out.argv] {
+        assert!(!text.contains(secret), "secret key leaked");
+        assert!(!text.contains("X-Amz-Signature"), "a token leaked: {text}");
+    }
+}
