@@ -392,3 +392,27 @@ fn token_screen() -> String {
     app.wall = std::time::UNIX_EPOCH + Duration::from_secs(1_795_467_600 + 300);
     draw(&mut app, 80, 24)
 }
+
+#[test]
+fn mouse_clicks_tabs_and_rows_and_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = loaded_app();
+    draw(&mut app, 120, 30);
+    let click = |app: &mut App, column: u16, row: u16| {
+        app.update(Action::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column, row, modifiers: KeyModifiers::NONE }));
+    };
+    // The tab bar is row 1: find "SGs" on it and click it.
+    let screen = draw(&mut app, 120, 30);
+    let tabs = screen.lines().nth(1).unwrap();
+    let col = tabs.find("SGs").unwrap() as u16; // ASCII before it on this line
+    click(&mut app, col, 1);
+    assert_eq!(app.current_kind(), Some(Kind::SecurityGroup));
+    // Rows start below the block's top border and the header: row 2 (block) + 2.
+    click(&mut app, 10, 5);
+    assert_eq!(app.pane(Kind::SecurityGroup).table.selected, 1);
+    click(&mut app, 10, 5); // a second click on the selected row opens it
+    assert!(matches!(app.mode, Mode::Detail { .. }));
+    key(&mut app, KeyCode::Esc);
+    app.update(Action::Mouse(MouseEvent { kind: MouseEventKind::ScrollDown, column: 10, row: 10, modifiers: KeyModifiers::NONE }));
+    assert_eq!(app.pane(Kind::SecurityGroup).table.selected, 2);
+}
