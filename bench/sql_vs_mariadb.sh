@@ -32,8 +32,8 @@ run_mariadb() {
     mariadb --protocol=TCP -h localhost -P "$port" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" --ssl-verify-server-cert \
       --enable-cleartext-plugin -u node_app -D node_db --batch --quick -e "$query" > "$tmp/out.mariadb"
 }
-peak_rss() { # command... -> prints peak RSS in KiB
-  "$@" & local pid=$! peak=0 r
+peak_rss() { # command... -> prints peak RSS in KiB (the command's output is discarded)
+  "$@" > /dev/null 2>&1 & local pid=$! peak=0 r
   while kill -0 "$pid" 2>/dev/null; do
     for p in $pid $(pgrep -P "$pid" || true); do
       r=$(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
@@ -55,9 +55,9 @@ for side in rdsdeck mariadb; do
     awk -v s="$s" -v e="$e" 'BEGIN { print e - s }' >> "$tmp/t.$side"
   done
 done
-rss_r=$(peak_rss "$bin" sql --host localhost --port "$port" --user node_app -D node_db --ca "$RDSDECK_SANDBOX_DB_CA" -o csv -e "$query" 2>/dev/null > /dev/null)
+rss_r=$(peak_rss "$bin" sql --host localhost --port "$port" --user node_app -D node_db --ca "$RDSDECK_SANDBOX_DB_CA" -o csv -e "$query")
 tok=$("$bin" token --hostname localhost --port "$port" --username node_app --region us-east-1)
-rss_m=$(MYSQL_PWD=$tok peak_rss mariadb --protocol=TCP -h localhost -P "$port" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" --enable-cleartext-plugin -u node_app -D node_db --batch --quick -e "$query" 2>/dev/null > /dev/null)
+rss_m=$(MYSQL_PWD=$tok peak_rss mariadb --protocol=TCP -h localhost -P "$port" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" --enable-cleartext-plugin -u node_app -D node_db --batch --quick -e "$query")
 mr=$(median < "$tmp/t.rdsdeck"); mm=$(median < "$tmp/t.mariadb")
 printf '%-34s %8s %12s\n' "" "median" "peak RSS"
 awk -v mr="$mr" -v mm="$mm" -v rr="$rss_r" -v rm="$rss_m" 'BEGIN {

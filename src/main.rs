@@ -34,9 +34,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    // `token` is one signature: a single-threaded runtime starts faster.
+    // `token` is one signature and `sql` one connection: a single-threaded
+    // runtime starts faster and streams rows without cross-thread wake-ups.
     let mut builder = match &cli.command {
-        Some(Command::Token(_)) => tokio::runtime::Builder::new_current_thread(),
+        Some(Command::Token(_) | Command::Sql(_)) => tokio::runtime::Builder::new_current_thread(),
         _ => tokio::runtime::Builder::new_multi_thread(),
     };
     let rt = match builder.enable_all().build() {

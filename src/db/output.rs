@@ -84,8 +84,12 @@ struct Csv<W: Write> {
     first_set: bool,
 }
 
+fn needs_quotes(s: &str) -> bool {
+    s.is_empty() || s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) || s.starts_with(' ') || s.ends_with(' ')
+}
+
 fn csv_field(s: &str) -> String {
-    if s.is_empty() || s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+    if needs_quotes(s) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
@@ -100,17 +104,21 @@ impl<W: Write> Sink for Csv<W> {
         self.first_set = false;
         writeln!(self.out, "{}", columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","))
     }
-    /// NULL is an empty unquoted field; an empty string is `""`.
+    /// NULL is an empty unquoted field; an empty string is `""`. Written
+    /// field by field, without building the line first (this is the hot path).
     fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()> {
-        let fields: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Null => String::new(),
-                Cell::Text(s) => csv_field(s),
-                Cell::Binary(b) => Cell::hex(b),
-            })
-            .collect();
-        writeln!(self.out, "{}", fields.join(","))
+        for (i, c) in row.iter().enumerate() {
+            if i > 0 {
+                self.out.write_all(b",")?;
+            }
+            match c {
+                Cell::Null => {}
+                Cell::Text(s) if needs_quotes(s) => self.out.write_all(csv_field(s).as_bytes())?,
+                Cell::Text(s) => self.out.write_all(s.as_bytes())?,
+                Cell::Binary(b) => self.out.write_all(Cell::hex(b).as_bytes())?,
+            }
+        }
+        self.out.write_all(b"\n")
     }
     fn finish(&mut self) -> std::io::Result<()> {
         self.out.flush()
