@@ -50,9 +50,6 @@ pub struct SqlArgs {
     /// Default database (default: the stack's /dev/database/dbname)
     #[arg(long, short = 'D')]
     pub database: Option<String>,
-    /// Extra CA certificates (PEM), added to the built-in roots (e.g. the RDS global-bundle.pem)
-    #[arg(long)]
-    pub ca: Option<std::path::PathBuf>,
     /// Run destructive statements (DROP, TRUNCATE, DELETE/UPDATE without WHERE, ALTER, GRANT, REVOKE)
     #[arg(long)]
     pub yes: bool,
@@ -405,7 +402,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
             user,
             database,
             region: ctx.region.clone(),
-            ca: args.ca.clone(),
+            ca: settings.ca.clone(),
             timeout: std::time::Duration::from_secs(args.connect_timeout),
             tls_name: None,
         },

@@ -46,6 +46,8 @@ pub struct StackConfig {
     pub rds_conf: Option<PathBuf>,
     /// A `terraform output -json` file describing the stack.
     pub terraform_output: Option<PathBuf>,
+    /// Extra CA file (PEM) for database TLS, e.g. the RDS global-bundle.pem.
+    pub ca: Option<PathBuf>,
     /// Shows the production banner and guards every write.
     #[serde(default)]
     pub production: bool,

@@ -41,6 +41,9 @@ pub struct GlobalArgs {
     /// Send every AWS call to this endpoint (also: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>)
     #[arg(long = "endpoint-url", global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Extra CA certificates (PEM) trusted for database TLS, added to the built-in roots (e.g. RDS global-bundle.pem)
+    #[arg(long, global = true, env = "RDSDECK_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
     /// Diagnostics log file (default: $XDG_STATE_HOME/rdsdeck/rdsdeck.log)
     #[arg(long = "log-file", global = true, env = "RDSDECK_LOG_FILE", value_name = "FILE")]
     pub log_file: Option<PathBuf>,
@@ -58,6 +61,8 @@ pub struct Settings {
     pub theme: String,
     pub parameter_prefix: String,
     pub refresh: Option<Duration>,
+    /// Extra CA file for database TLS.
+    pub ca: Option<PathBuf>,
     /// Warnings to show the user (unknown rds.conf keys, ...).
     pub warnings: Vec<String>,
 }
@@ -147,6 +152,7 @@ impl Settings {
                 Some(n) => Some(Duration::from_secs(n)),
                 None => Some(Duration::from_secs(30)),
             },
+            ca: args.ca.clone().or(stack.ca.clone()),
             stack_name,
             config,
             config_path,

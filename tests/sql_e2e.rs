@@ -72,7 +72,7 @@ fn wrong_user_and_expired_token_are_refused_with_reasons() {
 #[test]
 fn unknown_ca_is_refused_with_advice() {
     let sb = Sandbox::start();
-    let out = run(sb.cmd().args(["sql", "--user", "node_app", "-e", "SELECT 1"]));
+    let out = run(sb.cmd().env_remove("RDSDECK_CA").args(["sql", "--user", "node_app", "-e", "SELECT 1"]));
     assert_eq!(out.code(), Some(1), "{}", out.dump());
     assert!(out.stderr.contains("not trusted") && out.stderr.contains("--ca"), "{}", out.dump());
 }

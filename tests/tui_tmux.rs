@@ -258,3 +258,46 @@ fn token_for_the_stack_proxy_masked_then_revealed() {
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
 }
+
+#[test]
+fn sql_shell_runs_scrolls_cancels_and_exports() {
+    let sb = Sandbox::start();
+    let export = tempfile::tempdir().unwrap();
+    let mut cmd = sb.cmd();
+    cmd.env("RDSDECK_EXPORT_DIR", export.path());
+    let t = Tmux::start(&cmd, &[], 120, 36);
+    t.wait_for(&["dev-node-app", "5 SSM parameters under"]);
+    t.keys(&["e"]);
+    t.wait_for(&["SQL · node_user@localhost"]);
+    t.text("SELECT id, note FROM node_db.orders ORDER BY id");
+    t.keys(&["F5"]);
+    let s = t.wait_for(&["Result · 100 rows", "TLSv1.3", "100 row(s) in"]);
+    assert!(s.contains("NULL"), "NULL shown as NULL: {s}");
+    // Scroll the grid to the end.
+    t.keys(&["Tab", "End"]);
+    t.wait_for(&["row 100 col 1", "order #99"]);
+    // Export what is on screen to CSV.
+    t.keys(&["C-e"]);
+    t.wait_for(&["exported to"]);
+    let file = std::fs::read_dir(export.path()).unwrap().next().expect("a CSV file").unwrap().path();
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(csv.lines().count(), 101, "header + 100 rows");
+    assert!(csv.starts_with("id,note\n1,order #1\n"), "{csv}");
+    // A slow query, cancelled: KILL QUERY from a second connection.
+    t.keys(&["Tab", "C-a"]);
+    for _ in 0..3 {
+        t.keys(&["C-k"]);
+    }
+    t.text("SELECT SLEEP(30)");
+    t.keys(&["C-r"]);
+    t.wait_for(&["running · Esc cancels"]);
+    let asked = Instant::now();
+    t.keys(&["Escape"]);
+    let s = t.wait_for(&["query cancelled"]);
+    assert!(asked.elapsed() < Duration::from_secs(3), "cancel took {:?}: {s}", asked.elapsed());
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["Escape"]);
+    t.wait_for(&["Overview"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}

@@ -42,7 +42,7 @@ pub struct Outcome {
 }
 
 /// Runs one statement, writing every result set's rows to `sink` as they arrive.
-pub async fn run(conn: &mut Conn, connector: &Connector, sql: &str, sink: &mut dyn Sink) -> Result<Outcome, DbError> {
+pub async fn run<S: Sink + ?Sized>(conn: &mut Conn, connector: &Connector, sql: &str, sink: &mut S) -> Result<Outcome, DbError> {
     let start = Instant::now();
     let mut out = Outcome::default();
     let mut result = conn.query_iter(sql).await.map_err(|e| connector.explain(&e))?;

@@ -4,4 +4,5 @@ pub mod classify;
 pub mod connect;
 pub mod exec;
 pub mod output;
+pub mod session;
 pub mod split;

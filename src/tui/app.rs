@@ -24,6 +24,8 @@ pub enum Msg {
     Located { generation: u64, result: Result<Located, DiscoverError> },
     Kind { generation: u64, kind: Kind, result: KindResult, elapsed: Duration },
     Token { generation: u64, target: String, result: Result<SecretString, String> },
+    Sql { generation: u64, event: crate::db::session::Event },
+    Exported(Result<std::path::PathBuf, String>),
 }
 
 /// Everything that can change the state.
@@ -49,6 +51,12 @@ pub enum Effect {
     Token { generation: u64, ctx: AwsContext, req: TokenRequest, target: String },
     /// Put text on the clipboard of the terminal (OSC 52).
     Copy(SecretString),
+    /// Start an SQL session (a task owning one IAM connection).
+    SqlOpen { generation: u64, spec: crate::db::connect::ConnectSpec, ctx: AwsContext },
+    SqlRun(Vec<String>),
+    SqlCancel { connection_id: u32 },
+    SqlExport { path: std::path::PathBuf, columns: Vec<String>, rows: Vec<Vec<crate::db::output::Cell>> },
+    SqlClose,
     Suspend,
 }
 
@@ -69,6 +77,7 @@ pub enum Mode {
     Detail { scroll: u16 },
     ChooseProxy { names: Vec<String>, selected: usize },
     Token,
+    Sql,
 }
 
 /// An IAM auth token on screen: masked until revealed.
@@ -130,6 +139,7 @@ pub struct App {
     pub detail: Vec<String>,
     pub detail_title: String,
     pub token: Option<TokenView>,
+    pub sql: Option<super::sql::SqlView>,
     /// Wall-clock time of the latest update, for token countdowns.
     pub wall: SystemTime,
 }
@@ -166,6 +176,7 @@ impl App {
             detail: Vec::new(),
             detail_title: String::new(),
             token: None,
+            sql: None,
             wall: SystemTime::now(),
         }
     }
@@ -207,6 +218,7 @@ impl App {
     pub fn is_loading(&self) -> bool {
         matches!(self.phase, Phase::Connecting { .. } | Phase::Locating { .. })
             || self.panes.values().any(|p| p.loading_since.is_some())
+            || self.sql.as_ref().is_some_and(|q| q.running.is_some())
     }
 
     pub fn spinner(&self, since: Instant) -> String {
@@ -289,6 +301,7 @@ impl App {
             | Msg::Located { generation, .. }
             | Msg::Kind { generation, .. }
             | Msg::Token { generation, .. }
+            | Msg::Sql { generation, .. }
                 if generation != current =>
             {
                 self.dirty = false;
@@ -347,6 +360,22 @@ impl App {
                 self.located = Some(loc);
                 self.next_refresh = self.settings.refresh.map(|d| self.now + d);
                 Kind::ALL.iter().filter_map(|k| self.request_fetch(*k)).collect()
+            }
+            Msg::Sql { event, .. } => {
+                if let Some(q) = self.sql.as_mut() {
+                    q.on_event(event, self.now);
+                }
+                Vec::new()
+            }
+            Msg::Exported(r) => {
+                let m = match r {
+                    Ok(p) => (Health::Ok, format!("exported to {}", p.display())),
+                    Err(e) => (Health::Bad, format!("export failed: {e}")),
+                };
+                if let Some(q) = self.sql.as_mut() {
+                    q.message = Some(m);
+                }
+                Vec::new()
             }
             Msg::Token { target, result, .. } => {
                 let Some(view) = self.token.as_mut().filter(|v| v.target == target) else { return Vec::new() };
@@ -436,6 +465,7 @@ impl App {
             Mode::Palette => self.on_palette_key(k),
             Mode::ChooseProxy { names, selected } => self.on_choose_key(k, names, selected),
             Mode::Token => self.on_token_key(k),
+            Mode::Sql => self.on_sql_key(k),
             Mode::Help { scroll } => {
                 match self.keymap.lookup(&k) {
                     Some(Cmd::Down) => self.mode = Mode::Help { scroll: scroll.saturating_add(1) },
@@ -546,6 +576,7 @@ impl App {
             }
             Cmd::Suspend => return vec![Effect::Suspend],
             Cmd::Token => return self.open_token(),
+            Cmd::Sql => return self.open_sql(),
         }
         Vec::new()
     }
@@ -561,6 +592,79 @@ impl App {
             .and_then(|p| p.get_str("value"))
             .unwrap_or("node_app")
             .to_string()
+    }
+
+    /// Opens the SQL shell on the stack's endpoint as the app's user.
+    pub fn open_sql(&mut self) -> Vec<Effect> {
+        if self.sql.is_some() {
+            self.mode = Mode::Sql;
+            return Vec::new();
+        }
+        let Some(ctx) = self.ctx.clone() else {
+            self.status = Some((Health::Bad, "no AWS credentials yet: the SQL shell signs tokens with them".into()));
+            return Vec::new();
+        };
+        if !self.pane(Kind::Parameter).loaded && self.pane(Kind::Parameter).error.is_none() {
+            self.status = Some((Health::Unknown, "the stack's parameters (the app's endpoint and user) are still loading: a moment".into()));
+            return Vec::new();
+        }
+        let param = |suffix: &str| -> Option<String> {
+            self.pane(Kind::Parameter)
+                .table
+                .items
+                .iter()
+                .find(|p| p.name.ends_with(&format!("/{suffix}")))
+                .and_then(|p| p.get_str("value"))
+                .map(str::to_string)
+        };
+        let Some(host) = param("endpoint").or_else(|| self.located.as_ref().and_then(|l| l.proxy_endpoint.clone())) else {
+            self.status = Some((Health::Bad, "no database endpoint known yet (the stack's parameters or proxy)".into()));
+            return Vec::new();
+        };
+        let spec = crate::db::connect::ConnectSpec {
+            port: param("port").and_then(|p| p.parse().ok()).unwrap_or(3306),
+            user: self.token_user(),
+            database: param("dbname"),
+            region: ctx.region.clone(),
+            ca: self.settings.ca.clone(),
+            timeout: Duration::from_secs(10),
+            tls_name: None,
+            host,
+        };
+        let history = std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".local/state")))
+            .map(|d| d.join("rdsdeck").join("sql_history"));
+        self.sql = Some(super::sql::SqlView::new(format!("{}@{}:{}", spec.user, spec.host, spec.port), history));
+        self.mode = Mode::Sql;
+        self.log_line(Health::Unknown, format!("SQL shell on {}@{}:{}", spec.user, spec.host, spec.port));
+        vec![Effect::SqlOpen { generation: self.generation, spec, ctx }]
+    }
+
+    fn on_sql_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use super::sql::SqlAction;
+        let guard = crate::db::exec::Guard { read_only: self.settings.read_only, confirmed: false };
+        let page = self.size.height.saturating_sub(14).max(1) as usize;
+        let export_dir = std::env::var_os("RDSDECK_EXPORT_DIR").map(std::path::PathBuf::from);
+        let Some(q) = self.sql.as_mut() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        match q.on_key(k, guard, page, export_dir) {
+            SqlAction::None => Vec::new(),
+            SqlAction::Run(stmts) => vec![Effect::SqlRun(stmts)],
+            SqlAction::Cancel => match q.session.as_ref().map(|s| s.connection_id) {
+                Some(connection_id) => vec![Effect::SqlCancel { connection_id }],
+                None => Vec::new(),
+            },
+            SqlAction::Export(path) => vec![Effect::SqlExport { path, columns: q.columns.clone(), rows: q.rows.clone() }],
+            SqlAction::Close => {
+                self.mode = Mode::Normal;
+                self.sql = None;
+                vec![Effect::SqlClose]
+            }
+        }
     }
 
     /// Opens the token view for the selected proxy or instance (or the stack's proxy).

@@ -27,6 +27,7 @@ pub enum Cmd {
     ToggleLog,
     Suspend,
     Token,
+    Sql,
 }
 
 /// (command, config name, description, default keys)
@@ -50,6 +51,7 @@ pub const TABLE: &[(Cmd, &str, &str, &[&str])] = &[
     (Cmd::Sort, "sort", "sort by the next column", &["s"]),
     (Cmd::SortReverse, "sort_reverse", "reverse the sort", &["S"]),
     (Cmd::ToggleLog, "log", "show/hide the worker log", &["L"]),
+    (Cmd::Sql, "sql", "SQL shell on the stack's endpoint as the app's user (IAM token, TLS)", &["e"]),
     (Cmd::Token, "token", "IAM auth token for the selected proxy/DB (v reveal, y copy, r re-sign)", &["t"]),
     (Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
 ];

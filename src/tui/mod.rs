@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod keymap;
+pub mod sql;
 pub mod table;
 pub mod theme;
 pub mod views;
@@ -80,9 +81,56 @@ pub async fn run_with_args(args: GlobalArgs, settings: Settings) -> anyhow::Resu
     result.map(|_| 0)
 }
 
-fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>) {
+/// The runner's handles on the open SQL session.
+#[derive(Default)]
+struct SqlHandles {
+    cmds: Option<mpsc::UnboundedSender<Vec<String>>>,
+    connector: Option<std::sync::Arc<crate::db::connect::Connector>>,
+}
+
+fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles) {
     let tx = tx.clone();
     match e {
+        Effect::SqlOpen { generation, spec, ctx } => {
+            let Some(provider) = ctx.sdk.credentials_provider() else { return };
+            let connector = std::sync::Arc::new(crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider)));
+            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+            let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+            tokio::spawn(crate::db::session::serve(connector.clone(), "direct".into(), cmd_rx, ev_tx));
+            tokio::spawn(async move {
+                while let Some(event) = ev_rx.recv().await {
+                    if tx.send(Msg::Sql { generation, event }).is_err() {
+                        break;
+                    }
+                }
+            });
+            sql.cmds = Some(cmd_tx);
+            sql.connector = Some(connector);
+        }
+        Effect::SqlRun(stmts) => {
+            if let Some(c) = &sql.cmds {
+                let _ = c.send(stmts);
+            }
+        }
+        Effect::SqlCancel { connection_id } => {
+            if let Some(c) = sql.connector.clone() {
+                tokio::spawn(async move {
+                    if let Err(e) = c.kill_query(connection_id).await {
+                        tracing::warn!("cancel: {e}");
+                    }
+                });
+            }
+        }
+        Effect::SqlExport { path, columns, rows } => {
+            tokio::task::spawn_blocking(move || {
+                let r = sql::export_csv(&path, &columns, &rows).map(|_| path).map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Exported(r));
+            });
+        }
+        Effect::SqlClose => {
+            // Dropping the command channel ends the session task, which disconnects.
+            *sql = SqlHandles::default();
+        }
         Effect::LoadContext { generation, aws } => {
             tokio::spawn(async move {
                 let result = AwsContext::load(&aws).await.map_err(|e| e.to_string());
@@ -122,8 +170,9 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let size = term.size()?;
     app.update(Action::Resize(size.width, size.height));
+    let mut sql_handles = SqlHandles::default();
     for e in app.start() {
-        spawn_effect(e, &tx);
+        spawn_effect(e, &tx, &mut sql_handles);
     }
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -168,7 +217,7 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
             } else if let Effect::Copy(text) = e {
                 osc52_copy(&text)?;
             } else {
-                spawn_effect(e, &tx);
+                spawn_effect(e, &tx, &mut sql_handles);
             }
         }
     }

@@ -3,6 +3,7 @@
 mod overlays;
 mod overview;
 mod resources;
+mod sql;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -117,6 +118,7 @@ pub fn render(app: &App, f: &mut Frame) {
         Mode::Palette => overlays::palette(app, f, a.main),
         Mode::ChooseProxy { names, selected } => overlays::choose_proxy(app, f, a.main, names, *selected),
         Mode::Token => overlays::token(app, f, a.main),
+        Mode::Sql => sql::render(app, f, a.main),
         Mode::Normal | Mode::Filter => {}
     }
 }
@@ -249,6 +251,12 @@ fn render_footer(app: &App, f: &mut Frame, r: Rect) {
                 Line::from(Span::styled(format!(" {s}"), if *h == Health::Unknown { th.base } else { th.health(*h) }))
             } else {
                 let mut spans = Vec::new();
+                if app.mode == Mode::Sql {
+                    let hint = " F5/C-r run · Esc cancel a query, else close · Tab editor/results · C-p/C-n history · C-e export CSV";
+                    f.render_widget(Clear, r);
+                    f.render_widget(Paragraph::new(Span::styled(hint, th.muted)).style(th.base), r);
+                    return;
+                }
                 let hints: &[(Cmd, &str)] = match app.mode {
                     Mode::Detail { .. } => &[(Cmd::Back, "back"), (Cmd::Down, "scroll"), (Cmd::Bottom, "end"), (Cmd::Help, "help")],
                     _ => &[

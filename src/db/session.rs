@@ -1,0 +1,105 @@
+//! A long-lived SQL session for the shell: one task owns the connection,
+//! runs statements in order and streams results back as events. A broken
+//! connection is reopened with a fresh token on the next run.
+
+use mysql_async::Conn;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use super::connect::{Connector, SessionInfo};
+use super::exec::run;
+use super::output::{Cell, Sink};
+
+#[derive(Debug)]
+pub enum Event {
+    Connected(SessionInfo),
+    Columns(Vec<String>),
+    Rows(Vec<Vec<Cell>>),
+    StatementDone { rows: u64, affected: u64, elapsed: Duration, first_row: Option<Duration> },
+    Failed(String),
+    /// Every statement of the batch ran (or one failed).
+    Idle,
+}
+
+/// Sends rows in chunks, so a million-row result is a few thousand messages.
+struct ChannelSink<'a> {
+    tx: &'a UnboundedSender<Event>,
+    buf: Vec<Vec<Cell>>,
+    sent_first: bool,
+}
+
+impl ChannelSink<'_> {
+    fn send(&self, e: Event) -> std::io::Result<()> {
+        self.tx.send(e).map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+}
+
+const CHUNK: usize = 512;
+
+impl Sink for ChannelSink<'_> {
+    fn start(&mut self, columns: &[String]) -> std::io::Result<()> {
+        self.sent_first = false;
+        self.send(Event::Columns(columns.to_vec()))
+    }
+    fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()> {
+        self.buf.push(row);
+        // The first row goes at once (first rows on screen fast), then in chunks.
+        if self.buf.len() >= CHUNK || !self.sent_first {
+            self.sent_first = true;
+            let rows = std::mem::take(&mut self.buf);
+            self.send(Event::Rows(rows))?;
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let rows = std::mem::take(&mut self.buf);
+            self.send(Event::Rows(rows))?;
+        }
+        Ok(())
+    }
+}
+
+/// The session loop: runs each batch of statements it receives; ends when
+/// the command channel closes.
+pub async fn serve(connector: Arc<Connector>, via: String, mut cmds: UnboundedReceiver<Vec<String>>, tx: UnboundedSender<Event>) {
+    let mut conn: Option<Conn> = None;
+    while let Some(batch) = cmds.recv().await {
+        if conn.is_none() {
+            match connector.connect().await {
+                Ok(mut c) => {
+                    let info = connector.session_info(&mut c, &via).await;
+                    let _ = tx.send(Event::Connected(info));
+                    conn = Some(c);
+                }
+                Err(e) => {
+                    let _ = tx.send(Event::Failed(e.to_string()));
+                    let _ = tx.send(Event::Idle);
+                    continue;
+                }
+            }
+        }
+        let c = conn.as_mut().expect("connected above");
+        for sql in batch {
+            let mut sink = ChannelSink { tx: &tx, buf: Vec::new(), sent_first: false };
+            match run(c, &connector, &sql, &mut sink).await {
+                Ok(o) => {
+                    let _ = tx.send(Event::StatementDone { rows: o.rows, affected: o.affected, elapsed: o.elapsed, first_row: o.first_row });
+                }
+                Err(e) => {
+                    // A lost connection is reopened (with a new token) next time.
+                    if e.code.is_none() {
+                        conn = None;
+                    }
+                    let _ = tx.send(Event::Failed(e.to_string()));
+                    break;
+                }
+            }
+        }
+        let _ = tx.send(Event::Idle);
+    }
+    if let Some(c) = conn {
+        let _ = c.disconnect().await;
+    }
+}

@@ -1,0 +1,280 @@
+//! The SQL shell's state: the editor, history, the streamed result, and the
+//! keys. Network work happens in `db::session` through effects.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::db::classify::Class;
+use crate::db::connect::SessionInfo;
+use crate::db::exec::Guard;
+use crate::db::output::Cell;
+use crate::db::session::Event;
+use crate::db::split::split;
+use crate::stack::Health;
+
+/// Rows kept for the grid; beyond this the result is counted, not kept.
+pub const MAX_ROWS: usize = 200_000;
+
+pub struct SqlView {
+    pub editor: TextArea<'static>,
+    pub focus_grid: bool,
+    pub target: String,
+    pub session: Option<SessionInfo>,
+    pub connected_at: Option<Instant>,
+    pub running: Option<Instant>,
+    pub cancelling: bool,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    pub total_rows: u64,
+    pub row: usize,
+    pub col: usize,
+    pub message: Option<(Health, String)>,
+    /// Statements waiting for the user's "y" (destructive).
+    pub confirm: Option<Vec<String>>,
+    pub history: Vec<String>,
+    pub history_pos: Option<usize>,
+    pub history_file: Option<PathBuf>,
+    pub first_row_after: Option<Duration>,
+}
+
+/// What a key in the SQL view asks the runner to do.
+pub enum SqlAction {
+    None,
+    Run(Vec<String>),
+    Cancel,
+    Export(PathBuf),
+    Close,
+}
+
+impl SqlView {
+    pub fn new(target: String, history_file: Option<PathBuf>) -> SqlView {
+        let mut editor = TextArea::default();
+        editor.set_placeholder_text("SQL — Ctrl-R or F5 runs · Ctrl-P/N history · Tab to the results · Esc closes");
+        let history = history_file
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| t.lines().filter_map(|l| serde_json::from_str::<String>(l).ok()).collect())
+            .unwrap_or_default();
+        SqlView {
+            editor,
+            focus_grid: false,
+            target,
+            session: None,
+            connected_at: None,
+            running: None,
+            cancelling: false,
+            columns: Vec::new(),
+            rows: Vec::new(),
+            total_rows: 0,
+            row: 0,
+            col: 0,
+            message: None,
+            confirm: None,
+            history,
+            history_pos: None,
+            history_file,
+            first_row_after: None,
+        }
+    }
+
+    pub fn on_event(&mut self, e: Event, now: Instant) {
+        match e {
+            Event::Connected(info) => {
+                self.session = Some(info);
+                self.connected_at = Some(now);
+            }
+            Event::Columns(c) => {
+                self.columns = c;
+                self.rows.clear();
+                self.total_rows = 0;
+                self.row = 0;
+                self.col = 0;
+            }
+            Event::Rows(mut r) => {
+                if self.total_rows == 0 {
+                    self.first_row_after = self.running.map(|s| now.saturating_duration_since(s));
+                }
+                self.total_rows += r.len() as u64;
+                let room = MAX_ROWS.saturating_sub(self.rows.len());
+                r.truncate(room);
+                self.rows.extend(r);
+            }
+            Event::StatementDone { rows, affected, elapsed, .. } => {
+                let kept = if rows as usize > self.rows.len() && !self.columns.is_empty() {
+                    format!(" (first {} kept)", self.rows.len())
+                } else {
+                    String::new()
+                };
+                self.message = Some((
+                    Health::Ok,
+                    if self.columns.is_empty() || rows == 0 && affected > 0 {
+                        format!("ok, {affected} row(s) affected in {:.3} s", elapsed.as_secs_f64())
+                    } else {
+                        format!("{rows} row(s) in {:.3} s{kept}", elapsed.as_secs_f64())
+                    },
+                ));
+            }
+            Event::Failed(m) => {
+                self.message = Some((Health::Bad, m));
+                if self.cancelling {
+                    self.message = Some((Health::Warn, "query cancelled".into()));
+                }
+            }
+            Event::Idle => {
+                self.running = None;
+                self.cancelling = false;
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        self.editor.lines().join("\n")
+    }
+
+    /// Statements to run, or a message why not.
+    fn prepare(&mut self, guard: Guard) -> SqlAction {
+        let text = self.text();
+        let stmts = match split(&text) {
+            Ok(s) if !s.is_empty() => s,
+            Ok(_) => return SqlAction::None,
+            Err(e) => {
+                self.message = Some((Health::Bad, e.to_string()));
+                return SqlAction::None;
+            }
+        };
+        let mut destructive = Vec::new();
+        for s in &stmts {
+            match (Guard { confirmed: true, ..guard }).check(&s.sql) {
+                Err(e) => {
+                    self.message = Some((Health::Bad, format!("line {}: {e}", s.line)));
+                    return SqlAction::None;
+                }
+                Ok(Class::Destructive) => destructive.push(crate::db::classify::classify(&s.sql).reason),
+                Ok(_) => {}
+            }
+        }
+        self.remember(&text);
+        let sqls: Vec<String> = stmts.into_iter().map(|s| s.sql).collect();
+        if !destructive.is_empty() && !guard.confirmed {
+            self.message = Some((Health::Warn, format!("{} — press y to run it, any other key cancels", destructive.join(", "))));
+            self.confirm = Some(sqls);
+            return SqlAction::None;
+        }
+        self.start(sqls)
+    }
+
+    fn start(&mut self, sqls: Vec<String>) -> SqlAction {
+        self.running = Some(Instant::now());
+        self.message = Some((Health::Unknown, "running…".into()));
+        self.columns.clear();
+        self.rows.clear();
+        self.total_rows = 0;
+        SqlAction::Run(sqls)
+    }
+
+    /// History without secrets: statements that set passwords are not kept.
+    fn remember(&mut self, text: &str) {
+        let upper = text.to_uppercase();
+        if upper.contains("IDENTIFIED BY") || upper.contains("PASSWORD") || text.trim().is_empty() {
+            return;
+        }
+        if self.history.last().map(String::as_str) != Some(text) {
+            self.history.push(text.to_string());
+            if let Some(p) = &self.history_file {
+                use std::io::Write;
+                if let Some(d) = p.parent() {
+                    let _ = std::fs::create_dir_all(d);
+                }
+                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
+                    let _ = writeln!(f, "{}", serde_json::to_string(text).unwrap_or_default());
+                }
+            }
+        }
+        self.history_pos = None;
+    }
+
+    fn recall(&mut self, older: bool) {
+        if self.history.is_empty() {
+            return;
+        }
+        let n = self.history.len();
+        let pos = match (self.history_pos, older) {
+            (None, true) => n - 1,
+            (None, false) => return,
+            (Some(p), true) => p.saturating_sub(1),
+            (Some(p), false) if p + 1 >= n => {
+                self.history_pos = None;
+                self.editor = TextArea::default();
+                return;
+            }
+            (Some(p), false) => p + 1,
+        };
+        self.history_pos = Some(pos);
+        self.editor = TextArea::new(self.history[pos].lines().map(str::to_string).collect());
+    }
+
+    pub fn on_key(&mut self, k: KeyEvent, guard: Guard, page: usize, export_dir: Option<PathBuf>) -> SqlAction {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some(sqls) = self.confirm.take() {
+            if k.code == KeyCode::Char('y') {
+                return self.start(sqls);
+            }
+            self.message = Some((Health::Unknown, "not run".into()));
+            return SqlAction::None;
+        }
+        if self.running.is_some() {
+            if k.code == KeyCode::Esc || (ctrl && k.code == KeyCode::Char('c')) {
+                self.cancelling = true;
+                self.message = Some((Health::Warn, "cancelling (KILL QUERY)…".into()));
+                return SqlAction::Cancel;
+            }
+        }
+        match (k.code, ctrl) {
+            (KeyCode::F(5), _) | (KeyCode::Char('r'), true) if self.running.is_none() => return self.prepare(guard),
+            (KeyCode::Char('e'), true) => {
+                if self.columns.is_empty() {
+                    self.message = Some((Health::Unknown, "no result to export".into()));
+                    return SqlAction::None;
+                }
+                let dir = export_dir.unwrap_or_else(std::env::temp_dir);
+                let name = format!("rdsdeck-result-{}.csv", chrono::Local::now().format("%Y%m%d-%H%M%S"));
+                return SqlAction::Export(dir.join(name));
+            }
+            (KeyCode::Esc, _) => return SqlAction::Close,
+            (KeyCode::Tab, _) => self.focus_grid = !self.focus_grid,
+            (KeyCode::Char('p'), true) => self.recall(true),
+            (KeyCode::Char('n'), true) => self.recall(false),
+            _ if self.focus_grid => {
+                let last = self.rows.len().saturating_sub(1);
+                match k.code {
+                    KeyCode::Down | KeyCode::Char('j') => self.row = (self.row + 1).min(last),
+                    KeyCode::Up | KeyCode::Char('k') => self.row = self.row.saturating_sub(1),
+                    KeyCode::PageDown => self.row = (self.row + page).min(last),
+                    KeyCode::PageUp => self.row = self.row.saturating_sub(page),
+                    KeyCode::Home | KeyCode::Char('g') => self.row = 0,
+                    KeyCode::End | KeyCode::Char('G') => self.row = last,
+                    KeyCode::Right | KeyCode::Char('l') => self.col = (self.col + 1).min(self.columns.len().saturating_sub(1)),
+                    KeyCode::Left | KeyCode::Char('h') => self.col = self.col.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            _ => {
+                self.editor.input(k);
+            }
+        }
+        SqlAction::None
+    }
+}
+
+/// Writes the kept rows as CSV (runs on a blocking thread).
+pub fn export_csv(path: &std::path::Path, columns: &[String], rows: &[Vec<Cell>]) -> std::io::Result<()> {
+    let f = std::fs::File::create(path)?;
+    let mut s = crate::db::output::sink(crate::db::output::Format::Csv, std::io::BufWriter::new(f));
+    s.start(columns)?;
+    for r in rows {
+        s.row(r.clone())?;
+    }
+    s.finish()
+}

@@ -1,0 +1,100 @@
+//! The SQL shell: editor on top, the streamed result grid below (only the
+//! visible window is built), and the session's status line.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell as TCell, Clear, Paragraph, Row, Table};
+use unicode_width::UnicodeWidthStr;
+
+use crate::tui::app::App;
+
+pub fn render(app: &App, f: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let Some(q) = &app.sql else { return };
+    f.render_widget(Clear, area);
+    let editor_h = (area.height / 3).clamp(3.min(area.height), 10);
+    let parts = Layout::vertical([Constraint::Length(editor_h), Constraint::Min(0), Constraint::Length(1)]).split(area);
+
+    let mut editor = q.editor.clone();
+    editor.set_block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(if q.focus_grid { th.border } else { th.border_focus })
+            .title(Span::styled(format!(" SQL · {} ", q.target), th.title)),
+    );
+    editor.set_cursor_line_style(Style::default());
+    f.render_widget(&editor, parts[0]);
+
+    // Status line: what is happening first (it must not be cut off), then who, how, TLS, token age.
+    let mut status = Vec::new();
+    if let Some(since) = q.running {
+        status.push(Span::styled(format!(" {} running · Esc cancels ", app.spinner(since)), th.accent));
+    } else if let Some((h, m)) = &q.message {
+        status.push(Span::styled(format!(" {m} "), th.health(*h)));
+    }
+    match &q.session {
+        Some(s) => {
+            let age = q.connected_at.map(|t| app.now.saturating_duration_since(t).as_secs()).unwrap_or(0);
+            status.push(Span::styled(format!("│ {}@{}:{} ", s.user, s.host, s.port), th.accent));
+            status.push(Span::styled(
+                format!("via {} · {} {} · conn {} · token {}m{:02}s old", s.via, s.tls_version, s.tls_cipher, s.connection_id, age / 60, age % 60),
+                th.muted,
+            ));
+        }
+        None => status.push(Span::styled("│ not connected yet (the first run connects with a fresh IAM token)", th.muted)),
+    }
+    f.render_widget(Paragraph::new(Line::from(status)), parts[2]);
+
+    // The grid.
+    let title = if q.columns.is_empty() {
+        " Result ".to_string()
+    } else {
+        format!(" Result · {} rows{} · row {} col {} ", q.total_rows, if (q.total_rows as usize) > q.rows.len() { format!(" ({} kept)", q.rows.len()) } else { String::new() }, q.row + 1, q.col + 1)
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if q.focus_grid { th.border_focus } else { th.border })
+        .title(Span::styled(title, th.title));
+    let inner = block.inner(parts[1]);
+    f.render_widget(block, parts[1]);
+    if q.columns.is_empty() || inner.height < 2 {
+        return;
+    }
+    let h = inner.height.saturating_sub(1) as usize;
+    let first = q.row.saturating_sub(h.saturating_sub(1));
+    let window = &q.rows[first.min(q.rows.len())..(first + h).min(q.rows.len())];
+    let mut widths = Vec::new();
+    let mut used = 0u16;
+    for c in q.col..q.columns.len() {
+        let w = window
+            .iter()
+            .map(|r| r.get(c).map(|x| x.display(40).width()).unwrap_or(0))
+            .chain(std::iter::once(q.columns[c].width()))
+            .max()
+            .unwrap_or(4)
+            .min(40) as u16;
+        if used + w > inner.width && !widths.is_empty() {
+            break;
+        }
+        widths.push(w.min(inner.width));
+        used += w + 1;
+    }
+    let shown = q.col..q.col + widths.len();
+    let header = Row::new(q.columns[shown.clone()].iter().map(|c| TCell::from(c.as_str()))).style(th.table_header);
+    let rows: Vec<Row> = window
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let cells = r[shown.clone()].iter().map(|c| match c {
+                crate::db::output::Cell::Null => TCell::from(Span::styled("NULL", th.muted)),
+                crate::db::output::Cell::Binary(_) => TCell::from(Span::styled(c.display(40), th.warn)),
+                crate::db::output::Cell::Text(_) => TCell::from(c.display(40)),
+            });
+            Row::new(cells).style(if first + i == q.row && q.focus_grid { th.selected } else { Style::default() })
+        })
+        .collect();
+    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w))).header(header).column_spacing(1);
+    f.render_widget(table, inner);
+}
