@@ -416,3 +416,90 @@ fn mouse_clicks_tabs_and_rows_and_scrolls() {
     app.update(Action::Mouse(MouseEvent { kind: MouseEventKind::ScrollDown, column: 10, row: 10, modifiers: KeyModifiers::NONE }));
     assert_eq!(app.pane(Kind::SecurityGroup).table.selected, 2);
 }
+
+fn sql_app(read_only: bool, history: Option<std::path::PathBuf>) -> App {
+    let mut app = loaded_app();
+    app.settings.read_only = read_only;
+    let effects = key(&mut app, KeyCode::Char('e'));
+    assert!(matches!(&effects[..], [Effect::SqlOpen { spec, .. }] if spec.user == "node_user" && spec.port == 3306), "{effects:?}");
+    app.sql.as_mut().unwrap().history_file = history;
+    app
+}
+
+fn sql_event(app: &mut App, event: rdsdeck::db::session::Event) {
+    let g = app.generation;
+    app.update(Action::Worker(Msg::Sql { generation: g, event }));
+}
+
+#[test]
+fn sql_view_snapshots_and_tiny_sizes() {
+    use rdsdeck::db::connect::SessionInfo;
+    use rdsdeck::db::output::Cell;
+    use rdsdeck::db::session::Event;
+    let mut app = sql_app(false, None);
+    typed(&mut app, "SELECT id, note, data FROM node_db.edge_cases");
+    let run = key(&mut app, KeyCode::F(5));
+    assert!(matches!(&run[..], [Effect::SqlRun(s)] if s.len() == 1));
+    sql_event(&mut app, Event::Connected(SessionInfo {
+        user: "node_user".into(), host: "dev-node-app.proxy-c0ffee.us-east-1.rds.amazonaws.com".into(), port: 3306,
+        via: "direct".into(), tls_version: "TLSv1.3".into(), tls_cipher: "TLS_AES_256_GCM_SHA384".into(), connection_id: 7, server_version: "8.4.7".into(),
+    }));
+    sql_event(&mut app, Event::Columns(vec!["id".into(), "note".into(), "data".into()]));
+    sql_event(&mut app, Event::Rows((1..=50).map(|i| vec![
+        Cell::Text(i.to_string()),
+        if i % 3 == 0 { Cell::Null } else if i % 3 == 1 { Cell::Text(String::new()) } else { Cell::Text(format!("note {i}")) },
+        Cell::Binary(vec![0xde, 0xad, i as u8]),
+    ]).collect()));
+    sql_event(&mut app, Event::StatementDone { rows: 50, affected: 0, elapsed: Duration::from_millis(3), first_row: Some(Duration::from_millis(1)) });
+    sql_event(&mut app, Event::Idle);
+    app.sql.as_mut().unwrap().connected_at = Some(app.now);
+    snap_all("sql_result", &mut app);
+    // Scroll the grid.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::End);
+    assert_eq!(app.sql.as_ref().unwrap().row, 49);
+    assert!(draw(&mut app, 120, 30).contains("row 50 col 1"));
+    for w in 1..=24 {
+        for h in 1..=8 {
+            draw(&mut app, w, h);
+        }
+    }
+}
+
+#[test]
+fn sql_view_guards_destructive_and_read_only() {
+    let mut app = sql_app(false, None);
+    typed(&mut app, "DELETE FROM node_db.users");
+    assert!(key(&mut app, KeyCode::F(5)).is_empty(), "not run before confirmation");
+    assert!(app.sql.as_ref().unwrap().message.as_ref().unwrap().1.contains("DELETE without WHERE"));
+    assert!(key(&mut app, KeyCode::Char('n')).is_empty(), "any other key cancels");
+    key(&mut app, KeyCode::F(5));
+    let run = key(&mut app, KeyCode::Char('y'));
+    assert!(matches!(&run[..], [Effect::SqlRun(_)]), "y runs it: {run:?}");
+
+    let mut app = sql_app(true, None);
+    typed(&mut app, "INSERT INTO t VALUES (1)");
+    assert!(key(&mut app, KeyCode::F(5)).is_empty());
+    assert!(app.sql.as_ref().unwrap().message.as_ref().unwrap().1.contains("read-only"));
+}
+
+#[test]
+fn sql_history_persists_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sql_history");
+    let mut app = sql_app(false, Some(file.clone()));
+    typed(&mut app, "SELECT 1");
+    key(&mut app, KeyCode::F(5));
+    sql_event(&mut app, rdsdeck::db::session::Event::Idle);
+    app.sql.as_mut().unwrap().editor = Default::default();
+    typed(&mut app, "CREATE USER x IDENTIFIED BY 'hunter2'");
+    key(&mut app, KeyCode::F(5));
+    sql_event(&mut app, rdsdeck::db::session::Event::Idle);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("SELECT 1"), "{saved}");
+    assert!(!saved.contains("hunter2"), "a password reached the history: {saved}");
+    // Ctrl-P recalls it.
+    app.sql.as_mut().unwrap().editor = Default::default();
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)));
+    assert_eq!(app.sql.as_ref().unwrap().editor.lines().join("\n"), "SELECT 1");
+}
