@@ -67,5 +67,46 @@ fn bench_filter(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_render, bench_filter);
+/// The SQL grid holding its maximum of rows (200k kept of a 1M-row result):
+/// one frame scrolled to the middle (a scroll step is one frame), and taking
+/// in one 512-row chunk from the session.
+fn bench_sql_grid(c: &mut Criterion) {
+    use rdsdeck::db::output::Cell;
+    use rdsdeck::db::session::Event;
+    let args = GlobalArgs { region: Some("us-east-1".into()), ..GlobalArgs::default() };
+    let settings = Settings::from_config(&args, Config::default(), None).unwrap();
+    let mut app = build_app(args, settings).unwrap();
+    app.update(Action::Resize(200, 50));
+    let row = |i: usize| vec![Cell::Text(i.to_string()), Cell::Text(format!("user-{i}")), Cell::Text(format!("{}", i as f64 * 1.5)), if i % 7 == 0 { Cell::Null } else { Cell::Text("note".into()) }];
+    let mut q = rdsdeck::tui::sql::SqlView::new("node_app@localhost:3306".into(), None);
+    q.on_event(Event::Columns(vec!["id".into(), "name".into(), "amount".into(), "note".into()]), app.now);
+    for chunk in 0..(rdsdeck::tui::sql::MAX_ROWS / 512 + 1) {
+        q.on_event(Event::Rows((chunk * 512..(chunk + 1) * 512).map(row).collect()), app.now);
+    }
+    q.focus_grid = true;
+    q.row = 100_000;
+    app.sql = Some(q);
+    app.mode = rdsdeck::tui::app::Mode::Sql;
+    let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    c.bench_function("sql_grid_frame_200k_rows_kept_200x50", |b| {
+        b.iter(|| {
+            let q = app.sql.as_mut().unwrap();
+            q.row = if q.row == 100_000 { 100_001 } else { 100_000 };
+            term.draw(|f| views::render(black_box(&app), f)).unwrap();
+        })
+    });
+    let chunk: Vec<Vec<Cell>> = (0..512).map(row).collect();
+    c.bench_function("sql_grid_take_512_row_chunk", |b| {
+        b.iter_batched(
+            || (rdsdeck::tui::sql::SqlView::new("x".into(), None), chunk.clone()),
+            |(mut q, rows)| {
+                q.on_event(Event::Rows(rows), std::time::Instant::now());
+                q
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, bench_render, bench_filter, bench_sql_grid);
 criterion_main!(benches);
