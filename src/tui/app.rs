@@ -140,6 +140,9 @@ pub struct App {
     pub detail_title: String,
     pub token: Option<TokenView>,
     pub sql: Option<super::sql::SqlView>,
+    /// Completions read once at start (never from disk while drawing).
+    pub profiles: Vec<String>,
+    pub themes: Vec<String>,
     /// Wall-clock time of the latest update, for token countdowns.
     pub wall: SystemTime,
 }
@@ -150,6 +153,7 @@ const LOG_CAP: usize = 500;
 impl App {
     pub fn new(args: GlobalArgs, settings: Settings, theme: Theme, keymap: Keymap) -> App {
         let now = Instant::now();
+        let themes = Theme::names(crate::config::Config::user_theme_dir(settings.config_path.as_deref()).as_deref());
         App {
             args,
             settings,
@@ -177,6 +181,8 @@ impl App {
             detail_title: String::new(),
             token: None,
             sql: None,
+            profiles: profile_names(),
+            themes,
             wall: SystemTime::now(),
         }
     }
@@ -837,11 +843,11 @@ impl App {
         all.extend(["refresh", "log", "help", "quit"].map(String::from));
         let (verb, arg) = input.split_once(' ').unwrap_or((input.as_str(), ""));
         let args: Vec<String> = match verb {
-            "profile" => profile_names(),
+            "profile" => self.profiles.clone(),
             "region" => REGIONS.iter().map(|s| s.to_string()).collect(),
             "stack" => self.settings.config.stacks.keys().cloned().collect(),
             "proxy" => self.located.as_ref().map(|l| l.all_proxies.clone()).unwrap_or_default(),
-            "theme" => Theme::names(crate::config::Config::user_theme_dir(self.settings.config_path.as_deref()).as_deref()),
+            "theme" => self.themes.clone(),
             _ => Vec::new(),
         };
         if input.contains(' ') {
