@@ -300,4 +300,14 @@ fn sql_shell_runs_scrolls_cancels_and_exports() {
     t.wait_for(&["Overview"]);
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
+    // After a full run: no secret key, token or password in the log or the history.
+    let state = sb.home().state_home().join("rdsdeck");
+    let log = std::fs::read_to_string(state.join("rdsdeck.log")).unwrap_or_default();
+    let history = std::fs::read_to_string(state.join("sql_history")).expect("the history was written");
+    assert!(history.contains("SELECT SLEEP(30)"), "{history}");
+    assert!(!log.is_empty(), "the log was written");
+    for text in [&log, &history] {
+        assert!(!text.contains(sb.var("AWS_SECRET_ACCESS_KEY")), "secret key leaked");
+        assert!(!text.contains("X-Amz-Signature") && !text.contains("X-Amz-Credential"), "a token leaked");
+    }
 }
