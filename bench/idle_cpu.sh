@@ -7,20 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rdsdeck/target}"
-bin=${2:-$CARGO_TARGET_DIR/release/rdsdeck}
-[ -x "$bin" ] || { echo "idle_cpu: build it first: cargo build --release" >&2; exit 1; }
-venv=$(sandbox/setup-venv | tail -n 1)
-tmp=$(mktemp -d)
+. bench/sandbox.sh
 sock="rdsdeck-idle-$$"
-cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; exec 3>&- 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-# The sandbox lives while fd 3 (its stdin) is open.
-mkfifo "$tmp/life"
-"$venv/bin/python" sandbox/sandbox.py up --stdin-lifeline --env-file "$tmp/env" < "$tmp/life" > "$tmp/sandbox.out" 2>&1 &
-exec 3> "$tmp/life"
-for _ in $(seq 1 600); do grep -q READY "$tmp/sandbox.out" && break; sleep 0.1; done
-grep -q READY "$tmp/sandbox.out" || { cat "$tmp/sandbox.out" >&2; exit 1; }
+bench_extra_cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; }
+bench_setup idle_cpu "${2:-}"
 envs=$(grep -E '^[A-Z_]+=' "$tmp/env" | tr '\n' ' ')
 tmux -L "$sock" -f /dev/null new-session -d -s m -x 120 -y 36 \
   "env -i PATH=$PATH HOME=$tmp TERM=xterm-256color XDG_CONFIG_HOME=$tmp/c XDG_STATE_HOME=$tmp/s $envs $bin"

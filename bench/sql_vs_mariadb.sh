@@ -7,18 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-5}
 rows=${2:-1000000}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rdsdeck/target}"
-bin=${3:-$CARGO_TARGET_DIR/release/rdsdeck}
-[ -x "$bin" ] || { echo "sql_vs_mariadb: build it first: cargo build --release" >&2; exit 1; }
-venv=$(sandbox/setup-venv | tail -n 1)
-tmp=$(mktemp -d)
-cleanup() { exec 3>&- 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-mkfifo "$tmp/life"
-"$venv/bin/python" sandbox/sandbox.py up --stdin-lifeline --env-file "$tmp/env" < "$tmp/life" > "$tmp/sandbox.out" 2>&1 &
-exec 3> "$tmp/life"
-for _ in $(seq 1 600); do grep -q READY "$tmp/sandbox.out" && break; sleep 0.1; done
-grep -q READY "$tmp/sandbox.out" || { cat "$tmp/sandbox.out" >&2; exit 1; }
+. bench/sandbox.sh
+bench_setup sql_vs_mariadb "${3:-}"
 set -a; . "$tmp/env"; set +a
 port=$RDSDECK_SANDBOX_DB_PORT
 query="SELECT seq AS id, CONCAT('user-', seq) AS name, seq * 1.5 AS amount, IF(seq % 7 = 0, NULL, 'note') AS note FROM seq_1_to_${rows}"

@@ -1,0 +1,25 @@
+# Sourced by the bench/*.sh scripts: the release binary, and a private sandbox
+# for the duration of the script (it stops when fd 3, its stdin, closes).
+#   bench_setup NAME BINARY   -> sets $bin $venv $tmp, starts the sandbox, env file at $tmp/env
+bench_setup() {
+  local name=$1
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rdsdeck/target}"
+  bin=${2:-$CARGO_TARGET_DIR/release/rdsdeck}
+  [ -x "$bin" ] || { echo "$name: build it first: cargo build --release" >&2; exit 1; }
+  venv=$(sandbox/setup-venv | tail -n 1)
+  tmp=$(mktemp -d)
+  trap bench_cleanup EXIT
+  mkfifo "$tmp/life"
+  "$venv/bin/python" sandbox/sandbox.py up --stdin-lifeline --env-file "$tmp/env" < "$tmp/life" > "$tmp/sandbox.out" 2>&1 &
+  exec 3> "$tmp/life"
+  for _ in $(seq 1 600); do grep -q READY "$tmp/sandbox.out" && break; sleep 0.1; done
+  grep -q READY "$tmp/sandbox.out" || { cat "$tmp/sandbox.out" >&2; exit 1; }
+}
+
+# Scripts may define bench_extra_cleanup (e.g. to stop tmux).
+bench_cleanup() {
+  if declare -F bench_extra_cleanup >/dev/null; then bench_extra_cleanup; fi
+  exec 3>&- 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
