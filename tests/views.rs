@@ -488,12 +488,20 @@ fn sql_history_persists_without_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sql_history");
     let mut app = sql_app(false, Some(file.clone()));
+    // The runner appends what these effects carry (off the UI thread); do it here.
+    let mut persist = |effects: Vec<Effect>| {
+        for e in effects {
+            if let Effect::SqlHistory { path, text } = e {
+                rdsdeck::tui::sql::append_history(&path, &text).unwrap();
+            }
+        }
+    };
     typed(&mut app, "SELECT 1");
-    key(&mut app, KeyCode::F(5));
+    persist(key(&mut app, KeyCode::F(5)));
     sql_event(&mut app, rdsdeck::db::session::Event::Idle);
     app.sql.as_mut().unwrap().editor = Default::default();
     typed(&mut app, "CREATE USER x IDENTIFIED BY 'hunter2'");
-    key(&mut app, KeyCode::F(5));
+    persist(key(&mut app, KeyCode::F(5)));
     sql_event(&mut app, rdsdeck::db::session::Event::Idle);
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.contains("SELECT 1"), "{saved}");

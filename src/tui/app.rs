@@ -56,6 +56,8 @@ pub enum Effect {
     SqlRun(Vec<String>),
     SqlCancel { connection_id: u32 },
     SqlExport { path: std::path::PathBuf, columns: Vec<String>, rows: Vec<Vec<crate::db::output::Cell>> },
+    /// Append a statement to the SQL history file.
+    SqlHistory { path: std::path::PathBuf, text: String },
     SqlClose,
     Suspend,
 }
@@ -657,7 +659,12 @@ impl App {
             self.mode = Mode::Normal;
             return Vec::new();
         };
-        match q.on_key(k, guard, page, export_dir) {
+        let action = q.on_key(k, guard, page, export_dir);
+        let mut effects: Vec<Effect> = match (q.to_persist.take(), q.history_file.clone()) {
+            (Some(text), Some(path)) => vec![Effect::SqlHistory { path, text }],
+            _ => Vec::new(),
+        };
+        effects.extend(match action {
             SqlAction::None => Vec::new(),
             SqlAction::Run(stmts) => vec![Effect::SqlRun(stmts)],
             SqlAction::Cancel => match q.session.as_ref().map(|s| s.connection_id) {
@@ -670,7 +677,8 @@ impl App {
                 self.sql = None;
                 vec![Effect::SqlClose]
             }
-        }
+        });
+        effects
     }
 
     /// Opens the token view for the selected proxy or instance (or the stack's proxy).

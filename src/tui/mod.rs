@@ -127,6 +127,13 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
                 let _ = tx.send(Msg::Exported(r));
             });
         }
+        Effect::SqlHistory { path, text } => {
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = sql::append_history(&path, &text) {
+                    tracing::warn!("SQL history {}: {e}", path.display());
+                }
+            });
+        }
         Effect::SqlClose => {
             // Dropping the command channel ends the session task, which disconnects.
             *sql = SqlHandles::default();

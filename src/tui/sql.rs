@@ -37,6 +37,8 @@ pub struct SqlView {
     pub history_pos: Option<usize>,
     pub history_file: Option<PathBuf>,
     pub first_row_after: Option<Duration>,
+    /// A statement to append to the history file (written off the UI thread).
+    pub to_persist: Option<String>,
 }
 
 /// What a key in the SQL view asks the runner to do.
@@ -51,6 +53,7 @@ pub enum SqlAction {
 impl SqlView {
     pub fn new(target: String, history_file: Option<PathBuf>) -> SqlView {
         let mut editor = TextArea::default();
+        editor.set_cursor_line_style(ratatui::style::Style::default());
         editor.set_placeholder_text("SQL — Ctrl-R or F5 runs · Ctrl-P/N history · Tab to the results · Esc closes");
         let history = history_file
             .as_ref()
@@ -76,6 +79,7 @@ impl SqlView {
             history_pos: None,
             history_file,
             first_row_after: None,
+            to_persist: None,
         }
     }
 
@@ -182,15 +186,7 @@ impl SqlView {
         }
         if self.history.last().map(String::as_str) != Some(text) {
             self.history.push(text.to_string());
-            if let Some(p) = &self.history_file {
-                use std::io::Write;
-                if let Some(d) = p.parent() {
-                    let _ = std::fs::create_dir_all(d);
-                }
-                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
-                    let _ = writeln!(f, "{}", serde_json::to_string(text).unwrap_or_default());
-                }
-            }
+            self.to_persist = Some(text.to_string());
         }
         self.history_pos = None;
     }
@@ -266,6 +262,16 @@ impl SqlView {
         }
         SqlAction::None
     }
+}
+
+/// Appends one statement to the history file (runs on a blocking thread).
+pub fn append_history(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    writeln!(f, "{}", serde_json::to_string(text).unwrap_or_default())
 }
 
 /// Writes the kept rows as CSV (runs on a blocking thread).

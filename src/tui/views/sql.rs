@@ -17,15 +17,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let editor_h = (area.height / 3).clamp(3.min(area.height), 10);
     let parts = Layout::vertical([Constraint::Length(editor_h), Constraint::Min(0), Constraint::Length(1)]).split(area);
 
-    let mut editor = q.editor.clone();
-    editor.set_block(
-        Block::default()
-            .borders(Borders::ALL)
-            .border_style(if q.focus_grid { th.border } else { th.border_focus })
-            .title(Span::styled(format!(" SQL · {} ", q.target), th.title)),
-    );
-    editor.set_cursor_line_style(Style::default());
-    f.render_widget(&editor, parts[0]);
+    let editor_block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if q.focus_grid { th.border } else { th.border_focus })
+        .title(Span::styled(format!(" SQL · {} ", q.target), th.title));
+    let editor_inner = editor_block.inner(parts[0]);
+    f.render_widget(editor_block, parts[0]);
+    f.render_widget(&q.editor, editor_inner);
 
     // Status line: what is happening first (it must not be cut off), then who, how, TLS, token age.
     let mut status = Vec::new();
