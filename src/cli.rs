@@ -26,6 +26,41 @@ pub enum Command {
     Token(TokenCmd),
     /// Run SQL as an IAM database user, over verified TLS, with a fresh token
     Sql(SqlArgs),
+    /// Create the IAM admin and application users (the seed's rds.sh), step by step and idempotent
+    Bootstrap(BootstrapArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BootstrapArgs {
+    /// A seed-style rds.conf (default: --rds-conf / the stack's rds_conf, else ./rds.conf, else the discovered instance)
+    #[arg(long, value_name = "FILE")]
+    pub conf: Option<std::path::PathBuf>,
+    /// Print the plan with every statement; connect to nothing, read no secret, run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Resume at this step (1-6 or its name: config, master-secret, admin-user, iam-login, app-users, verify)
+    #[arg(long, value_name = "STEP", value_parser = crate::bootstrap::StepId::parse)]
+    pub from: Option<crate::bootstrap::StepId>,
+    /// Run only the step given by --from
+    #[arg(long, requires = "from")]
+    pub only: bool,
+    #[arg(long, short, value_enum, default_value_t = BootstrapOutput::Text)]
+    pub output: BootstrapOutput,
+    /// Connect here instead of the instance endpoint (tokens are signed for it), e.g. a local forward
+    #[arg(long, env = "RDSDECK_BOOTSTRAP_HOST")]
+    pub host: Option<String>,
+    /// The instance's port (rds.conf has no port key)
+    #[arg(long, short = 'P', env = "RDSDECK_BOOTSTRAP_PORT")]
+    pub port: Option<u16>,
+    /// Confirm a run on a production stack or in read-only mode
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BootstrapOutput {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -438,4 +473,176 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
     drop(out);
     let _ = conn.disconnect().await;
     Ok(code)
+}
+
+/// `rdsdeck bootstrap`: 0 when every step holds, 1 when a step failed, 2 on bad input.
+pub async fn run_bootstrap(settings: &Settings, args: &BootstrapArgs) -> anyhow::Result<i32> {
+    use crate::bootstrap::{Event, Options, Overrides, Report, StepId, resolve, run::execute};
+    use std::io::IsTerminal;
+    for w in &settings.warnings {
+        eprintln!("rdsdeck: warning: {w}");
+    }
+    // A context is only needed without rds.conf (discovery) and to run; a dry
+    // run from rds.conf works with no AWS account at all.
+    let needs_ctx = !args.dry_run || crate::bootstrap::conf_path(args.conf.as_deref(), settings).is_none();
+    let ctx = if needs_ctx {
+        match AwsContext::load(&settings.aws).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("rdsdeck: error: {e}");
+                return Ok(1);
+            }
+        }
+    } else {
+        None
+    };
+    let ov = Overrides { host: args.host.clone(), port: args.port, ca: settings.ca.clone() };
+    let inputs = match resolve(settings, args.conf.as_deref(), ov, ctx.as_ref(), None).await {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(2);
+        }
+    };
+    if !args.dry_run && (settings.production || settings.read_only) && !args.yes {
+        let why = if settings.production { "the stack is marked production" } else { "read-only mode is on" };
+        if !std::io::stdin().is_terminal() {
+            eprintln!("rdsdeck: error: {why}: confirm the bootstrap with --yes");
+            return Ok(2);
+        }
+        eprint!("{why}: bootstrap users on {}:{}? type yes to go on: ", inputs.host, inputs.port);
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            eprintln!("rdsdeck: not confirmed; nothing was run");
+            return Ok(2);
+        }
+    }
+    let opts = Options { from: args.from.unwrap_or(StepId::Config), only: args.only, dry_run: args.dry_run };
+    let mut report = Report::new(inputs.clone(), args.dry_run);
+    let text = args.output == BootstrapOutput::Text;
+    let mut out = std::io::stdout().lock();
+    if text {
+        writeln!(out, "bootstrap of {} — {}", inputs.endpoint, inputs.source)?;
+        for w in &inputs.warnings {
+            writeln!(out, "warning: {w}")?;
+        }
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let ok = match ctx {
+        Some(ctx) => {
+            let task = tokio::spawn(execute(inputs, ctx, opts, tx));
+            let mut started: Option<StepId> = None;
+            while let Some(ev) = rx.recv().await {
+                report.apply(&ev);
+                if text {
+                    print_event(&mut out, &report, &ev, &mut started)?;
+                }
+            }
+            match task.await {
+                Ok(ok) => ok,
+                Err(e) => {
+                    // A bug, not the user's input: say so, and never claim success.
+                    let id = report.steps.iter().find(|s| !s.status.is_final()).map(|s| s.plan.id).unwrap_or(StepId::Verify);
+                    report.apply(&Event::Step { id, status: crate::bootstrap::Status::Failed, detail: format!("internal error: {e}") });
+                    report.apply(&Event::Done { ok: false });
+                    false
+                }
+            }
+        }
+        None => {
+            // A dry run without AWS: the same report, every step planned and skipped.
+            for id in StepId::ALL {
+                let ev = if id == StepId::Config {
+                    Event::Step { id, status: crate::bootstrap::Status::Ok, detail: "validated".into() }
+                } else {
+                    Event::Step { id, status: crate::bootstrap::Status::Skipped, detail: "dry run: nothing is run".into() }
+                };
+                report.apply(&ev);
+            }
+            report.apply(&Event::Done { ok: true });
+            true
+        }
+    };
+    if text {
+        if args.dry_run {
+            print_plan(&mut out, &report)?;
+        }
+        print_summary(&mut out, &report)?;
+    } else {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if ok { 0 } else { 1 })
+}
+
+fn print_event(out: &mut impl Write, report: &crate::bootstrap::Report, ev: &crate::bootstrap::Event, started: &mut Option<crate::bootstrap::StepId>) -> std::io::Result<()> {
+    use crate::bootstrap::{Event, Status};
+    let header = |out: &mut dyn Write, id: crate::bootstrap::StepId, started: &mut Option<crate::bootstrap::StepId>| -> std::io::Result<()> {
+        if *started != Some(id) {
+            *started = Some(id);
+            let s = report.step(id);
+            writeln!(out, "[{}/6] {}", s.number, s.plan.title)?;
+        }
+        Ok(())
+    };
+    match ev {
+        Event::Step { id, status, detail } => {
+            if report.dry_run {
+                return Ok(());
+            }
+            header(out, *id, started)?;
+            match status {
+                Status::Checking | Status::Running => writeln!(out, "      … {detail}"),
+                Status::Failed => writeln!(out, "      FAILED: {detail}"),
+                s => writeln!(out, "      {}: {detail}", s.label()),
+            }
+        }
+        Event::Executed { id, sql } => {
+            header(out, *id, started)?;
+            writeln!(out, "      > {sql};")
+        }
+        Event::Verification(_) | Event::Done { .. } => Ok(()),
+    }
+}
+
+fn print_plan(out: &mut impl Write, report: &crate::bootstrap::Report) -> std::io::Result<()> {
+    writeln!(out, "plan (dry run):")?;
+    for s in &report.steps {
+        writeln!(out, "[{}/6] {} ({})", s.number, s.plan.title, s.plan.id.name())?;
+        writeln!(out, "      {}", s.plan.what)?;
+        for st in &s.plan.statements {
+            writeln!(out, "      > {st};")?;
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(out: &mut impl Write, report: &crate::bootstrap::Report) -> std::io::Result<()> {
+    if !report.verification.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "verification:")?;
+        let rows: Vec<Vec<String>> = report
+            .verification
+            .iter()
+            .map(|r| vec![r.user.clone(), r.plugin.clone(), r.ssl_type.clone(), r.login.clone()])
+            .collect();
+        write_table(out, &["USER", "PLUGIN", "SSL", "IAM LOGIN"], &rows.iter().collect::<Vec<_>>())?;
+        for r in &report.verification {
+            for g in &r.grants {
+                writeln!(out, "  {g}")?;
+            }
+        }
+    }
+    writeln!(out)?;
+    if report.dry_run {
+        writeln!(out, "dry run: nothing was run (no database connection, no secret read)")
+    } else if let Some(id) = report.resume_from {
+        writeln!(out, "bootstrap FAILED at step {} ({}); fix the cause, then resume with: rdsdeck bootstrap --from {}", id.number(), id.name(), id.name())
+    } else if report.changed() {
+        writeln!(out, "bootstrap complete: {} statements run", report.steps.iter().map(|s| s.executed.len()).sum::<usize>())
+    } else {
+        writeln!(out, "bootstrap complete: everything was already in place; nothing changed")
+    }
 }

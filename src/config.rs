@@ -29,6 +29,9 @@ pub struct Config {
     pub keys: BTreeMap<String, String>,
     #[serde(default)]
     pub stacks: BTreeMap<String, StackConfig>,
+    /// Bootstrap settings for every stack (a stack's own `[stacks.NAME.bootstrap]` wins, key by key).
+    #[serde(default)]
+    pub bootstrap: BootstrapConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -53,6 +56,48 @@ pub struct StackConfig {
     pub production: bool,
     #[serde(default)]
     pub read_only: bool,
+    #[serde(default)]
+    pub bootstrap: BootstrapConfig,
+}
+
+/// `[bootstrap]` / `[stacks.NAME.bootstrap]`: what `rdsdeck bootstrap` creates
+/// when `rds.conf` does not say (rds.conf has no users or privileges).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapConfig {
+    /// The IAM admin user (rds.conf IAM_ADMIN_USER; default `dbadmin`).
+    pub admin_user: Option<String>,
+    /// The application database (rds.conf DB_NAME; default: the instance's DBName).
+    pub database: Option<String>,
+    /// The master secret's name or ARN (rds.conf MASTER_SECRET_NAME; default: the instance's MasterUserSecret).
+    pub master_secret: Option<String>,
+    /// Where to connect for the instance, when not its endpoint (e.g. a local forward).
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// The application users (default: the seed's node_app and node_user).
+    pub users: Option<Vec<BootstrapUser>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapUser {
+    pub name: String,
+    /// Privileges on the application database (default: SELECT, CREATE, INSERT, UPDATE, DELETE).
+    pub privileges: Option<Vec<String>>,
+}
+
+impl BootstrapConfig {
+    /// `self`, with each unset key taken from `base`.
+    pub fn or(&self, base: &BootstrapConfig) -> BootstrapConfig {
+        BootstrapConfig {
+            admin_user: self.admin_user.clone().or(base.admin_user.clone()),
+            database: self.database.clone().or(base.database.clone()),
+            master_secret: self.master_secret.clone().or(base.master_secret.clone()),
+            host: self.host.clone().or(base.host.clone()),
+            port: self.port.or(base.port),
+            users: self.users.clone().or(base.users.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

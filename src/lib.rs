@@ -4,6 +4,7 @@
 //! `tui` is a thin shell over them and `cli` prints what they return.
 
 pub mod auth;
+pub mod bootstrap;
 pub mod aws;
 pub mod cli;
 pub mod config;

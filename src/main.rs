@@ -1,5 +1,5 @@
 use clap::Parser;
-use rdsdeck::cli::{Cli, Command, run_list, run_sql, run_token};
+use rdsdeck::cli::{Cli, Command, run_bootstrap, run_list, run_sql, run_token};
 use rdsdeck::settings::Settings;
 
 fn init_logging(path: Option<std::path::PathBuf>) {
@@ -52,6 +52,7 @@ fn main() {
             Some(Command::List(args)) => run_list(&settings, args).await,
             Some(Command::Token(args)) => run_token(&settings, args).await,
             Some(Command::Sql(args)) => run_sql(&settings, args).await,
+            Some(Command::Bootstrap(args)) => run_bootstrap(&settings, args).await,
             None => rdsdeck::tui::run_with_args(cli.global.clone(), settings).await,
         }
     });

@@ -65,6 +65,10 @@ pub struct Settings {
     pub ca: Option<PathBuf>,
     /// Warnings to show the user (unknown rds.conf keys, ...).
     pub warnings: Vec<String>,
+    /// The rds.conf describing the stack (flag or config), if any.
+    pub rds_conf: Option<PathBuf>,
+    /// Bootstrap settings: the stack's, over the global ones.
+    pub bootstrap: crate::config::BootstrapConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +157,8 @@ impl Settings {
                 None => Some(Duration::from_secs(30)),
             },
             ca: args.ca.clone().or(stack.ca.clone()),
+            bootstrap: stack.bootstrap.or(&config.bootstrap),
+            rds_conf,
             stack_name,
             config,
             config_path,

@@ -489,7 +489,7 @@ fn sql_history_persists_without_secrets() {
     let file = dir.path().join("sql_history");
     let mut app = sql_app(false, Some(file.clone()));
     // The runner appends what these effects carry (off the UI thread); do it here.
-    let mut persist = |effects: Vec<Effect>| {
+    let persist = |effects: Vec<Effect>| {
         for e in effects {
             if let Effect::SqlHistory { path, text } = e {
                 rdsdeck::tui::sql::append_history(&path, &text).unwrap();

@@ -630,6 +630,10 @@ class SandboxDB:
             "RDSDECK_SANDBOX_DB_CA": self.tls["ca"],
             # rdsdeck's own setting for extra trust (its --ca): the demo's SQL view needs it.
             "RDSDECK_CA": self.tls["ca"],
+            # `rdsdeck bootstrap --host/--port`: the instance endpoint in rds.conf is moto's
+            # name; the database playing the instance listens here.
+            "RDSDECK_BOOTSTRAP_HOST": m.host,
+            "RDSDECK_BOOTSTRAP_PORT": str(m.port),
             "RDSDECK_SANDBOX_DB_SOCKET": m.socket,
             "RDSDECK_SANDBOX_DB_NAME": DB_NAME,
             "RDSDECK_SANDBOX_DB_FRESH": "1" if getattr(self, "fresh", False) else "0",

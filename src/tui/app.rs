@@ -25,6 +25,9 @@ pub enum Msg {
     Kind { generation: u64, kind: Kind, result: KindResult, elapsed: Duration },
     Token { generation: u64, target: String, result: Result<SecretString, String> },
     Sql { generation: u64, event: crate::db::session::Event },
+    /// The bootstrap's inputs, read and validated (step 1).
+    BootstrapPlan { generation: u64, result: Result<crate::bootstrap::Inputs, String> },
+    Bootstrap { run_id: u64, event: crate::bootstrap::Event },
     Exported(Result<std::path::PathBuf, String>),
 }
 
@@ -59,6 +62,9 @@ pub enum Effect {
     /// Append a statement to the SQL history file.
     SqlHistory { path: std::path::PathBuf, text: String },
     SqlClose,
+    /// Read the bootstrap's inputs (rds.conf, or the stack's instance).
+    BootstrapPlan { generation: u64, settings: Box<Settings>, ctx: Option<AwsContext>, located: Option<Box<Located>> },
+    BootstrapRun { run_id: u64, inputs: Box<crate::bootstrap::Inputs>, ctx: AwsContext, opts: crate::bootstrap::Options },
     Suspend,
 }
 
@@ -80,6 +86,7 @@ pub enum Mode {
     ChooseProxy { names: Vec<String>, selected: usize },
     Token,
     Sql,
+    Bootstrap,
 }
 
 /// An IAM auth token on screen: masked until revealed.
@@ -142,6 +149,7 @@ pub struct App {
     pub detail_title: String,
     pub token: Option<TokenView>,
     pub sql: Option<super::sql::SqlView>,
+    pub bootstrap: Option<super::bootstrap::BootstrapView>,
     /// Completions read once at start (never from disk while drawing).
     pub profiles: Vec<String>,
     pub themes: Vec<String>,
@@ -183,6 +191,7 @@ impl App {
             detail_title: String::new(),
             token: None,
             sql: None,
+            bootstrap: None,
             profiles: profile_names(),
             themes,
             wall: SystemTime::now(),
@@ -196,6 +205,11 @@ impl App {
         self.ctx = None;
         self.identity = None;
         self.located = None;
+        if self.mode == Mode::Bootstrap {
+            self.mode = Mode::Normal;
+        }
+        // A plan belongs to one stack.
+        self.bootstrap = None;
         for p in self.panes.values_mut() {
             *p = Pane::default();
         }
@@ -227,6 +241,7 @@ impl App {
         matches!(self.phase, Phase::Connecting { .. } | Phase::Locating { .. })
             || self.panes.values().any(|p| p.loading_since.is_some())
             || self.sql.as_ref().is_some_and(|q| q.running.is_some())
+            || self.bootstrap.as_ref().is_some_and(|b| b.running.is_some() || (b.report.is_none() && b.error.is_none()))
     }
 
     pub fn spinner(&self, since: Instant) -> String {
@@ -310,6 +325,7 @@ impl App {
             | Msg::Kind { generation, .. }
             | Msg::Token { generation, .. }
             | Msg::Sql { generation, .. }
+            | Msg::BootstrapPlan { generation, .. }
                 if generation != current =>
             {
                 self.dirty = false;
@@ -372,6 +388,40 @@ impl App {
             Msg::Sql { event, .. } => {
                 if let Some(q) = self.sql.as_mut() {
                     q.on_event(event, self.now);
+                }
+                Vec::new()
+            }
+            Msg::BootstrapPlan { result, .. } => {
+                let warnings = result.as_ref().map(|i| i.warnings.clone()).unwrap_or_default();
+                for w in warnings {
+                    self.log_line(Health::Warn, w);
+                }
+                if let Some(b) = self.bootstrap.as_mut() {
+                    match result {
+                        Ok(inputs) => {
+                            b.report = Some(crate::bootstrap::Report::new(inputs, b.dry_run));
+                            b.error = None;
+                        }
+                        Err(e) => b.error = Some(e),
+                    }
+                }
+                Vec::new()
+            }
+            Msg::Bootstrap { run_id, event } => {
+                let Some(b) = self.bootstrap.as_mut().filter(|b| b.run_id == run_id) else {
+                    self.dirty = false;
+                    return Vec::new();
+                };
+                b.apply(&event);
+                let line = match &event {
+                    crate::bootstrap::Event::Step { id, status, detail } if status.is_final() => {
+                        Some((if *status == crate::bootstrap::Status::Failed { Health::Bad } else { Health::Ok }, format!("bootstrap step {} ({}): {}: {detail}", id.number(), id.name(), status.label())))
+                    }
+                    crate::bootstrap::Event::Executed { sql, .. } => Some((Health::Unknown, format!("bootstrap ran: {sql}"))),
+                    _ => None,
+                };
+                if let Some((h, l)) = line {
+                    self.log_line(h, l);
                 }
                 Vec::new()
             }
@@ -474,6 +524,7 @@ impl App {
             Mode::ChooseProxy { names, selected } => self.on_choose_key(k, names, selected),
             Mode::Token => self.on_token_key(k),
             Mode::Sql => self.on_sql_key(k),
+            Mode::Bootstrap => self.on_bootstrap_key(k),
             Mode::Help { scroll } => {
                 match self.keymap.lookup(&k) {
                     Some(Cmd::Down) => self.mode = Mode::Help { scroll: scroll.saturating_add(1) },
@@ -585,6 +636,7 @@ impl App {
             Cmd::Suspend => return vec![Effect::Suspend],
             Cmd::Token => return self.open_token(),
             Cmd::Sql => return self.open_sql(),
+            Cmd::Bootstrap => return self.open_bootstrap(),
         }
         Vec::new()
     }
@@ -679,6 +731,53 @@ impl App {
             }
         });
         effects
+    }
+
+    /// Opens the bootstrap view; the plan is read once per stack (Esc keeps it and any run going).
+    pub fn open_bootstrap(&mut self) -> Vec<Effect> {
+        self.mode = Mode::Bootstrap;
+        if let Some(b) = &self.bootstrap
+            && b.error.is_none()
+        {
+            return Vec::new();
+        }
+        self.bootstrap = Some(super::bootstrap::BootstrapView::new(self.now));
+        vec![Effect::BootstrapPlan {
+            generation: self.generation,
+            settings: Box::new(self.settings.clone()),
+            ctx: self.ctx.clone(),
+            located: self.located.clone().map(Box::new),
+        }]
+    }
+
+    fn on_bootstrap_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use super::bootstrap::BootstrapAction;
+        let needs_confirm = self.settings.production || self.settings.read_only;
+        let Some(b) = self.bootstrap.as_mut() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        match b.on_key(k, needs_confirm) {
+            BootstrapAction::None => Vec::new(),
+            BootstrapAction::Close => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            BootstrapAction::Run(opts) => {
+                let Some(ctx) = self.ctx.clone() else {
+                    self.status = Some((Health::Bad, "no AWS credentials: the bootstrap needs them for the secret and the tokens".into()));
+                    return Vec::new();
+                };
+                let Some(inputs) = b.report.as_ref().map(|r| r.inputs.clone()) else { return Vec::new() };
+                b.start_run(opts, self.now);
+                let run_id = b.run_id;
+                self.log_line(
+                    Health::Unknown,
+                    format!("bootstrap {} on {}:{}", if opts.dry_run { "dry run" } else { "run" }, inputs.host, inputs.port),
+                );
+                vec![Effect::BootstrapRun { run_id, inputs: Box::new(inputs), ctx, opts }]
+            }
+        }
     }
 
     /// Opens the token view for the selected proxy or instance (or the stack's proxy).
@@ -848,7 +947,7 @@ impl App {
         let input = self.palette.trim_start().to_lowercase();
         let mut all: Vec<String> = vec!["overview".into()];
         all.extend(Kind::ALL.iter().map(|k| k.name().to_string()));
-        all.extend(["refresh", "log", "help", "quit"].map(String::from));
+        all.extend(["refresh", "log", "help", "quit", "sql", "token", "bootstrap"].map(String::from));
         let (verb, arg) = input.split_once(' ').unwrap_or((input.as_str(), ""));
         let args: Vec<String> = match verb {
             "profile" => self.profiles.clone(),
@@ -913,11 +1012,11 @@ impl App {
     fn parse_command(&self, line: &str) -> Result<(), String> {
         let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((line, ""));
         match verb {
-            "overview" | "refresh" | "log" | "help" | "quit" | "q" => Ok(()),
+            "overview" | "refresh" | "log" | "help" | "quit" | "q" | "sql" | "token" | "bootstrap" => Ok(()),
             "profile" | "region" | "stack" | "proxy" | "theme" if !arg.is_empty() => Ok(()),
             "profile" | "region" | "stack" | "proxy" | "theme" => Err(format!("`{verb}` needs a name, e.g. :{verb} NAME")),
             v if Kind::parse(v).is_some() => Ok(()),
-            _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh")),
+            _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh, sql, token, bootstrap")),
         }
     }
 
@@ -935,6 +1034,9 @@ impl App {
             "log" => self.show_log = !self.show_log,
             "help" => self.mode = Mode::Help { scroll: 0 },
             "quit" | "q" => self.quit = true,
+            "sql" => return self.open_sql(),
+            "token" => return self.open_token(),
+            "bootstrap" => return self.open_bootstrap(),
             "theme" => {
                 let dir = crate::config::Config::user_theme_dir(self.settings.config_path.as_deref());
                 match Theme::load(&arg, dir.as_deref(), super::theme::no_color_requested()) {

@@ -28,6 +28,7 @@ pub enum Cmd {
     Suspend,
     Token,
     Sql,
+    Bootstrap,
 }
 
 /// (command, config name, description, default keys)
@@ -53,6 +54,7 @@ pub const TABLE: &[(Cmd, &str, &str, &[&str])] = &[
     (Cmd::ToggleLog, "log", "show/hide the worker log", &["L"]),
     (Cmd::Sql, "sql", "SQL shell on the stack's endpoint as the app's user (IAM token, TLS)", &["e"]),
     (Cmd::Token, "token", "IAM auth token for the selected proxy/DB (v reveal, y copy, r re-sign)", &["t"]),
+    (Cmd::Bootstrap, "bootstrap", "database bootstrap: IAM admin and app users, step by step (r run, o one step, c resume, d dry run)", &["b"]),
     (Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
 ];
 

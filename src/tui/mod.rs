@@ -3,6 +3,7 @@
 //! `App::update` changes state, `views::render` draws it, workers do the I/O.
 
 pub mod app;
+pub mod bootstrap;
 pub mod keymap;
 pub mod sql;
 pub mod table;
@@ -166,6 +167,24 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
             tokio::spawn(async move {
                 let result = sign_token(&ctx, &req).await;
                 let _ = tx.send(Msg::Token { generation, target, result });
+            });
+        }
+        Effect::BootstrapPlan { generation, settings, ctx, located } => {
+            tokio::spawn(async move {
+                let ov = crate::bootstrap::Overrides::default();
+                let result = crate::bootstrap::resolve(&settings, None, ov, ctx.as_ref(), located.as_deref()).await;
+                let _ = tx.send(Msg::BootstrapPlan { generation, result });
+            });
+        }
+        Effect::BootstrapRun { run_id, inputs, ctx, opts } => {
+            let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+            tokio::spawn(crate::bootstrap::run::execute(*inputs, ctx, opts, ev_tx));
+            tokio::spawn(async move {
+                while let Some(event) = ev_rx.recv().await {
+                    if tx.send(Msg::Bootstrap { run_id, event }).is_err() {
+                        break;
+                    }
+                }
             });
         }
         Effect::Copy(_) | Effect::Suspend => {}

@@ -1,5 +1,6 @@
 //! Rendering: every view draws from `App` alone; nothing here awaits or mutates.
 
+mod bootstrap;
 mod overlays;
 mod overview;
 mod resources;
@@ -119,6 +120,7 @@ pub fn render(app: &App, f: &mut Frame) {
         Mode::ChooseProxy { names, selected } => overlays::choose_proxy(app, f, a.main, names, *selected),
         Mode::Token => overlays::token(app, f, a.main),
         Mode::Sql => sql::render(app, f, a.main),
+        Mode::Bootstrap => bootstrap::render(app, f, a.main),
         Mode::Normal | Mode::Filter => {}
     }
 }
@@ -251,8 +253,12 @@ fn render_footer(app: &App, f: &mut Frame, r: Rect) {
                 Line::from(Span::styled(format!(" {s}"), if *h == Health::Unknown { th.base } else { th.health(*h) }))
             } else {
                 let mut spans = Vec::new();
-                if app.mode == Mode::Sql {
-                    let hint = " F5/C-r run · Esc cancel a query, else close · Tab editor/results · C-p/C-n history · C-e export CSV";
+                if matches!(app.mode, Mode::Sql | Mode::Bootstrap) {
+                    let hint = if app.mode == Mode::Sql {
+                        " F5/C-r run · Esc cancel a query, else close · Tab editor/results · C-p/C-n history · C-e export CSV"
+                    } else {
+                        " r run all · o run the selected step · c resume · d dry run on/off · j/k select · Esc back"
+                    };
                     f.render_widget(Clear, r);
                     f.render_widget(Paragraph::new(Span::styled(hint, th.muted)).style(th.base), r);
                     return;
