@@ -311,3 +311,26 @@ fn sql_shell_runs_scrolls_cancels_and_exports() {
         assert!(!text.contains("X-Amz-Signature") && !text.contains("X-Amz-Credential"), "a token leaked");
     }
 }
+
+#[test]
+fn bootstrap_from_the_tui_reaches_ok_on_every_step() {
+    let sb = Sandbox::start_with(&["--fresh-db"]);
+    let t = Tmux::start(&sb.cmd(), &[], 150, 40);
+    t.wait_for(&["dev-node-app", "SSM parameters under"]);
+    t.keys(&["b"]);
+    t.wait_for(&["plan ready", "read and validate the configuration"]);
+    // A dry run first: nothing runs.
+    t.keys(&["d", "r"]);
+    t.wait_for(&["dry run: nothing was run"]);
+    t.keys(&["d", "r"]);
+    let s = t.wait_for(&["bootstrap complete", "Verification"]);
+    assert_eq!(s.matches("✔ ok").count(), 6, "every step reaches ok:\n{s}");
+    assert!(s.contains("node_user") && s.contains("AWSAuthenticationPlugin"), "{s}");
+    // Again: everything is already in place.
+    t.keys(&["r"]);
+    t.wait_for(&["everything was already in place, nothing changed"]);
+    t.keys(&["Escape"]);
+    t.wait_for(&["Overview"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}

@@ -511,3 +511,108 @@ fn sql_history_persists_without_secrets() {
     app.update(Action::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)));
     assert_eq!(app.sql.as_ref().unwrap().editor.lines().join("\n"), "SELECT 1");
 }
+
+fn bootstrap_inputs() -> rdsdeck::bootstrap::Inputs {
+    let conf = rdsdeck::stack::RdsConf::parse(
+        "RDS_ENDPOINT=\"rds-iam-auth-db.c0ffee.us-east-1.rds.amazonaws.com\"\nREGION=\"us-east-1\"\nMASTER_SECRET_NAME=\"rds!db-1\"\nDB_NAME=\"node_db\"\nIAM_ADMIN_USER=\"dbadmin\"\n",
+        std::path::Path::new("rds.conf"),
+    )
+    .unwrap();
+    rdsdeck::bootstrap::plan::from_rds_conf(&conf, &Default::default(), &Default::default(), None).unwrap()
+}
+
+fn bootstrap_app(production: bool) -> App {
+    let mut config = Config::default();
+    let mut s = if production {
+        config.stacks.insert("prod".into(), rdsdeck::config::StackConfig { production: true, ..Default::default() });
+        settings(config, Some("prod"))
+    } else {
+        settings(config, None)
+    };
+    s.refresh = None;
+    let mut app = loaded_app_with(s);
+    let effects = key(&mut app, KeyCode::Char('b'));
+    assert_eq!(app.mode, Mode::Bootstrap);
+    let generation = match &effects[..] {
+        [Effect::BootstrapPlan { generation, .. }] => *generation,
+        other => panic!("opening the view reads the plan: {other:?}"),
+    };
+    app.update(Action::Worker(Msg::BootstrapPlan { generation, result: Ok(bootstrap_inputs()) }));
+    app
+}
+
+#[test]
+fn bootstrap_view_runs_resumes_and_asks_on_production() {
+    use rdsdeck::bootstrap::{Event, Options, StepId, Status, run::VerifyRow};
+    let mut app = bootstrap_app(false);
+    snap_all("bootstrap_plan", &mut app);
+    // The dry-run toggle goes into the run's options.
+    key(&mut app, KeyCode::Char('d'));
+    let e = key(&mut app, KeyCode::Char('r'));
+    assert!(matches!(&e[..], [Effect::BootstrapRun { opts: Options { dry_run: true, .. }, .. }]), "{e:?}");
+    let run_id = app.bootstrap.as_ref().unwrap().run_id;
+    // Keys that start runs are ignored while one runs.
+    assert!(key(&mut app, KeyCode::Char('r')).is_empty());
+    app.update(Action::Worker(Msg::Bootstrap { run_id, event: Event::Done { ok: true } }));
+    key(&mut app, KeyCode::Char('d'));
+
+    // A real run: steps progress, step 5 fails, the view follows it.
+    let e = key(&mut app, KeyCode::Char('r'));
+    assert!(matches!(&e[..], [Effect::BootstrapRun { opts: Options { from: StepId::Config, only: false, dry_run: false }, .. }]));
+    let run_id = app.bootstrap.as_ref().unwrap().run_id;
+    let ev = |app: &mut App, event: Event| {
+        app.update(Action::Worker(Msg::Bootstrap { run_id, event }));
+    };
+    ev(&mut app, Event::Step { id: StepId::Config, status: Status::Ok, detail: "2 application users".into() });
+    ev(&mut app, Event::Step { id: StepId::MasterSecret, status: Status::Ok, detail: "secret `rds!db-1`: master user `admin`".into() });
+    for sql in rdsdeck::bootstrap::plan::admin_statements(&bootstrap_inputs()) {
+        ev(&mut app, Event::Executed { id: StepId::AdminUser, sql });
+    }
+    ev(&mut app, Event::Step { id: StepId::AdminUser, status: Status::Ok, detail: "`dbadmin` created".into() });
+    ev(&mut app, Event::Step { id: StepId::IamLogin, status: Status::Ok, detail: "logged in".into() });
+    ev(&mut app, Event::Step { id: StepId::AppUsers, status: Status::Failed, detail: "'node_user'@'%' already exists".into() });
+    ev(&mut app, Event::Done { ok: false });
+    // A stale run's events are dropped.
+    app.update(Action::Worker(Msg::Bootstrap { run_id: run_id - 1, event: Event::Step { id: StepId::Verify, status: Status::Ok, detail: String::new() } }));
+    let b = app.bootstrap.as_ref().unwrap();
+    assert_eq!(b.selected, 4, "the failed step is selected");
+    assert_eq!(b.report.as_ref().unwrap().step(StepId::Verify).status, Status::Pending);
+    snap_all("bootstrap_failed", &mut app);
+    // c resumes at the failed step.
+    let e = key(&mut app, KeyCode::Char('c'));
+    assert!(matches!(&e[..], [Effect::BootstrapRun { opts: Options { from: StepId::AppUsers, only: false, .. }, .. }]), "{e:?}");
+    let run_id = app.bootstrap.as_ref().unwrap().run_id;
+    app.update(Action::Worker(Msg::Bootstrap { run_id, event: Event::Verification(vec![VerifyRow {
+        user: "node_app".into(), plugin: "AWSAuthenticationPlugin".into(), ssl_type: "ANY".into(),
+        grants: vec!["GRANT USAGE ON *.* TO `node_app`@`%` REQUIRE SSL".into()], login: "ok: node_app@% over TLSv1.3".into(), ok: true,
+    }]) }));
+    app.update(Action::Worker(Msg::Bootstrap { run_id, event: Event::Done { ok: true } }));
+    // o runs the selected step only.
+    key(&mut app, KeyCode::Up);
+    let e = key(&mut app, KeyCode::Char('o'));
+    assert!(matches!(&e[..], [Effect::BootstrapRun { opts: Options { from: StepId::IamLogin, only: true, .. }, .. }]), "{e:?}");
+    // Esc keeps the plan; reopening does not read it again.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(key(&mut app, KeyCode::Char('b')).is_empty());
+
+    // Production: a run needs y.
+    let mut app = bootstrap_app(true);
+    assert!(key(&mut app, KeyCode::Char('r')).is_empty());
+    assert!(draw(&mut app, 120, 30).contains("production stack: press y"));
+    assert!(key(&mut app, KeyCode::Char('n')).is_empty(), "any other key cancels");
+    assert!(key(&mut app, KeyCode::Char('r')).is_empty());
+    assert_eq!(key(&mut app, KeyCode::Char('y')).len(), 1);
+    for w in 1..=30 {
+        for h in 1..=8 {
+            draw(&mut app, w, h);
+        }
+    }
+    // A plan that could not be read says why.
+    let mut app = loaded_app();
+    let effects = key(&mut app, KeyCode::Char('b'));
+    let Effect::BootstrapPlan { generation, .. } = &effects[0] else { panic!() };
+    let generation = *generation;
+    app.update(Action::Worker(Msg::BootstrapPlan { generation, result: Err("rds.conf:5: IAM_ADMIN_USER is empty; it is required".into()) }));
+    assert!(draw(&mut app, 120, 30).contains("IAM_ADMIN_USER is empty"));
+}

@@ -286,8 +286,8 @@ pub fn plan(i: &Inputs) -> Vec<StepPlan> {
         },
         StepPlan {
             id: StepId::AppUsers,
-            title: format!("create the application users {users}"),
-            what: format!("as `{}` over IAM; each user is checked first and left alone when complete", i.admin_user),
+            title: "create the application users".into(),
+            what: format!("{users}, as `{}` over IAM; each user is checked first and left alone when complete", i.admin_user),
             statements: i.app_users.iter().flat_map(|u| user_statements(i, u)).collect(),
         },
         StepPlan {

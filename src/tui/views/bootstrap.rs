@@ -64,12 +64,14 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let cols = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).split(rows[0]);
 
     // Steps.
+    // Narrow: the mark and its colour carry the status; the selected step's status is on the right.
+    let labels = cols[0].width >= 50;
     let steps: Vec<Line> = r
         .steps
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let st = format!("{:<13}", s.status.label());
+            let st = if labels { format!("{:<13}", s.status.label()) } else { String::new() };
             let style = if i == v.selected { th.selected } else { Style::default() };
             Line::from(vec![
                 Span::styled(format!(" {} ", mark(s.status)), status_style(th, s.status)),
@@ -79,7 +81,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         })
         .collect();
     let steps_block = Block::default().borders(Borders::RIGHT).border_style(th.border);
-    f.render_widget(Paragraph::new(steps).block(steps_block).wrap(Wrap { trim: true }), cols[0]);
+    f.render_widget(Paragraph::new(steps).block(steps_block), cols[0]);
 
     // The selected step.
     let s = &r.steps[v.selected.min(r.steps.len() - 1)];
