@@ -237,6 +237,19 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_config_is_valid() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Configuration").expect("a Configuration section")..];
+        let start = section.find("```toml\n").expect("a toml block") + 8;
+        let block = &section[start..start + section[start..].find("```").expect("closed")];
+        let c = parse(block).unwrap_or_else(|e| panic!("README's config: {e}"));
+        assert_eq!(c.stacks.len(), 2);
+        let users = c.bootstrap.users.as_ref().expect("bootstrap users");
+        assert_eq!(users[1].name, "reporter");
+        assert!(crate::bootstrap::plan::app_users(&c.bootstrap).is_ok());
+    }
+
+    #[test]
     fn valid_config_parses() {
         let c = parse(
             r#"
