@@ -132,6 +132,14 @@ fn fresh_database_bootstrap_matches_the_seed_and_a_second_run_changes_nothing() 
 
     let text = bootstrap(&sb, &[]).expect_code(0);
     assert!(text.stdout.contains("everything was already in place; nothing changed"), "{}", text.dump());
+
+    // The master password never reached the log file or the database's general log.
+    let log = std::fs::read_to_string(sb.home().state_home().join("rdsdeck/rdsdeck.log")).expect("the log was written");
+    assert!(log.contains("bootstrap"), "{log}");
+    assert!(!log.contains(&password), "the master password is in the log");
+    let general = std::fs::read_to_string(sb.var("RDSDECK_SANDBOX_DB_GENERAL_LOG")).unwrap_or_default();
+    assert!(general.contains("CREATE USER IF NOT EXISTS 'node_app'"), "the general log is on");
+    assert!(!general.contains(&password), "the master password is in the database's general log");
 }
 
 #[test]

@@ -274,7 +274,13 @@ pub async fn execute(inputs: Inputs, ctx: AwsContext, opts: Options, tx: Unbound
 
 impl Run {
     fn emit(&self, id: StepId, status: Status, detail: impl Into<String>) {
-        let _ = self.tx.send(Event::Step { id, status, detail: detail.into() });
+        let detail = detail.into();
+        match status {
+            Status::Failed => tracing::warn!("bootstrap step {} ({}): failed: {detail}", id.number(), id.name()),
+            s if s.is_final() => tracing::info!("bootstrap step {} ({}): {}: {detail}", id.number(), id.name(), s.label()),
+            _ => {}
+        }
+        let _ = self.tx.send(Event::Step { id, status, detail });
     }
 
     async fn all(&mut self, opts: Options) -> bool {
@@ -470,6 +476,7 @@ impl Run {
     async fn exec(&self, id: StepId, s: &mut Session, statements: Vec<String>) -> Result<(), String> {
         for sql in statements {
             s.conn.query_drop(&sql).await.map_err(|e| format!("{sql}: {}", s.connector.explain(&e).message))?;
+            tracing::info!("bootstrap ran: {sql}");
             let _ = self.tx.send(Event::Executed { id, sql });
         }
         Ok(())

@@ -267,6 +267,11 @@ impl App {
             Health::Bad => tracing::warn!("{text}"),
             _ => tracing::info!("{text}"),
         }
+        self.log_pane(level, text);
+    }
+
+    /// A line in the log pane only (the core already wrote it to the log file).
+    pub fn log_pane(&mut self, level: Health, text: String) {
         let at = chrono::Local::now().format("%H:%M:%S").to_string();
         self.log.push_back(LogLine { at, level, text });
         while self.log.len() > LOG_CAP {
@@ -421,7 +426,7 @@ impl App {
                     _ => None,
                 };
                 if let Some((h, l)) = line {
-                    self.log_line(h, l);
+                    self.log_pane(h, l);
                 }
                 Vec::new()
             }
