@@ -6,7 +6,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use mysql_async::{Conn, OptsBuilder, SslOpts};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::auth::token::{TokenRequest, generate};
 
@@ -212,15 +212,5 @@ impl Connector {
                 format!("{a}.{b}.{c}")
             },
         }
-    }
-
-    /// Stops the running statement of connection `id` from a second connection.
-    pub async fn kill_query(&self, id: u32) -> Result<Duration, DbError> {
-        use mysql_async::prelude::Queryable;
-        let t = Instant::now();
-        let mut c = self.connect().await?;
-        c.query_drop(format!("KILL QUERY {id}")).await.map_err(|e| self.explain(&e))?;
-        let _ = c.disconnect().await;
-        Ok(t.elapsed())
     }
 }

@@ -4,5 +4,6 @@ pub mod classify;
 pub mod connect;
 pub mod exec;
 pub mod output;
+pub mod pool;
 pub mod session;
 pub mod split;

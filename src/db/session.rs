@@ -15,6 +15,8 @@ use super::output::{Cell, Sink};
 pub enum Event {
     Connected(SessionInfo),
     Columns(Vec<String>),
+    /// When the statement's first row came off the connection (sent just before it).
+    FirstRow(std::time::Instant),
     Rows(Vec<Vec<Cell>>),
     StatementDone { rows: u64, affected: u64, elapsed: Duration, first_row: Option<Duration> },
     Failed(String),
@@ -43,6 +45,9 @@ impl Sink for ChannelSink<'_> {
         self.send(Event::Columns(columns.to_vec()))
     }
     fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()> {
+        if !self.sent_first {
+            self.send(Event::FirstRow(std::time::Instant::now()))?;
+        }
         self.buf.push(row);
         // The first row goes at once (first rows on screen fast), then in chunks.
         if self.buf.len() >= CHUNK || !self.sent_first {

@@ -86,7 +86,8 @@ pub async fn run_with_args(args: GlobalArgs, settings: Settings) -> anyhow::Resu
 #[derive(Default)]
 struct SqlHandles {
     cmds: Option<mpsc::UnboundedSender<Vec<String>>>,
-    connector: Option<std::sync::Arc<crate::db::connect::Connector>>,
+    /// Connections for KILL QUERY (a cancel reuses the last one).
+    pool: Option<crate::db::pool::Pool>,
 }
 
 fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles) {
@@ -106,7 +107,7 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
                 }
             });
             sql.cmds = Some(cmd_tx);
-            sql.connector = Some(connector);
+            sql.pool = Some(crate::db::pool::Pool::new(connector, 2, 1, std::time::Duration::from_secs(120)));
         }
         Effect::SqlRun(stmts) => {
             if let Some(c) = &sql.cmds {
@@ -114,9 +115,9 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
             }
         }
         Effect::SqlCancel { connection_id } => {
-            if let Some(c) = sql.connector.clone() {
+            if let Some(p) = sql.pool.clone() {
                 tokio::spawn(async move {
-                    if let Err(e) = c.kill_query(connection_id).await {
+                    if let Err(e) = p.kill_query(connection_id).await {
                         tracing::warn!("cancel: {e}");
                     }
                 });
@@ -208,6 +209,13 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
         if app.dirty {
             term.draw(|f| views::render(app, f))?;
             app.dirty = false;
+            // The latency the SQL view promises (bench/tui_first_rows.sh reads this line).
+            if let Some(q) = app.sql.as_mut()
+                && !q.rows.is_empty()
+                && let Some(at) = q.first_row_arrived.take()
+            {
+                tracing::info!("sql: first rows on screen {:.2} ms after the first row arrived", at.elapsed().as_secs_f64() * 1000.0);
+            }
         }
         if app.quit {
             return Ok(());

@@ -37,6 +37,8 @@ pub struct SqlView {
     pub history_pos: Option<usize>,
     pub history_file: Option<PathBuf>,
     pub first_row_after: Option<Duration>,
+    /// When the current statement's first row came off the connection, until it is on screen.
+    pub first_row_arrived: Option<Instant>,
     /// A statement to append to the history file (written off the UI thread).
     pub to_persist: Option<String>,
 }
@@ -79,6 +81,7 @@ impl SqlView {
             history_pos: None,
             history_file,
             first_row_after: None,
+            first_row_arrived: None,
             to_persist: None,
         }
     }
@@ -96,6 +99,7 @@ impl SqlView {
                 self.row = 0;
                 self.col = 0;
             }
+            Event::FirstRow(at) => self.first_row_arrived = Some(at),
             Event::Rows(mut r) => {
                 if self.total_rows == 0 {
                     self.first_row_after = self.running.map(|s| now.saturating_duration_since(s));
