@@ -10,5 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod settings;
+pub mod ssm;
 pub mod stack;
 pub mod tui;
