@@ -888,14 +888,54 @@ class Moto:
         raise SandboxError(last)
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc is not None and self.proc.poll() is None and (self.ssm is None or self.ssm.poll() is None)
+
+    ssm: subprocess.Popen | None = None
+
+    def start_ssm(self, facts: dict, db_env: dict, log_path: str, timeout: float = 20.0) -> dict[str, str]:
+        """The Session Manager stand-in (ssm/standin.py) in front of moto's SSM: the session API
+        and the data-channel agent. Returns its env vars."""
+        ready = log_path + ".port"
+        try:
+            os.unlink(ready)
+        except FileNotFoundError:
+            pass
+        argv = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "ssm", "standin.py"), "--moto", self.endpoint,
+                "--db-host", db_env.get("RDSDECK_SANDBOX_DB_HOST", "localhost"),
+                "--db-port", db_env.get("RDSDECK_SANDBOX_DB_PORT", "0"), "--ready-file", ready]
+        for alias in (facts.get("rds_proxy_endpoint"), facts.get("rds_address")):
+            if alias:
+                argv += ["--alias", alias]
+        if facts.get("ec2_instance_id"):
+            argv += ["--instance", facts["ec2_instance_id"]]
+        logf = open(log_path, "wb")
+        self.ssm = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                    start_new_session=True, preexec_fn=_pdeathsig, close_fds=True)
+        logf.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ssm.poll() is not None:
+                raise SandboxError(f"the SSM stand-in exited with {self.ssm.returncode} (see {log_path})")
+            if os.path.exists(ready):
+                port = open(ready).read().strip()
+                url = f"http://127.0.0.1:{port}"
+                return {"AWS_ENDPOINT_URL_SSM": url, "RDSDECK_SANDBOX_SSM_ENDPOINT": url, "RDSDECK_SANDBOX_SSM_LOG": log_path}
+            time.sleep(0.05)
+        raise SandboxError(f"the SSM stand-in did not start within {timeout}s (see {log_path})")
 
     def stop(self) -> None:
-        """Kill moto's whole process group and reap it.
+        """Kill moto's whole process group (and the SSM stand-in's) and reap them.
 
         SIGKILL straight away: moto keeps nothing worth flushing, and after seeding its
         SIGTERM path (sys.exit + interpreter teardown) takes ~0.7 s for nothing.
         """
+        q, self.ssm = self.ssm, None
+        if q is not None:
+            try:
+                os.killpg(q.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            q.wait(timeout=10)
         p, self.proc = self.proc, None
         if p is None:
             return
@@ -984,6 +1024,7 @@ def _start(args) -> tuple[Moto, object, str, dict, dict]:
             t_seeded = time.monotonic() - t0
             if db is not None:
                 db_env = _start_db(db, clients[-1], facts, args)
+            db_env.update(moto.start_ssm(facts, db_env, f"{env_file}.ssm.log"))
         finally:
             for c in clients:
                 c.close()

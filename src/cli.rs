@@ -28,6 +28,34 @@ pub enum Command {
     Sql(SqlArgs),
     /// Create the IAM admin and application users (the seed's rds.sh), step by step and idempotent
     Bootstrap(BootstrapArgs),
+    /// Forward a local port through an SSM-managed instance (Session Manager), e.g. to the RDS Proxy
+    Forward(ForwardArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ForwardArgs {
+    /// A forward saved in the config ([forwards.NAME]); flags override its fields
+    pub name: Option<String>,
+    /// The SSM-managed instance the session runs on (default: the stack's app host)
+    #[arg(long)]
+    pub target: Option<String>,
+    /// The remote host, as the instance resolves it (default: the stack's database endpoint)
+    #[arg(long)]
+    pub host: Option<String>,
+    /// The remote port (default: the stack's database port, else 3306)
+    #[arg(long)]
+    pub remote_port: Option<u16>,
+    /// The local port on 127.0.0.1 (default 0: any free port)
+    #[arg(long)]
+    pub local_port: Option<u16>,
+    /// How the session's data travels: `native` (rdsdeck's own data channel)
+    #[arg(long, value_enum, default_value_t = Transport::Native)]
+    pub transport: Transport,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Transport {
+    Native,
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +119,10 @@ pub struct SqlArgs {
     /// Seconds to wait for the connection
     #[arg(long, default_value_t = 10)]
     pub connect_timeout: u64,
+    /// Connect through a Session Manager port forward: a name from [forwards.NAME], or `auto` (to the
+    /// endpoint through the stack's app host). The token is signed for, and TLS verified against, the endpoint.
+    #[arg(long, value_name = "NAME")]
+    pub via_forward: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -430,16 +462,41 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         eprintln!("rdsdeck: error: no AWS credentials found");
         return Ok(1);
     };
+    let mut forward = None;
+    let (tcp_host, tcp_port, tls_name) = match &args.via_forward {
+        None => (host.clone(), port, None),
+        Some(name) => {
+            let spec = match forward_spec(&ctx, settings, Some(name.as_str()), None, Some(host.clone()), Some(port), Some(0)).await {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("rdsdeck: error: --via-forward {name}: {e}");
+                    return Ok(2);
+                }
+            };
+            match crate::ssm::forward::start(ctx.clone(), spec.clone()).await {
+                Ok(f) => {
+                    let local = f.local_addr().expect("a bound forward");
+                    eprintln!("via forward {name}: 127.0.0.1:{} -> {}:{} through {}", local.port(), spec.host.as_deref().unwrap_or("the instance"), spec.remote_port, spec.target);
+                    forward = Some(f);
+                    ("127.0.0.1".to_string(), local.port(), Some((host.clone(), port)))
+                }
+                Err(e) => {
+                    eprintln!("rdsdeck: error: --via-forward {name}: {e}");
+                    return Ok(1);
+                }
+            }
+        }
+    };
     let connector = Connector::new(
         ConnectSpec {
-            host,
-            port,
+            host: tcp_host,
+            port: tcp_port,
             user,
             database,
             region: ctx.region.clone(),
             ca: settings.ca.clone(),
             timeout: std::time::Duration::from_secs(args.connect_timeout),
-            tls_name: None,
+            tls_name,
         },
         Auth::Iam(provider),
     );
@@ -447,6 +504,9 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         Ok(c) => c,
         Err(e) => {
             eprintln!("rdsdeck: error: {e}");
+            if let Some(f) = forward {
+                f.stop().await;
+            }
             return Ok(1);
         }
     };
@@ -472,7 +532,138 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
     }
     drop(out);
     let _ = conn.disconnect().await;
+    if let Some(f) = forward {
+        f.stop().await;
+    }
     Ok(code)
+}
+
+/// A forward from a saved `[forwards.NAME]` (or `auto`), the stack's defaults and flags, in that order of weight.
+async fn forward_spec(
+    ctx: &AwsContext,
+    settings: &Settings,
+    name: Option<&str>,
+    target: Option<String>,
+    host: Option<String>,
+    remote_port: Option<u16>,
+    local_port: Option<u16>,
+) -> Result<crate::ssm::forward::ForwardSpec, String> {
+    let saved = match name {
+        None | Some("auto") => crate::config::ForwardConfig::default(),
+        Some(n) => settings.config.forwards.get(n).cloned().ok_or_else(|| {
+            let known: Vec<&String> = settings.config.forwards.keys().collect();
+            format!("no forward named `{n}` in the config ([forwards.{n}]); known: {known:?}, or `auto`")
+        })?,
+    };
+    let host = host.or(saved.host.clone());
+    let remote_port = remote_port.or(saved.remote_port);
+    let (host, remote_port) = match (host, remote_port) {
+        (Some(h), Some(p)) => (h, p),
+        (h, p) => {
+            let (dh, dp, _, _) = stack_db_defaults(ctx, settings).await?;
+            (h.unwrap_or(dh), p.unwrap_or(dp))
+        }
+    };
+    let target = match target.or(saved.target.clone()) {
+        Some(t) => t,
+        None => stack_host(ctx, settings).await?,
+    };
+    Ok(crate::ssm::forward::ForwardSpec {
+        name: name.unwrap_or("auto").to_string(),
+        target,
+        host: Some(host),
+        remote_port,
+        local_port: local_port.or(saved.local_port).unwrap_or(0),
+    })
+}
+
+/// The stack's app host: the EC2 instance in the stack's VPC (the SSM-managed one).
+async fn stack_host(ctx: &AwsContext, settings: &Settings) -> Result<String, String> {
+    let loc = locate(ctx, &settings.anchor, &settings.parameter_prefix).await.map_err(|e| e.to_string())?;
+    let (hosts, _) = crate::stack::fetch_kind(ctx, &loc, Kind::Host).await;
+    match hosts {
+        KindResult::Ok { items } => match items.as_slice() {
+            [] => Err("the stack has no EC2 host to run the session on: pass --target i-...".into()),
+            [one] => Ok(one.id.clone()),
+            many => {
+                let running: Vec<&crate::stack::Resource> = many.iter().filter(|h| h.cells.iter().any(|c| c == "running")).collect();
+                match running.as_slice() {
+                    [one] => Ok(one.id.clone()),
+                    _ => Err(format!(
+                        "the stack has {} hosts ({}): choose one with --target",
+                        many.len(),
+                        many.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(", ")
+                    )),
+                }
+            }
+        },
+        KindResult::Error { error } => Err(format!("cannot list the stack's hosts: {error}")),
+    }
+}
+
+/// `rdsdeck forward`: runs until Ctrl-C (or SIGTERM), then ends the session.
+pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Result<i32> {
+    use crate::ssm::forward::{State, probe, start};
+    let ctx = match AwsContext::load(&settings.aws).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(1);
+        }
+    };
+    let spec = match forward_spec(&ctx, settings, args.name.as_deref(), args.target.clone(), args.host.clone(), args.remote_port, args.local_port).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(2);
+        }
+    };
+    let Transport::Native = args.transport;
+    let f = match start(ctx, spec.clone()).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(1);
+        }
+    };
+    let st = f.status();
+    let local = st.local.expect("a bound forward");
+    println!(
+        "forwarding 127.0.0.1:{} -> {}:{} through {} (session {}, {})",
+        local.port(),
+        spec.host.as_deref().unwrap_or("the instance"),
+        spec.remote_port,
+        spec.target,
+        st.session_id.as_deref().unwrap_or("?"),
+        st.mode.as_deref().unwrap_or("?")
+    );
+    match probe(local, std::time::Duration::from_secs(5)).await {
+        Ok(t) => println!("probe: the remote end answered through the forward in {} ms", t.as_millis()),
+        Err(e) => eprintln!("rdsdeck: warning: probe: {e}"),
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut last = State::Ready;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                let s = f.status();
+                if s.state != last {
+                    println!("{:?}{}", s.state, s.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default());
+                    let _ = std::io::stdout().flush();
+                    last = s.state;
+                }
+            }
+        }
+    }
+    let s = f.status();
+    f.stop().await;
+    println!("stopped: {} connections, {} bytes in, {} bytes out, {} reconnects", s.total_connections, s.bytes_in, s.bytes_out, s.reconnects);
+    Ok(0)
 }
 
 /// `rdsdeck bootstrap`: 0 when every step holds, 1 when a step failed, 2 on bad input.

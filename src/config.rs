@@ -32,6 +32,22 @@ pub struct Config {
     /// Bootstrap settings for every stack (a stack's own `[stacks.NAME.bootstrap]` wins, key by key).
     #[serde(default)]
     pub bootstrap: BootstrapConfig,
+    /// Saved port forwards: `rdsdeck forward NAME`, `rdsdeck sql --via-forward NAME`.
+    #[serde(default)]
+    pub forwards: BTreeMap<String, ForwardConfig>,
+}
+
+/// `[forwards.NAME]`: a port forward through an SSM-managed instance.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardConfig {
+    /// The instance (default: the stack's app host).
+    pub target: Option<String>,
+    /// The remote host as the instance resolves it (default: the stack's database endpoint).
+    pub host: Option<String>,
+    pub remote_port: Option<u16>,
+    /// 0 or unset: any free port.
+    pub local_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -1,4 +1,8 @@
-//! Session Manager: the data channel (frame codec, reliable delivery).
-//! Sessions, the transports and managed forwards build on it.
+//! Session Manager: the API (start, resume, terminate sessions), the data
+//! channel (frame codec, reliable delivery, the websocket driver), smux, and
+//! managed port forwards built on them.
 
+pub mod api;
 pub mod channel;
+pub mod forward;
+pub mod smux;
