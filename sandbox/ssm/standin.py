@@ -97,6 +97,8 @@ class Faults:
         self.bogus_publication = bool(kw.get("bogus_publication", False))
         self.short_channel_closed = bool(kw.get("short_channel_closed", False))
         self.pace_per_s = float(kw.get("pace_per_s", 0))
+        # An agent this old does not multiplex (basic mode).
+        self.agent_version = str(kw.get("agent_version", AGENT_VERSION))
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -281,7 +283,7 @@ class Agent:
             props = {"portNumber": (p.get("portNumber") or ["80"])[0], "type": "LocalPortForwarding"}
             if "host" in p:
                 props["host"] = p["host"][0]
-            return {"AgentVersion": AGENT_VERSION, "RequestedClientActions": [
+            return {"AgentVersion": self.faults.agent_version, "RequestedClientActions": [
                 {"ActionType": "SessionType", "ActionParameters": {"SessionType": "Port", "Properties": props}}]}
         return {"AgentVersion": AGENT_VERSION, "RequestedClientActions": [
             {"ActionType": "SessionType", "ActionParameters": {"SessionType": "Standard_Stream", "Properties": None}}]}
@@ -377,17 +379,24 @@ class Agent:
         if ptype == 6:  # HandshakeResponse
             resp = json.loads(payload)
             s.client_version = resp.get("ClientVersion", s.client_version)
-            s.smux = s.document.startswith("AWS-StartPortForwarding") and version_ge(s.client_version, "1.1.70")
+            s.smux = (s.document.startswith("AWS-StartPortForwarding") and version_ge(s.client_version, "1.1.70")
+                      and not version_ge("3.0.196.0", self.faults.agent_version))
             s.handshaken = True
             await self.send_data(s, 7, json.dumps({"HandshakeTimeToComplete": 1000000, "CustomerMessage": ""}).encode())
             if not s.document.startswith("AWS-StartPortForwarding"):
                 await self.start_shell(s)
+            elif not s.smux:
+                # Basic mode: the agent connects at once (servers such as MySQL speak first).
+                await self.basic_connect(s)
             return
         if ptype == 10:  # Flag
             flag = struct.unpack(">I", payload[:4])[0] if len(payload) >= 4 else 0
-            if flag == 1 and s.basic is not None:  # DisconnectToPort
-                s.basic[1].close()
-                s.basic = None
+            if flag == 1:  # DisconnectToPort: close, and connect again for the next client
+                if s.basic is not None:
+                    old = s.basic[1]
+                    s.basic = None
+                    old.close()
+                await self.basic_connect(s)
             elif flag == 2:  # TerminateSession
                 await self.end(s, "Session terminated by the client")
             return
@@ -420,16 +429,20 @@ class Agent:
         s.counters["tcp_opened"] += 1
         return await asyncio.open_connection(host, port)
 
+    async def basic_connect(self, s: Session) -> bool:
+        try:
+            reader, writer = await self.dial(s)
+        except OSError as e:
+            log(f"{s.id}: cannot reach the destination: {e}")
+            await self.send_data(s, 10, struct.pack(">I", 3))  # ConnectToPortError
+            return False
+        s.basic = (reader, writer)
+        s.tasks.append(asyncio.create_task(self.pump_basic(s, reader, writer)))
+        return True
+
     async def basic_in(self, s: Session, data: bytes) -> None:
-        if s.basic is None:
-            try:
-                reader, writer = await self.dial(s)
-            except OSError as e:
-                log(f"{s.id}: cannot reach the destination: {e}")
-                await self.send_data(s, 10, struct.pack(">I", 3))  # ConnectToPortError
-                return
-            s.basic = (reader, writer)
-            s.tasks.append(asyncio.create_task(self.pump_basic(s, reader, writer)))
+        if s.basic is None and not await self.basic_connect(s):
+            return
         s.basic[1].write(data)
         await s.basic[1].drain()
 

@@ -338,13 +338,21 @@ async fn pump_smux(
     let _ = gone.send(id);
 }
 
-/// Basic mode: one local connection at a time; DisconnectToPort when it closes.
+/// Basic mode: one local connection at a time; DisconnectToPort when it
+/// closes. The agent keeps a connection to the remote port open, so what the
+/// remote sends first (a MySQL greeting) waits here for the next local client.
 async fn serve_basic(listener: &TcpListener, ch: &mut driver::Channel, status: &Arc<Mutex<Status>>, stop: &mut watch::Receiver<bool>) -> Ended {
+    let mut early: Vec<u8> = Vec::new();
     loop {
         let sock = tokio::select! {
             _ = stop.changed() => return Ended::Stopped,
             accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => continue },
             out = ch.output.recv() => match out {
+                Some(Output::Data(bytes)) => {
+                    status.lock().expect("forward status").bytes_in += bytes.len() as u64;
+                    early.extend_from_slice(&bytes);
+                    continue;
+                }
                 Some(Output::Closed(why)) => return Ended::Lost(why),
                 None => return Ended::Lost("the data channel ended".into()),
                 _ => continue,
@@ -357,6 +365,10 @@ async fn serve_basic(listener: &TcpListener, ch: &mut driver::Channel, status: &
             st.total_connections += 1;
         }
         let (mut r, mut w) = sock.into_split();
+        if !early.is_empty() && w.write_all(&std::mem::take(&mut early)).await.is_err() {
+            let _ = ch.input.send(Input::Flag(Flag::DisconnectToPort));
+            continue;
+        }
         let mut buf = vec![0u8; driver::MAX_PAYLOAD];
         let ended = loop {
             tokio::select! {

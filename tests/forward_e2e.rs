@@ -1,0 +1,190 @@
+//! Port forwards over the native data channel, end to end on the sandbox: the
+//! real `rdsdeck forward` and `rdsdeck sql --via-forward`, the sandbox's
+//! Session Manager stand-in (an independent implementation of the agent, in
+//! Python) dialling the sandbox database, IAM tokens checked by botocore, and
+//! faults injected on the channel.
+
+mod common;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use common::{Sandbox, run};
+use mysql_async::prelude::Queryable;
+use rdsdeck::db::connect::{Auth, ConnectSpec, Connector};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// POST/GET JSON to the stand-in's control endpoints.
+fn http(sb: &Sandbox, method: &str, path: &str, body: &str) -> serde_json::Value {
+    let base = sb.var("RDSDECK_SANDBOX_SSM_ENDPOINT").trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&base).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {base}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let json = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
+}
+
+struct ForwardProc {
+    child: Child,
+    port: u16,
+}
+
+impl ForwardProc {
+    fn start(sb: &Sandbox) -> ForwardProc {
+        let mut child = sb.cmd().arg("forward").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert!(line.starts_with("forwarding 127.0.0.1:"), "rdsdeck forward printed {line:?}");
+        let port: u16 = line["forwarding 127.0.0.1:".len()..].split_whitespace().next().unwrap().parse().unwrap();
+        let mut probe = String::new();
+        out.read_line(&mut probe).unwrap();
+        assert!(probe.starts_with("probe: the remote end answered"), "{probe}");
+        // Keep reading stdout so the process never blocks on a full pipe.
+        let rest = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        std::mem::forget(rest);
+        ForwardProc { child, port }
+    }
+
+    /// SIGINT, as Ctrl-C: the forward ends its session and exits 0.
+    fn stop(mut self) -> String {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "rdsdeck forward exited with {status}");
+                let mut err = String::new();
+                let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
+                return err;
+            }
+            assert!(Instant::now() < deadline, "rdsdeck forward did not stop on SIGINT");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn connector(sb: &Sandbox, host: &str, port: u16, via: bool) -> Connector {
+    let creds = Credentials::new(sb.var("AWS_ACCESS_KEY_ID"), sb.var("AWS_SECRET_ACCESS_KEY"), None, None, "test");
+    let db_port: u16 = sb.var("RDSDECK_SANDBOX_DB_PORT").parse().unwrap();
+    Connector::new(
+        ConnectSpec {
+            host: host.into(),
+            port,
+            user: "node_app".into(),
+            database: Some("node_db".into()),
+            region: "us-east-1".into(),
+            ca: Some(sb.var("RDSDECK_SANDBOX_DB_CA").into()),
+            timeout: Duration::from_secs(20),
+            // Through the forward: signed for, and verified against, the database's own name.
+            tls_name: via.then(|| ("localhost".to_string(), db_port)),
+        },
+        Auth::Iam(SharedCredentialsProvider::new(creds)),
+    )
+}
+
+const ROWS: u32 = 3000;
+
+/// A checksum of a result streamed row by row (every byte of it).
+async fn checksum(c: &Connector, salt: u32) -> (u64, u64, String) {
+    let mut conn = c.connect().await.unwrap_or_else(|e| panic!("connect: {e}"));
+    let info = c.session_info(&mut conn, "test").await;
+    let rows: Vec<(u32, String)> = conn
+        .query(format!("SELECT seq, CONCAT('row-', seq, '-', {salt}, '-', REPEAT(CHAR(65 + seq % 26), 40 + seq % 60)) FROM seq_1_to_{ROWS}"))
+        .await
+        .unwrap();
+    let _ = conn.disconnect().await;
+    let mut h: u64 = 1469598103934665603;
+    let mut bytes = 0u64;
+    for (n, s) in &rows {
+        for b in n.to_le_bytes().iter().chain(s.as_bytes()) {
+            h = (h ^ *b as u64).wrapping_mul(1099511628211);
+            bytes += 1;
+        }
+    }
+    (h, bytes, info.tls_version)
+}
+
+#[test]
+fn eight_connections_through_one_forward_survive_faults_byte_for_byte() {
+    let sb = Sandbox::start();
+    // Loss, duplicates, reordering, withheld acks, bogus publication frames, and a websocket
+    // close (code 1000) every 300 messages, which the client must resume.
+    let faults = http(
+        &sb,
+        "POST",
+        "/sandbox/faults",
+        r#"{"drop":0.05,"duplicate":0.05,"reorder":0.1,"withhold_acks":0.1,"close_after":300,"bogus_publication":true}"#,
+    );
+    assert_eq!(faults["close_after"], 300);
+    let fwd = ForwardProc::start(&sb);
+    let db_port: u16 = sb.var("RDSDECK_SANDBOX_DB_PORT").parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (via, direct) = rt.block_on(async {
+        let via_c = std::sync::Arc::new(connector(&sb, "127.0.0.1", fwd.port, true));
+        let tasks: Vec<_> = (0..8u32)
+            .map(|i| {
+                let c = via_c.clone();
+                tokio::spawn(async move { checksum(&c, i).await })
+            })
+            .collect();
+        let mut via = Vec::new();
+        for t in tasks {
+            via.push(t.await.unwrap());
+        }
+        let direct_c = connector(&sb, "localhost", db_port, false);
+        let mut direct = Vec::new();
+        for i in 0..8u32 {
+            direct.push(checksum(&direct_c, i).await);
+        }
+        (via, direct)
+    });
+    for (i, (v, d)) in via.iter().zip(&direct).enumerate() {
+        assert_eq!((v.0, v.1), (d.0, d.1), "connection {i}: the result through the forward differs");
+        assert!(v.2.starts_with("TLSv1."), "connection {i} is TLS end to end: {}", v.2);
+    }
+    // The faults really happened, and the client resumed the channel.
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    let s = sessions.as_array().unwrap().iter().find(|s| s["Status"] != "Terminated").expect("the forward's session").clone();
+    let c = &s["counters"];
+    assert_eq!(s["smux"], true);
+    assert!(c["dropped"].as_u64().unwrap() > 0 && c["duplicated"].as_u64().unwrap() > 0, "{s}");
+    assert!(c["acks_withheld"].as_u64().unwrap() > 0 && c["resent"].as_u64().unwrap() > 0, "{s}");
+    assert!(s["closed_1000"].as_u64().unwrap() > 0, "no websocket close was injected: {s}");
+    assert_eq!(c["tcp_opened"].as_u64().unwrap(), 9, "8 connections and the probe, over one session: {s}");
+    let err = fwd.stop();
+    assert!(!err.contains("panicked"), "{err}");
+    // Every login went through the token verifier.
+    let log = std::fs::read_to_string(sb.var("RDSDECK_SANDBOX_DB_AUTH_LOG")).unwrap();
+    let ok = log.lines().filter(|l| l.contains("\"token_valid\": true")).count();
+    assert!(ok >= 16, "{ok} verified logins");
+    // The session was terminated on exit.
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
+}
+
+#[test]
+fn sql_via_forward_in_basic_mode_and_with_smux_match_a_direct_query() {
+    let sb = Sandbox::start();
+    let q = "SELECT seq, MD5(seq) FROM seq_1_to_4000";
+    let direct = run(sb.cmd().args(["sql", "--user", "node_app", "-o", "csv", "-e", q])).expect_code(0).stdout;
+    let via = run(sb.cmd().args(["sql", "--via-forward", "auto", "--user", "node_app", "-o", "csv", "-e", q])).expect_code(0);
+    assert_eq!(via.stdout, direct);
+    assert!(via.stderr.contains("via forward auto: 127.0.0.1:"), "{}", via.dump());
+    // An agent too old to multiplex: one connection at a time, DisconnectToPort after each.
+    http(&sb, "POST", "/sandbox/faults", r#"{"agent_version":"3.0.196.0","drop":0.03}"#);
+    let basic = run(sb.cmd().args(["sql", "--via-forward", "auto", "--user", "node_app", "-o", "csv", "-e", q])).expect_code(0);
+    assert_eq!(basic.stdout, direct);
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    let last = sessions.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["smux"], false, "{last}");
+    assert_eq!(last["Status"], "Terminated", "the session ends with the command: {last}");
+    // Bad input: an unknown forward name, an unknown target.
+    run(sb.cmd().args(["sql", "--via-forward", "nope", "-e", "SELECT 1"])).expect_code(2).expect_stderr(&["no forward named `nope`"]);
+    run(sb.cmd().args(["forward", "--target", "i-0000000000000dead"])).expect_code(1).expect_stderr(&["i-0000000000000dead is not connected"]);
+}
