@@ -121,8 +121,12 @@ pub struct SqlArgs {
     pub connect_timeout: u64,
     /// Connect through a Session Manager port forward: a name from [forwards.NAME], or `auto` (to the
     /// endpoint through the stack's app host). The token is signed for, and TLS verified against, the endpoint.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "tunnel_port")]
     pub via_forward: Option<String>,
+    /// Connect through a tunnel already listening on 127.0.0.1:PORT (`rdsdeck forward`, the session
+    /// manager plugin, ssh -L); the token is still signed for, and TLS verified against, --host/--port
+    #[arg(long, value_name = "PORT")]
+    pub tunnel_port: Option<u16>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -464,7 +468,10 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
     };
     let mut forward = None;
     let (tcp_host, tcp_port, tls_name) = match &args.via_forward {
-        None => (host.clone(), port, None),
+        None => match args.tunnel_port {
+            Some(t) => ("127.0.0.1".to_string(), t, Some((host.clone(), port))),
+            None => (host.clone(), port, None),
+        },
         Some(name) => {
             let spec = match forward_spec(&ctx, settings, Some(name.as_str()), None, Some(host.clone()), Some(port), Some(0)).await {
                 Ok(s) => s,

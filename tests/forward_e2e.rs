@@ -157,6 +157,14 @@ fn eight_connections_through_one_forward_survive_faults_byte_for_byte() {
     assert!(c["acks_withheld"].as_u64().unwrap() > 0 && c["resent"].as_u64().unwrap() > 0, "{s}");
     assert!(s["closed_1000"].as_u64().unwrap() > 0, "no websocket close was injected: {s}");
     assert_eq!(c["tcp_opened"].as_u64().unwrap(), 9, "8 connections and the probe, over one session: {s}");
+    let _ = &s;
+    // The CLI through the running forward: TCP to it, token and TLS for the database's name.
+    let through = run(sb.cmd().args([
+        "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &fwd.port.to_string(),
+        "--user", "node_app", "-o", "csv", "-e", "SELECT CURRENT_USER()",
+    ]))
+    .expect_code(0);
+    assert!(through.stdout.contains("node_app@%"), "{}", through.dump());
     let err = fwd.stop();
     assert!(!err.contains("panicked"), "{err}");
     // Every login went through the token verifier.
