@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 r=${1:-5}
 rows=${2:-200000}
 . bench/sandbox.sh
-bench_extra_cleanup() { [ -n "${fpid:-}" ] && kill -INT "$fpid" 2>/dev/null; wait "${fpid:-}" 2>/dev/null || true; }
 bench_setup forward_vs_direct "${3:-}"
+bench_extra_cleanup() { [ -n "${fpid:-}" ] && kill -INT "$fpid" 2>/dev/null; wait "${fpid:-}" 2>/dev/null || true; }
 set -a; . "$tmp/env"; set +a
 port=$RDSDECK_SANDBOX_DB_PORT
 "$bin" forward > "$tmp/fwd.out" 2> "$tmp/fwd.err" &

@@ -8,12 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 . bench/sandbox.sh
-sock="rdsdeck-idle-$$"
-bench_extra_cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; }
 bench_setup idle_cpu "${2:-}"
-envs=$(grep -E '^[A-Z_]+=' "$tmp/env" | tr '\n' ' ')
-tmux -L "$sock" -f /dev/null new-session -d -s m -x 120 -y 36 \
-  "env -i PATH=$PATH HOME=$tmp TERM=xterm-256color XDG_CONFIG_HOME=$tmp/c XDG_STATE_HOME=$tmp/s $envs $bin"
+bench_tui idle 120 36
 for _ in $(seq 1 300); do tmux -L "$sock" capture-pane -p -t m | grep -q 'SSM parameters under' && break; sleep 0.1; done
 sleep 1
 pid=$(pgrep -P "$(tmux -L "$sock" display -p -t m '#{pane_pid}')" || tmux -L "$sock" display -p -t m '#{pane_pid}')

@@ -23,3 +23,15 @@ bench_cleanup() {
   wait 2>/dev/null || true
   rm -rf "$tmp"
 }
+
+# The release TUI in a detached tmux session on the sandbox (after bench_setup):
+#   bench_tui NAME W H [VAR=value...]  -> sets $sock; stopped by bench_cleanup
+bench_tui() {
+  sock="rdsdeck-$1-$$"
+  local w=$2 h=$3; shift 3
+  local envs
+  envs=$(grep -E '^[A-Z_]+=' "$tmp/env" | tr '\n' ' ')
+  tmux -L "$sock" -f /dev/null new-session -d -s m -x "$w" -y "$h" \
+    "env -i PATH=$PATH HOME=$tmp TERM=xterm-256color XDG_CONFIG_HOME=$tmp/c XDG_STATE_HOME=$tmp/s $* $envs $bin"
+}
+bench_extra_cleanup() { [ -n "${sock:-}" ] && tmux -L "$sock" kill-server 2>/dev/null || true; }

@@ -11,13 +11,9 @@ cd "$(dirname "$0")/.."
 n=${1:-10}
 rows=${2:-1000000}
 . bench/sandbox.sh
-sock="rdsdeck-first-rows-$$"
-bench_extra_cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; }
 bench_setup tui_first_rows "${3:-}"
-envs=$(grep -E '^[A-Z_]+=' "$tmp/env" | tr '\n' ' ')
 log="$tmp/rdsdeck.log"
-tmux -L "$sock" -f /dev/null new-session -d -s m -x 160 -y 45 \
-  "env -i PATH=$PATH HOME=$tmp TERM=xterm-256color XDG_CONFIG_HOME=$tmp/c XDG_STATE_HOME=$tmp/s RDSDECK_LOG_FILE=$log $envs $bin"
+bench_tui first-rows 160 45 "RDSDECK_LOG_FILE=$log"
 screen() { tmux -L "$sock" capture-pane -p -t m; }
 wait_for() { for _ in $(seq 1 1200); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done; echo "timed out waiting for: $1" >&2; screen >&2; exit 1; }
 wait_gone() { for _ in $(seq 1 1200); do screen | grep -qF -- "$1" || return 0; sleep 0.1; done; echo "timed out waiting for the end of: $1" >&2; exit 1; }

@@ -30,6 +30,14 @@ pub enum Command {
     Bootstrap(BootstrapArgs),
     /// Forward a local port through an SSM-managed instance (Session Manager), e.g. to the RDS Proxy
     Forward(ForwardArgs),
+    /// An interactive shell on an SSM-managed instance (Session Manager, native data channel)
+    Shell(ShellArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShellArgs {
+    /// The instance (default: the stack's app host)
+    pub instance: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -842,5 +850,37 @@ fn print_summary(out: &mut impl Write, report: &crate::bootstrap::Report) -> std
         writeln!(out, "bootstrap complete: {} statements run", report.steps.iter().map(|s| s.executed.len()).sum::<usize>())
     } else {
         writeln!(out, "bootstrap complete: everything was already in place; nothing changed")
+    }
+}
+
+/// `rdsdeck shell`: 0 when the remote shell ended, 1 when the session could not start.
+pub async fn run_shell(settings: &Settings, args: &ShellArgs) -> anyhow::Result<i32> {
+    let ctx = match AwsContext::load(&settings.aws).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(1);
+        }
+    };
+    let target = match &args.instance {
+        Some(i) => i.clone(),
+        None => match stack_host(&ctx, settings).await {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("rdsdeck: error: {e}");
+                return Ok(2);
+            }
+        },
+    };
+    eprintln!("Starting a shell on {target} (Session Manager; exit or Ctrl-D ends it)");
+    match crate::ssm::shell::run(&ctx, &target).await {
+        Ok(why) => {
+            eprintln!("\r\n{why}");
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            Ok(1)
+        }
     }
 }

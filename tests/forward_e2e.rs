@@ -196,3 +196,21 @@ fn sql_via_forward_in_basic_mode_and_with_smux_match_a_direct_query() {
     run(sb.cmd().args(["sql", "--via-forward", "nope", "-e", "SELECT 1"])).expect_code(2).expect_stderr(&["no forward named `nope`"]);
     run(sb.cmd().args(["forward", "--target", "i-0000000000000dead"])).expect_code(1).expect_stderr(&["i-0000000000000dead is not connected"]);
 }
+
+#[test]
+fn shell_runs_commands_from_a_pipe_and_ends_with_the_remote_shell() {
+    let sb = Sandbox::start();
+    let mut c = sb.cmd();
+    c.arg("shell").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"echo hello-$((6*7))\nexit\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("hello-42"), "{stdout}");
+    assert!(stderr.contains("Exiting session with sessionId"), "{stderr}");
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
+    run(sb.cmd().args(["shell", "i-0000000000000dead"])).expect_code(1).expect_stderr(&["is not connected"]);
+}

@@ -334,3 +334,27 @@ fn bootstrap_from_the_tui_reaches_ok_on_every_step() {
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
 }
+
+#[test]
+fn shell_on_the_seeded_host_then_back_to_the_tui() {
+    let sb = Sandbox::start();
+    let t = Tmux::start(&sb.cmd(), &[], 120, 36);
+    t.wait_for(&["Hosts 1", "SSM parameters under"]);
+    t.keys(&["x"]);
+    t.wait_for(&["Starting a shell on i-", "sh-sandbox$"]);
+    assert_eq!(t.display("#{alternate_on}"), "0", "the shell has the main screen");
+    t.text("echo hello-$((6*7)) cols=$(tput cols 2>/dev/null || stty size)");
+    t.keys(&["Enter"]);
+    t.wait_for(&["hello-42"]);
+    t.text("exit");
+    t.keys(&["Enter"]);
+    let s = t.wait_for(&["shell on i-", "ended"]);
+    assert!(s.contains("Overview"), "the TUI is back, intact: {s}");
+    assert_eq!(t.display("#{alternate_on}"), "1");
+    // The keyboard is the TUI's again.
+    t.keys(&["?"]);
+    t.wait_for(&["fuzzy filter the list"]);
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}

@@ -5,4 +5,5 @@
 pub mod api;
 pub mod channel;
 pub mod forward;
+pub mod shell;
 pub mod smux;

@@ -29,6 +29,8 @@ pub enum Msg {
     BootstrapPlan { generation: u64, result: Result<crate::bootstrap::Inputs, String> },
     Bootstrap { run_id: u64, event: crate::bootstrap::Event },
     Exported(Result<std::path::PathBuf, String>),
+    /// A shell session ended (the agent's last words, or why it could not start).
+    ShellEnded { target: String, result: Result<String, String> },
 }
 
 /// Everything that can change the state.
@@ -66,6 +68,8 @@ pub enum Effect {
     BootstrapPlan { generation: u64, settings: Box<Settings>, ctx: Option<AwsContext>, located: Option<Box<Located>> },
     BootstrapRun { run_id: u64, inputs: Box<crate::bootstrap::Inputs>, ctx: AwsContext, opts: crate::bootstrap::Options },
     Suspend,
+    /// Hand the terminal to a shell on an instance (Session Manager) until it exits.
+    Shell { ctx: AwsContext, target: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -430,6 +434,15 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::ShellEnded { target, result } => {
+                let (h, m) = match result {
+                    Ok(why) => (Health::Ok, format!("shell on {target} ended: {why}")),
+                    Err(e) => (Health::Bad, format!("shell on {target}: {e}")),
+                };
+                self.log_line(h, m.clone());
+                self.status = Some((h, m));
+                Vec::new()
+            }
             Msg::Exported(r) => {
                 let m = match r {
                     Ok(p) => (Health::Ok, format!("exported to {}", p.display())),
@@ -642,6 +655,7 @@ impl App {
             Cmd::Token => return self.open_token(),
             Cmd::Sql => return self.open_sql(),
             Cmd::Bootstrap => return self.open_bootstrap(),
+            Cmd::Shell => return self.open_shell(),
         }
         Vec::new()
     }
@@ -736,6 +750,30 @@ impl App {
             }
         });
         effects
+    }
+
+    /// A shell on the selected host (or the stack's only host).
+    fn open_shell(&mut self) -> Vec<Effect> {
+        let Some(ctx) = self.ctx.clone() else {
+            self.status = Some((Health::Bad, "no AWS credentials yet: a session needs them".into()));
+            return Vec::new();
+        };
+        let hosts = &self.pane(Kind::Host).table;
+        let selected = (self.current_kind() == Some(Kind::Host)).then(|| hosts.selected_item()).flatten();
+        let target = match (selected, hosts.items.as_slice()) {
+            (Some(h), _) => h.id.clone(),
+            (None, [one]) => one.id.clone(),
+            (None, []) => {
+                self.status = Some((Health::Bad, "no host in the stack to open a shell on".into()));
+                return Vec::new();
+            }
+            (None, _) => {
+                self.status = Some((Health::Unknown, "several hosts: select one in Hosts, then x".into()));
+                return Vec::new();
+            }
+        };
+        self.log_line(Health::Unknown, format!("shell on {target}"));
+        vec![Effect::Shell { ctx, target }]
     }
 
     /// Opens the bootstrap view; the plan is read once per stack (Esc keeps it and any run going).
@@ -952,7 +990,7 @@ impl App {
         let input = self.palette.trim_start().to_lowercase();
         let mut all: Vec<String> = vec!["overview".into()];
         all.extend(Kind::ALL.iter().map(|k| k.name().to_string()));
-        all.extend(["refresh", "log", "help", "quit", "sql", "token", "bootstrap"].map(String::from));
+        all.extend(["refresh", "log", "help", "quit", "sql", "token", "bootstrap", "shell"].map(String::from));
         let (verb, arg) = input.split_once(' ').unwrap_or((input.as_str(), ""));
         let args: Vec<String> = match verb {
             "profile" => self.profiles.clone(),
@@ -1017,11 +1055,11 @@ impl App {
     fn parse_command(&self, line: &str) -> Result<(), String> {
         let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((line, ""));
         match verb {
-            "overview" | "refresh" | "log" | "help" | "quit" | "q" | "sql" | "token" | "bootstrap" => Ok(()),
+            "overview" | "refresh" | "log" | "help" | "quit" | "q" | "sql" | "token" | "bootstrap" | "shell" => Ok(()),
             "profile" | "region" | "stack" | "proxy" | "theme" if !arg.is_empty() => Ok(()),
             "profile" | "region" | "stack" | "proxy" | "theme" => Err(format!("`{verb}` needs a name, e.g. :{verb} NAME")),
             v if Kind::parse(v).is_some() => Ok(()),
-            _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh, sql, token, bootstrap")),
+            _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh, sql, token, bootstrap, shell")),
         }
     }
 
@@ -1040,6 +1078,7 @@ impl App {
             "help" => self.mode = Mode::Help { scroll: 0 },
             "quit" | "q" => self.quit = true,
             "sql" => return self.open_sql(),
+            "shell" => return self.open_shell(),
             "token" => return self.open_token(),
             "bootstrap" => return self.open_bootstrap(),
             "theme" => {

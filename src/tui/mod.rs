@@ -188,13 +188,14 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
                 }
             });
         }
-        Effect::Copy(_) | Effect::Suspend => {}
+        Effect::Copy(_) | Effect::Suspend | Effect::Shell { .. } => {}
     }
 }
 
 async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut events = EventStream::new();
+    // Dropped while a shell owns the terminal, so nothing else reads the keyboard.
+    let mut events = Some(EventStream::new());
     let size = term.size()?;
     app.update(Action::Resize(size.width, size.height));
     let mut sql_handles = SqlHandles::default();
@@ -228,7 +229,7 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
             }
         };
         let action = tokio::select! {
-            ev = events.next() => match ev {
+            ev = events.as_mut().expect("the event stream").next() => match ev {
                 Some(Ok(Event::Key(k))) => Action::Key(k),
                 Some(Ok(Event::Mouse(m))) => Action::Mouse(m),
                 Some(Ok(Event::Resize(w, h))) => Action::Resize(w, h),
@@ -250,6 +251,16 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 app.dirty = true;
             } else if let Effect::Copy(text) = e {
                 osc52_copy(&text)?;
+            } else if let Effect::Shell { ctx, target } = e {
+                drop(events.take());
+                restore_terminal();
+                println!("Starting a shell on {target} (Session Manager); exit or Ctrl-D returns to rdsdeck");
+                let result = crate::ssm::shell::run(&ctx, &target).await;
+                retake(term)?;
+                events = Some(EventStream::new());
+                app.now = Instant::now();
+                app.update(Action::Worker(Msg::ShellEnded { target, result }));
+                app.dirty = true;
             } else {
                 spawn_effect(e, &tx, &mut sql_handles);
             }
@@ -282,9 +293,17 @@ fn suspend(term: &mut Term) -> anyhow::Result<()> {
     unsafe {
         libc::raise(libc::SIGTSTP);
     }
-    enable_raw_mode()?;
-    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    term.clear()?;
+    retake(term)?;
     std::thread::sleep(Duration::from_millis(1));
+    Ok(())
+}
+
+/// Takes the terminal back after a suspend or a shell: raw mode, the alternate
+/// screen, the mouse, and a fresh terminal so the next frame redraws everything
+/// (without asking the terminal where its cursor is).
+fn retake(term: &mut Term) -> anyhow::Result<()> {
+    enable_raw_mode()?;
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture, crossterm::terminal::Clear(crossterm::terminal::ClearType::All))?;
+    *term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     Ok(())
 }

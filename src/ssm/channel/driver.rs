@@ -190,6 +190,10 @@ async fn run(
             tokio::time::sleep(wait).await;
             match resume().await {
                 Ok(s) => start = s,
+                Err(e) if e.contains("DoesNotExist") || e.contains("terminated") => {
+                    let _ = out.send(Output::Closed(format!("the session ended while its data channel was down: {e}")));
+                    return;
+                }
                 Err(e) => {
                     failures += 1;
                     if failures > MAX_RECONNECTS {
@@ -306,10 +310,35 @@ async fn serve(
         }
         for f in outgoing {
             if let Err(e) = sink.send(Ws::Binary(f.into())).await {
-                return Served::Lost(e.to_string());
+                // The agent may have said goodbye (channel_closed) just before closing: read what is left.
+                return drain(&mut stream, rel, pending, out, stats, e.to_string()).await;
             }
         }
     }
+}
+
+/// After a failed send: frames still readable may hold the agent's `channel_closed`.
+async fn drain(
+    stream: &mut futures::stream::SplitStream<WsStream>,
+    rel: &mut Reliable,
+    pending: &mut Option<SessionType>,
+    out: &mpsc::UnboundedSender<Output>,
+    stats: &ChannelStats,
+    why: String,
+) -> Served {
+    while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(200), stream.next()).await {
+        let Ws::Binary(b) = msg else { continue };
+        let Ok(m) = Message::decode(&b) else { continue };
+        let r = rel.receive(m, Instant::now());
+        for d in r.deliver {
+            let _ = handle(d, rel, pending, out, stats);
+        }
+        if let Some(reason) = r.closed {
+            let _ = out.send(Output::Closed(reason));
+            return Served::Finished;
+        }
+    }
+    Served::Lost(why)
 }
 
 /// One in-order stream-data message from the agent.
