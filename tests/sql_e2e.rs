@@ -120,3 +120,22 @@ fn no_secret_in_output_log_or_argv() {
         assert!(!text.contains("X-Amz-Signature"), "a token leaked: {text}");
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::BufRead;
+    let sb = Sandbox::start();
+    let mut c = sb.cmd();
+    c.args(["sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--user", "node_app", "-o", "csv", "-e", "SELECT seq FROM seq_1_to_2000000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: Vec<String> = (0..3).map(|_| lines.next().unwrap().unwrap()).collect();
+    assert_eq!(first, vec!["seq", "1", "2"]);
+    drop(lines); // `| head -3`
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("error") && !err.contains("panicked"), "{err}");
+}
