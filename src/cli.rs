@@ -525,11 +525,8 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
             return Ok(1);
         }
     };
-    let mut out: Box<dyn crate::db::output::Sink> = match args.output {
-        // The table sizes its columns from a sample first: it stays on this thread.
-        crate::db::output::Format::Table => sink(args.output, std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
-        f => Box::new(crate::db::output::Threaded::new(f, || std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()))),
-    };
+    let stdout = std::io::stdout();
+    let mut out = sink(args.output, std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
     let mut code = 0;
     for st in &statements {
         match run(&mut conn, &connector, &st.sql, out.as_mut()).await {
