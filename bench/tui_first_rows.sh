@@ -18,7 +18,7 @@ screen() { tmux -L "$sock" capture-pane -p -t m; }
 wait_for() { for _ in $(seq 1 1200); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done; echo "timed out waiting for: $1" >&2; screen >&2; exit 1; }
 wait_gone() { for _ in $(seq 1 1200); do screen | grep -qF -- "$1" || return 0; sleep 0.1; done; echo "timed out waiting for the end of: $1" >&2; exit 1; }
 lines() { grep -c 'first rows on screen' "$log" 2>/dev/null || true; }
-wait_for 'SSM parameters under'
+wait_for 'Params 5'
 tmux -L "$sock" send-keys -t m e
 wait_for 'SQL ·'
 tmux -L "$sock" send-keys -t m -l "SELECT seq AS id, CONCAT('user-', seq) AS name, seq * 1.5 AS amount FROM seq_1_to_${rows}"

@@ -98,7 +98,20 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
             let connector = std::sync::Arc::new(crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider)));
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-            tokio::spawn(crate::db::session::serve(connector.clone(), "direct".into(), cmd_rx, ev_tx));
+            // The session decodes rows flat out: on a thread of its own it never delays a frame
+            // (a task woken on the same tokio worker would wait for it to yield).
+            let c = connector.clone();
+            let spawned = std::thread::Builder::new().name("rdsdeck-sql".into()).spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt.block_on(crate::db::session::serve(c, "direct".into(), cmd_rx, ev_tx)),
+                    Err(e) => {
+                        let _ = ev_tx.send(crate::db::session::Event::Failed(format!("cannot start the SQL session: {e}")));
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::warn!("cannot start the SQL session thread: {e}");
+            }
             tokio::spawn(async move {
                 while let Some(event) = ev_rx.recv().await {
                     if tx.send(Msg::Sql { generation, event }).is_err() {
