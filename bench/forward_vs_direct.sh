@@ -27,8 +27,8 @@ via() { "$bin" sql --host localhost --port "$port" --user node_app -D node_db -o
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 time_it() { local s e; s=$(date +%s.%N); "$@" > "$tmp/out" 2>/dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 
-[ "$(direct "$query" | md5sum)" = "$(via "$query" | md5sum)" ] || { echo "results differ through the forward" >&2; exit 1; }
-bytes=$(direct "$query" | wc -c)
+[ "$(direct "$query" 2>/dev/null | md5sum)" = "$(via "$query" 2>/dev/null | md5sum)" ] || { echo "results differ through the forward" >&2; exit 1; }
+bytes=$(direct "$query" 2>/dev/null | wc -c)
 for side in direct via; do
   : > "$tmp/t.$side"; : > "$tmp/l.$side"
   for _ in $(seq 1 "$r"); do
