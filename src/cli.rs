@@ -189,18 +189,23 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
     })
 }
 
+/// The AWS context, or `None` after saying why on stderr (the caller exits 1).
+async fn load_context(settings: &Settings) -> Option<AwsContext> {
+    match AwsContext::load(&settings.aws).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            None
+        }
+    }
+}
+
 /// Exit codes: 0 ok, 1 nothing discovered / runtime failure, 2 bad input.
 pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i32> {
     for w in &settings.warnings {
         eprintln!("rdsdeck: warning: {w}");
     }
-    let ctx = match AwsContext::load(&settings.aws).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
-            return Ok(1);
-        }
-    };
+    let Some(ctx) = load_context(settings).await else { return Ok(1) };
     let loc = match locate(&ctx, &settings.anchor, &settings.parameter_prefix).await {
         Ok(l) => l,
         Err(e) => {
@@ -443,13 +448,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
             return Ok(2);
         }
     }
-    let ctx = match AwsContext::load(&settings.aws).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
-            return Ok(1);
-        }
-    };
+    let Some(ctx) = load_context(settings).await else { return Ok(1) };
     let (host, port, user, database) = if let (Some(h), Some(u)) = (&args.host, &args.user) {
         (h.clone(), args.port.unwrap_or(3306), u.clone(), args.database.clone())
     } else {
@@ -619,13 +618,7 @@ async fn stack_host(ctx: &AwsContext, settings: &Settings) -> Result<String, Str
 /// `rdsdeck forward`: runs until Ctrl-C (or SIGTERM), then ends the session.
 pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Result<i32> {
     use crate::ssm::forward::{State, probe, start};
-    let ctx = match AwsContext::load(&settings.aws).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
-            return Ok(1);
-        }
-    };
+    let Some(ctx) = load_context(settings).await else { return Ok(1) };
     let spec = match forward_spec(&ctx, settings, args.name.as_deref(), args.target.clone(), args.host.clone(), args.remote_port, args.local_port).await {
         Ok(s) => s,
         Err(e) => {
@@ -692,12 +685,9 @@ pub async fn run_bootstrap(settings: &Settings, args: &BootstrapArgs) -> anyhow:
     // run from rds.conf works with no AWS account at all.
     let needs_ctx = !args.dry_run || crate::bootstrap::conf_path(args.conf.as_deref(), settings).is_none();
     let ctx = if needs_ctx {
-        match AwsContext::load(&settings.aws).await {
-            Ok(c) => Some(c),
-            Err(e) => {
-                eprintln!("rdsdeck: error: {e}");
-                return Ok(1);
-            }
+        match load_context(settings).await {
+            Some(c) => Some(c),
+            None => return Ok(1),
         }
     } else {
         None
@@ -855,13 +845,7 @@ fn print_summary(out: &mut impl Write, report: &crate::bootstrap::Report) -> std
 
 /// `rdsdeck shell`: 0 when the remote shell ended, 1 when the session could not start.
 pub async fn run_shell(settings: &Settings, args: &ShellArgs) -> anyhow::Result<i32> {
-    let ctx = match AwsContext::load(&settings.aws).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
-            return Ok(1);
-        }
-    };
+    let Some(ctx) = load_context(settings).await else { return Ok(1) };
     let target = match &args.instance {
         Some(i) => i.clone(),
         None => match stack_host(&ctx, settings).await {
