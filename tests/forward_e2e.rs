@@ -158,6 +158,13 @@ fn eight_connections_through_one_forward_survive_faults_byte_for_byte() {
     assert!(s["closed_1000"].as_u64().unwrap() > 0, "no websocket close was injected: {s}");
     assert_eq!(c["tcp_opened"].as_u64().unwrap(), 9, "8 connections and the probe, over one session: {s}");
     let _ = &s;
+    // The browser sees the session on the host.
+    let hosts = run(sb.cmd().args(["list", "--kind", "hosts", "-o", "json"])).expect_code(0).json();
+    let host = &hosts["kinds"]["hosts"]["items"][0];
+    assert_eq!(host["attributes"]["ssm_ping_status"], "Online", "{host}");
+    let table = run(sb.cmd().args(["list", "--kind", "hosts"])).expect_code(0).stdout;
+    assert!(table.contains("Online · 1 session"), "{table}");
+    assert_eq!(host["attributes"]["ssm_sessions"][0]["document"], "AWS-StartPortForwardingSessionToRemoteHost", "{host}");
     // The CLI through the running forward: TCP to it, token and TLS for the database's name.
     let through = run(sb.cmd().args([
         "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &fwd.port.to_string(),

@@ -494,9 +494,31 @@ async fn ssm_status(ctx: &AwsContext) -> Result<BTreeMap<String, (String, String
         .collect())
 }
 
+/// Active Session Manager sessions by target (DescribeSessions).
+async fn active_sessions(ctx: &AwsContext) -> Result<BTreeMap<String, Vec<Value>>, String> {
+    let ssm = aws_sdk_ssm::Client::new(&ctx.sdk);
+    let out = ssm
+        .describe_sessions()
+        .state(aws_sdk_ssm::types::SessionState::Active)
+        .send()
+        .await
+        .map_err(|e| explain(&e))?;
+    let mut by_target: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for x in out.sessions() {
+        by_target.entry(s(x.target())).or_default().push(serde_json::json!({
+            "session_id": x.session_id(),
+            "document": x.document_name(),
+            "status": x.status().map(|v| v.as_str().to_string()),
+            "started": x.start_date().map(|d| d.to_string()),
+            "owner": x.owner(),
+        }));
+    }
+    Ok(by_target)
+}
+
 async fn hosts(ctx: &AwsContext, loc: &Located) -> R {
     let filter = vpc_filter(loc)?;
-    let (out, ssm) = tokio::join!(ec2(ctx).describe_instances().filters(filter).send(), ssm_status(ctx));
+    let (out, ssm, sessions) = tokio::join!(ec2(ctx).describe_instances().filters(filter).send(), ssm_status(ctx), active_sessions(ctx));
     let out = out.map_err(|e| explain(&e))?;
     let mut res = Vec::new();
     for i in out.reservations().iter().flat_map(|r| r.instances()) {
@@ -514,6 +536,12 @@ async fn hosts(ctx: &AwsContext, loc: &Located) -> R {
         };
         let profile = i.iam_instance_profile().and_then(|p| p.arn()).and_then(|a| a.rsplit('/').next()).unwrap_or_default();
         let name = ec2_name(i.tags()).unwrap_or_else(|| id.clone());
+        let open: Vec<Value> = sessions.as_ref().ok().and_then(|m| m.get(&id).cloned()).unwrap_or_default();
+        let ssm_cell = match open.len() {
+            0 => ping.clone(),
+            1 => format!("{ping} · 1 session"),
+            n => format!("{ping} · {n} sessions"),
+        };
         res.push(
             Resource::new(Kind::Host, id.clone(), name.clone())
                 .health(health)
@@ -521,7 +549,7 @@ async fn hosts(ctx: &AwsContext, loc: &Located) -> R {
                     name,
                     id.clone(),
                     state.clone(),
-                    ping.clone(),
+                    ssm_cell,
                     i.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
                     s(i.private_ip_address()),
                     profile.to_string(),
@@ -530,6 +558,8 @@ async fn hosts(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("ssm_ping_status", ping)
                 .attr("ssm_agent_version", agent)
                 .attr("ssm_error", ssm.as_ref().err().cloned())
+                .attr("ssm_sessions", open)
+                .attr("ssm_sessions_error", sessions.as_ref().err().cloned())
                 .attr("instance_type", i.instance_type().map(|t| t.as_str()))
                 .attr("private_ip", i.private_ip_address())
                 .attr("subnet_id", i.subnet_id())
