@@ -56,7 +56,7 @@ pub struct ForwardArgs {
     /// The local port on 127.0.0.1 (default 0: any free port)
     #[arg(long)]
     pub local_port: Option<u16>,
-    /// How the session's data travels: `native` (rdsdeck's own data channel)
+    /// How the session's data travels: `native` (rdsdeck's own data channel) or `plugin` (AWS's session-manager-plugin)
     #[arg(long, value_enum, default_value_t = Transport::Native)]
     pub transport: Transport,
 }
@@ -64,6 +64,7 @@ pub struct ForwardArgs {
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Transport {
     Native,
+    Plugin,
 }
 
 #[derive(Debug, clap::Args)]
@@ -626,7 +627,9 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
             return Ok(2);
         }
     };
-    let Transport::Native = args.transport;
+    if args.transport == Transport::Plugin {
+        return forward_with_plugin(&ctx, &spec).await;
+    }
     let f = match start(ctx, spec.clone()).await {
         Ok(f) => f,
         Err(e) => {
@@ -841,6 +844,67 @@ fn print_summary(out: &mut impl Write, report: &crate::bootstrap::Report) -> std
     } else {
         writeln!(out, "bootstrap complete: everything was already in place; nothing changed")
     }
+}
+
+/// `rdsdeck forward --transport plugin`: the session through AWS's plugin, until Ctrl-C.
+async fn forward_with_plugin(ctx: &AwsContext, spec: &crate::ssm::forward::ForwardSpec) -> anyhow::Result<i32> {
+    use crate::ssm::{api, forward::probe, plugin};
+    let p = match plugin::detect().await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(1);
+        }
+    };
+    // The plugin binds the local port itself: pick a free one when none is asked for.
+    let local_port = match spec.local_port {
+        0 => std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port())?,
+        p => p,
+    };
+    let req = api::SessionRequest::port(&spec.target, spec.host.as_deref(), spec.remote_port, local_port);
+    let session = match api::start_session(ctx, &req).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(1);
+        }
+    };
+    let id = session.session_id.clone();
+    let mut ps = match plugin::start(ctx, p.clone(), &req, session).await {
+        Ok(ps) => ps,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {e}");
+            return Ok(1);
+        }
+    };
+    println!(
+        "forwarding 127.0.0.1:{local_port} -> {}:{} through {} (session {id}, {} {})",
+        spec.host.as_deref().unwrap_or("the instance"),
+        spec.remote_port,
+        spec.target,
+        plugin::BINARY,
+        p.version
+    );
+    let local = std::net::SocketAddr::from(([127, 0, 0, 1], local_port));
+    match probe(local, std::time::Duration::from_secs(5)).await {
+        Ok(t) => println!("probe: the remote end answered through the forward in {} ms", t.as_millis()),
+        Err(e) => eprintln!("rdsdeck: warning: probe: {e}"),
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let ended = tokio::select! {
+        _ = tokio::signal::ctrl_c() => None,
+        _ = term.recv() => None,
+        st = ps.wait() => Some(st),
+    };
+    if let Some(st) = &ended {
+        eprintln!("rdsdeck: {} exited ({:?}): the forward is gone", plugin::BINARY, st.as_ref().ok());
+    }
+    ps.stop().await;
+    println!("stopped: session {id} terminated");
+    Ok(if ended.is_some() { 1 } else { 0 })
 }
 
 /// `rdsdeck shell`: 0 when the remote shell ended, 1 when the session could not start.

@@ -221,3 +221,61 @@ fn shell_runs_commands_from_a_pipe_and_ends_with_the_remote_shell() {
     assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
     run(sb.cmd().args(["shell", "i-0000000000000dead"])).expect_code(1).expect_stderr(&["is not connected"]);
 }
+
+/// Transport A with a stand-in for AWS's plugin: the argv/env contract (the
+/// token only in the environment), readiness from its output, SIGINT to stop,
+/// TerminateSession after, and the install hint when it is missing.
+#[test]
+fn plugin_transport_contract_with_a_fake_plugin() {
+    let sb = Sandbox::start();
+    let fake_dir = common::repo_root().join("tests/support/fake-plugin");
+    let log = sb.home().root().join("plugin.jsonl");
+    let path = format!("{}:/usr/bin:/bin", fake_dir.display());
+    let mut c = sb.cmd();
+    c.args(["forward", "--transport", "plugin"]).env("PATH", &path).env("FAKE_PLUGIN_LOG", &log).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(line.starts_with("forwarding 127.0.0.1:") && line.contains("session-manager-plugin 1.2.650.0"), "{line}");
+    let port: u16 = line["forwarding 127.0.0.1:".len()..].split_whitespace().next().unwrap().parse().unwrap();
+    let mut probe = String::new();
+    out.read_line(&mut probe).unwrap();
+    assert!(probe.starts_with("probe: the remote end answered"), "{probe}");
+    // SQL through the plugin's port, token and TLS for the database's name.
+    run(sb.cmd().args([
+        "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &port.to_string(),
+        "--user", "node_app", "-e", "SELECT 1",
+    ]))
+    .expect_code(0);
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let entries: Vec<serde_json::Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let argv: Vec<String> = entries[0]["argv"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
+    assert_eq!(argv[0], "AWS_SSM_START_SESSION_RESPONSE", "the response travels in the environment");
+    assert_eq!(argv[1], "us-east-1");
+    assert_eq!(argv[2], "StartSession");
+    let request: serde_json::Value = serde_json::from_str(&argv[4]).unwrap();
+    assert_eq!(request["DocumentName"], "AWS-StartPortForwardingSessionToRemoteHost");
+    assert_eq!(argv[5], sb.var("AWS_ENDPOINT_URL_SSM"));
+    let response: serde_json::Value = serde_json::from_str(entries[0]["env_response"].as_str().unwrap()).unwrap();
+    let token = response["TokenValue"].as_str().unwrap();
+    assert!(token.len() > 20);
+    assert!(argv.iter().all(|a| !a.contains(token)), "the token is not in argv");
+    assert!(entries.iter().any(|e| e["signal"] == "SIGINT"), "stopped with SIGINT: {entries:?}");
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
+
+    // Missing: a clear hint, and no session started.
+    let before = http(&sb, "GET", "/sandbox/sessions", "").as_array().unwrap().len();
+    run(sb.cmd().args(["forward", "--transport", "plugin"]).env("PATH", "/usr/bin:/bin"))
+        .expect_code(1)
+        .expect_stderr(&["session-manager-plugin is not installed", "--transport native"]);
+    // Too old to keep the token out of argv: refused.
+    run(sb.cmd().args(["forward", "--transport", "plugin"]).env("PATH", &path).env("FAKE_PLUGIN_VERSION", "1.2.331.0"))
+        .expect_code(1)
+        .expect_stderr(&["older than 1.2.497.0", "command line"]);
+    assert_eq!(http(&sb, "GET", "/sandbox/sessions", "").as_array().unwrap().len(), before);
+}

@@ -5,5 +5,6 @@
 pub mod api;
 pub mod channel;
 pub mod forward;
+pub mod plugin;
 pub mod shell;
 pub mod smux;
