@@ -48,6 +48,9 @@ pub struct ForwardConfig {
     pub remote_port: Option<u16>,
     /// 0 or unset: any free port.
     pub local_port: Option<u16>,
+    /// Start it when the TUI has found the stack.
+    #[serde(default)]
+    pub auto_start: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -358,3 +358,45 @@ fn shell_on_the_seeded_host_then_back_to_the_tui() {
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
 }
+
+#[test]
+fn a_forward_from_the_forwards_view_counts_bytes_and_stops() {
+    let sb = Sandbox::start();
+    let t = Tmux::start(&sb.cmd(), &[], 160, 36);
+    t.wait_for(&["Hosts 1", "Params 5", "SSM parameters under"]);
+    t.keys(&["f"]);
+    t.wait_for(&["No forwards yet"]);
+    t.keys(&["n"]);
+    let s = t.wait_for(&["ready", "smux", "ok "]);
+    // The local port, from the LOCAL column.
+    let row = |screen: &str| screen.lines().find(|l| l.contains("│auto ")).map(str::to_string).unwrap_or_default();
+    let before = row(&s);
+    let port: u16 = before
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no local port on screen:\n{s}"));
+    // A query through the forward; the view's byte counters grow.
+    let out = common::run(sb.cmd().args([
+        "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &port.to_string(),
+        "--user", "node_app", "-D", "node_db", "-o", "csv", "-e", "SELECT seq, MD5(seq) FROM seq_1_to_20000",
+    ]));
+    assert_eq!(out.code(), Some(0), "{}", out.dump());
+    let start = Instant::now();
+    let after = loop {
+        let now = row(&t.screen());
+        if now.contains("KiB") || now.contains("MiB") {
+            break now;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "bytes did not grow: {before} -> {now}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_ne!(before, after);
+    t.keys(&["s"]);
+    t.wait_for(&["stopped"]);
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the local port is closed");
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}

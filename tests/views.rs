@@ -616,3 +616,75 @@ fn bootstrap_view_runs_resumes_and_asks_on_production() {
     app.update(Action::Worker(Msg::BootstrapPlan { generation, result: Err("rds.conf:5: IAM_ADMIN_USER is empty; it is required".into()) }));
     assert!(draw(&mut app, 120, 30).contains("IAM_ADMIN_USER is empty"));
 }
+
+#[test]
+fn forwards_view_starts_reports_flags_dead_and_stops() {
+    use rdsdeck::ssm::forward::{State, Status};
+    let mut app = loaded_app();
+    key(&mut app, KeyCode::Char('f'));
+    assert_eq!(app.mode, Mode::Forwards);
+    assert!(draw(&mut app, 120, 30).contains("No forwards yet"));
+    let e = key(&mut app, KeyCode::Char('n'));
+    let (id, spec) = match &e[..] {
+        [Effect::ForwardStart { id, spec, .. }] => (*id, spec.clone()),
+        other => panic!("n starts a forward: {other:?}"),
+    };
+    assert_eq!(spec.target, "i-0abc", "through the stack's only host");
+    assert_eq!(spec.local_port, 0);
+    app.update(Action::Worker(Msg::ForwardStarted { id, result: Ok(()) }));
+    let status = Status {
+        state: State::Ready,
+        local: Some("127.0.0.1:13306".parse().unwrap()),
+        session_id: Some("moto-1".into()),
+        mode: Some("smux".into()),
+        bytes_in: 48 << 10,
+        bytes_out: 900,
+        open_connections: 2,
+        total_connections: 5,
+        reconnects: 0,
+        started: std::time::SystemTime::UNIX_EPOCH,
+        last_error: None,
+    };
+    app.update(Action::Worker(Msg::ForwardStatus { id, status: Box::new(status.clone()), probe: Some(Ok(Duration::from_millis(3))) }));
+    snap_all("forwards_ready", &mut app);
+    // A probe that fails marks the forward DEAD, whatever its state says.
+    app.update(Action::Worker(Msg::ForwardStatus { id, status: Box::new(status.clone()), probe: Some(Err("nothing came back".into())) }));
+    let screen = draw(&mut app, 160, 30);
+    assert!(screen.contains("DEAD") && screen.contains("probe: nothing came back"), "{screen}");
+    let e = key(&mut app, KeyCode::Char('s'));
+    assert!(matches!(&e[..], [Effect::ForwardStop { id: x }] if *x == id), "{e:?}");
+    assert!(key(&mut app, KeyCode::Char('s')).is_empty(), "stopping once");
+    app.update(Action::Worker(Msg::ForwardStopped { id, last: Some(Box::new(status)) }));
+    assert!(draw(&mut app, 160, 30).contains("stopped"));
+    // A forward that cannot start says why.
+    let e = key(&mut app, KeyCode::Char('n'));
+    let Effect::ForwardStart { id, .. } = &e[0] else { panic!() };
+    app.update(Action::Worker(Msg::ForwardStarted { id: *id, result: Err("i-0abc is not connected".into()) }));
+    let screen = draw(&mut app, 160, 30);
+    assert!(screen.contains("failed") && screen.contains("last error: i-0abc is not connected"), "{screen}");
+    for w in 1..=30 {
+        for h in 1..=8 {
+            draw(&mut app, w, h);
+        }
+    }
+}
+
+#[test]
+fn saved_forwards_with_auto_start_start_once_the_stack_is_known() {
+    let cfg = Config::parse(
+        "[forwards.db]\nauto_start = true\nlocal_port = 13306\n\n[forwards.manual]\nhost = \"other\"\nremote_port = 5432\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    let mut app = loaded_app_with(settings(cfg, None));
+    let g = app.generation;
+    let hosts = app.pane(Kind::Host).table.items.clone();
+    let e = app.update(Action::Worker(Msg::Kind { generation: g, kind: Kind::Host, result: KindResult::Ok { items: hosts.clone() }, elapsed: Duration::ZERO }));
+    let starts: Vec<_> = e.iter().filter_map(|e| if let Effect::ForwardStart { spec, .. } = e { Some(spec.clone()) } else { None }).collect();
+    assert_eq!(starts.len(), 1, "only the auto_start one: {e:?}");
+    assert_eq!((starts[0].name.as_str(), starts[0].local_port, starts[0].remote_port), ("db", 13306, 3306));
+    assert_eq!(starts[0].target, "i-0abc");
+    // Once per stack.
+    let e = app.update(Action::Worker(Msg::Kind { generation: g, kind: Kind::Host, result: KindResult::Ok { items: hosts } , elapsed: Duration::ZERO }));
+    assert!(!e.iter().any(|e| matches!(e, Effect::ForwardStart { .. })));
+}

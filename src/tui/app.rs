@@ -29,6 +29,9 @@ pub enum Msg {
     BootstrapPlan { generation: u64, result: Result<crate::bootstrap::Inputs, String> },
     Bootstrap { run_id: u64, event: crate::bootstrap::Event },
     Exported(Result<std::path::PathBuf, String>),
+    ForwardStarted { id: u64, result: Result<(), String> },
+    ForwardStatus { id: u64, status: Box<crate::ssm::forward::Status>, probe: Option<Result<Duration, String>> },
+    ForwardStopped { id: u64, last: Option<Box<crate::ssm::forward::Status>> },
     /// A shell session ended (the agent's last words, or why it could not start).
     ShellEnded { target: String, result: Result<String, String> },
 }
@@ -68,6 +71,9 @@ pub enum Effect {
     BootstrapPlan { generation: u64, settings: Box<Settings>, ctx: Option<AwsContext>, located: Option<Box<Located>> },
     BootstrapRun { run_id: u64, inputs: Box<crate::bootstrap::Inputs>, ctx: AwsContext, opts: crate::bootstrap::Options },
     Suspend,
+    /// Start a port forward (its worker reports status every second).
+    ForwardStart { id: u64, ctx: Box<AwsContext>, spec: Box<crate::ssm::forward::ForwardSpec> },
+    ForwardStop { id: u64 },
     /// Hand the terminal to a shell on an instance (Session Manager) until it exits.
     Shell { ctx: AwsContext, target: String },
 }
@@ -91,6 +97,7 @@ pub enum Mode {
     Token,
     Sql,
     Bootstrap,
+    Forwards,
 }
 
 /// An IAM auth token on screen: masked until revealed.
@@ -154,6 +161,9 @@ pub struct App {
     pub token: Option<TokenView>,
     pub sql: Option<super::sql::SqlView>,
     pub bootstrap: Option<super::bootstrap::BootstrapView>,
+    pub forwards: super::forwards::ForwardsView,
+    /// Saved forwards with `auto_start` were started (once per stack).
+    forwards_autostarted: bool,
     /// Completions read once at start (never from disk while drawing).
     pub profiles: Vec<String>,
     pub themes: Vec<String>,
@@ -196,6 +206,8 @@ impl App {
             token: None,
             sql: None,
             bootstrap: None,
+            forwards: Default::default(),
+            forwards_autostarted: false,
             profiles: profile_names(),
             themes,
             wall: SystemTime::now(),
@@ -214,6 +226,7 @@ impl App {
         }
         // A plan belongs to one stack.
         self.bootstrap = None;
+        self.forwards_autostarted = false;
         for p in self.panes.values_mut() {
             *p = Pane::default();
         }
@@ -434,6 +447,43 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::ForwardStarted { id, result } => {
+                let name = self.forwards.row_mut(id).map(|r| r.spec.name.clone()).unwrap_or_default();
+                match result {
+                    Ok(()) => self.log_line(Health::Ok, format!("forward {name} started")),
+                    Err(e) => {
+                        self.log_line(Health::Bad, format!("forward {name}: {e}"));
+                        if let Some(r) = self.forwards.row_mut(id) {
+                            r.error = Some(e);
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            Msg::ForwardStatus { id, status, probe } => {
+                if let Some(r) = self.forwards.row_mut(id) {
+                    r.status = Some(*status);
+                    if probe.is_some() {
+                        r.probe = probe;
+                    }
+                }
+                self.dirty = self.mode == Mode::Forwards;
+                Vec::new()
+            }
+            Msg::ForwardStopped { id, last } => {
+                if let Some(r) = self.forwards.row_mut(id) {
+                    r.stopping = false;
+                    let mut st = last.map(|b| *b).or(r.status.clone());
+                    if let Some(s) = st.as_mut() {
+                        s.state = crate::ssm::forward::State::Stopped;
+                        s.open_connections = 0;
+                    }
+                    r.status = st;
+                    let name = r.spec.name.clone();
+                    self.log_line(Health::Unknown, format!("forward {name} stopped"));
+                }
+                Vec::new()
+            }
             Msg::ShellEnded { target, result } => {
                 let (h, m) = match result {
                     Ok(why) => (Health::Ok, format!("shell on {target} ended: {why}")),
@@ -495,7 +545,9 @@ impl App {
                     self.log_line(l, t);
                 }
                 self.fix_scroll();
-                if again { self.request_fetch(kind).into_iter().collect() } else { Vec::new() }
+                let mut effects: Vec<Effect> = if again { self.request_fetch(kind).into_iter().collect() } else { Vec::new() };
+                effects.extend(self.autostart_forwards());
+                effects
             }
         }
     }
@@ -543,6 +595,7 @@ impl App {
             Mode::Token => self.on_token_key(k),
             Mode::Sql => self.on_sql_key(k),
             Mode::Bootstrap => self.on_bootstrap_key(k),
+            Mode::Forwards => self.on_forwards_key(k),
             Mode::Help { scroll } => {
                 match self.keymap.lookup(&k) {
                     Some(Cmd::Down) => self.mode = Mode::Help { scroll: scroll.saturating_add(1) },
@@ -656,6 +709,7 @@ impl App {
             Cmd::Sql => return self.open_sql(),
             Cmd::Bootstrap => return self.open_bootstrap(),
             Cmd::Shell => return self.open_shell(),
+            Cmd::Forwards => self.mode = Mode::Forwards,
         }
         Vec::new()
     }
@@ -750,6 +804,86 @@ impl App {
             }
         });
         effects
+    }
+
+    /// A forward from a saved entry (or the stack's defaults: its database endpoint through its host).
+    fn forward_spec(&self, name: &str, saved: &crate::config::ForwardConfig) -> Result<crate::ssm::forward::ForwardSpec, String> {
+        let param = |suffix: &str| -> Option<String> {
+            self.pane(Kind::Parameter)
+                .table
+                .items
+                .iter()
+                .find(|p| p.name.ends_with(&format!("/{suffix}")))
+                .and_then(|p| p.get_str("value"))
+                .map(str::to_string)
+        };
+        let hosts = &self.pane(Kind::Host).table;
+        let selected = (self.current_kind() == Some(Kind::Host)).then(|| hosts.selected_item()).flatten();
+        let target = match (&saved.target, selected, hosts.items.as_slice()) {
+            (Some(t), _, _) => t.clone(),
+            (None, Some(h), _) => h.id.clone(),
+            (None, None, [one]) => one.id.clone(),
+            (None, None, []) => return Err("no host in the stack to run the session on".into()),
+            (None, None, _) => return Err("several hosts: select one in Hosts first".into()),
+        };
+        let host = saved
+            .host
+            .clone()
+            .or_else(|| param("endpoint"))
+            .or_else(|| self.located.as_ref().and_then(|l| l.proxy_endpoint.clone()))
+            .ok_or("no database endpoint known yet")?;
+        let remote_port = saved.remote_port.or_else(|| param("port").and_then(|p| p.parse().ok())).unwrap_or(3306);
+        Ok(crate::ssm::forward::ForwardSpec { name: name.into(), target, host: Some(host), remote_port, local_port: saved.local_port.unwrap_or(0) })
+    }
+
+    fn start_forward(&mut self, spec: crate::ssm::forward::ForwardSpec) -> Vec<Effect> {
+        let Some(ctx) = self.ctx.clone() else {
+            self.status = Some((Health::Bad, "no AWS credentials yet: a forward needs them".into()));
+            return Vec::new();
+        };
+        self.log_line(
+            Health::Unknown,
+            format!("forward {}: -> {}:{} through {}", spec.name, spec.host.as_deref().unwrap_or("?"), spec.remote_port, spec.target),
+        );
+        let id = self.forwards.add(spec.clone(), self.now);
+        vec![Effect::ForwardStart { id, ctx: Box::new(ctx), spec: Box::new(spec) }]
+    }
+
+    /// Saved forwards with `auto_start`, once the stack's hosts and parameters are known.
+    fn autostart_forwards(&mut self) -> Vec<Effect> {
+        if self.forwards_autostarted || !self.pane(Kind::Host).loaded || !self.pane(Kind::Parameter).loaded {
+            return Vec::new();
+        }
+        self.forwards_autostarted = true;
+        let saved: Vec<(String, crate::config::ForwardConfig)> =
+            self.settings.config.forwards.iter().filter(|(_, f)| f.auto_start).map(|(n, f)| (n.clone(), f.clone())).collect();
+        let mut effects = Vec::new();
+        for (name, f) in saved {
+            match self.forward_spec(&name, &f) {
+                Ok(spec) => effects.extend(self.start_forward(spec)),
+                Err(e) => self.log_line(Health::Bad, format!("forward {name}: {e}")),
+            }
+        }
+        effects
+    }
+
+    fn on_forwards_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use super::forwards::ForwardsAction;
+        match self.forwards.on_key(k) {
+            ForwardsAction::None => Vec::new(),
+            ForwardsAction::Close => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            ForwardsAction::Stop(id) => vec![Effect::ForwardStop { id }],
+            ForwardsAction::New => match self.forward_spec("auto", &Default::default()) {
+                Ok(spec) => self.start_forward(spec),
+                Err(e) => {
+                    self.status = Some((Health::Bad, format!("new forward: {e}")));
+                    Vec::new()
+                }
+            },
+        }
     }
 
     /// A shell on the selected host (or the stack's only host).
@@ -990,7 +1124,7 @@ impl App {
         let input = self.palette.trim_start().to_lowercase();
         let mut all: Vec<String> = vec!["overview".into()];
         all.extend(Kind::ALL.iter().map(|k| k.name().to_string()));
-        all.extend(["refresh", "log", "help", "quit", "sql", "token", "bootstrap", "shell"].map(String::from));
+        all.extend(["refresh", "log", "help", "quit", "sql", "token", "bootstrap", "shell", "forwards"].map(String::from));
         let (verb, arg) = input.split_once(' ').unwrap_or((input.as_str(), ""));
         let args: Vec<String> = match verb {
             "profile" => self.profiles.clone(),
@@ -1055,11 +1189,11 @@ impl App {
     fn parse_command(&self, line: &str) -> Result<(), String> {
         let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((line, ""));
         match verb {
-            "overview" | "refresh" | "log" | "help" | "quit" | "q" | "sql" | "token" | "bootstrap" | "shell" => Ok(()),
+            "overview" | "refresh" | "log" | "help" | "quit" | "q" | "sql" | "token" | "bootstrap" | "shell" | "forwards" => Ok(()),
             "profile" | "region" | "stack" | "proxy" | "theme" if !arg.is_empty() => Ok(()),
             "profile" | "region" | "stack" | "proxy" | "theme" => Err(format!("`{verb}` needs a name, e.g. :{verb} NAME")),
             v if Kind::parse(v).is_some() => Ok(()),
-            _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh, sql, token, bootstrap, shell")),
+            _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh, sql, token, bootstrap, shell, forwards")),
         }
     }
 
@@ -1079,6 +1213,7 @@ impl App {
             "quit" | "q" => self.quit = true,
             "sql" => return self.open_sql(),
             "shell" => return self.open_shell(),
+            "forwards" => self.mode = Mode::Forwards,
             "token" => return self.open_token(),
             "bootstrap" => return self.open_bootstrap(),
             "theme" => {

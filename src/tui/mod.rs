@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod bootstrap;
+pub mod forwards;
 pub mod keymap;
 pub mod sql;
 pub mod table;
@@ -90,9 +91,61 @@ struct SqlHandles {
     pool: Option<crate::db::pool::Pool>,
 }
 
-fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles) {
+/// The running forwards, by the view's id (the runner owns them; the view sees status messages).
+type ForwardHandles = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, crate::ssm::forward::Forward>>>;
+
+/// How often a forward's status is reported, and how often it is probed through.
+const FORWARD_STATUS_EVERY: Duration = Duration::from_secs(1);
+const FORWARD_PROBE_EVERY: u32 = 10;
+
+fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles, fwd: &ForwardHandles) {
     let tx = tx.clone();
     match e {
+        Effect::ForwardStart { id, ctx, spec } => {
+            let handles = fwd.clone();
+            tokio::spawn(async move {
+                match crate::ssm::forward::start(*ctx, *spec).await {
+                    Err(e) => {
+                        let _ = tx.send(Msg::ForwardStarted { id, result: Err(e) });
+                    }
+                    Ok(f) => {
+                        let local = f.local_addr();
+                        handles.lock().expect("forwards").insert(id, f);
+                        let _ = tx.send(Msg::ForwardStarted { id, result: Ok(()) });
+                        let mut n = 0u32;
+                        loop {
+                            let probe = match (n % FORWARD_PROBE_EVERY, local) {
+                                (0, Some(addr)) => Some(crate::ssm::forward::probe(addr, Duration::from_secs(5)).await),
+                                _ => None,
+                            };
+                            let status = match handles.lock().expect("forwards").get(&id) {
+                                Some(f) => f.status(),
+                                None => break,
+                            };
+                            if tx.send(Msg::ForwardStatus { id, status: Box::new(status), probe }).is_err() {
+                                break;
+                            }
+                            n += 1;
+                            tokio::time::sleep(FORWARD_STATUS_EVERY).await;
+                        }
+                    }
+                }
+            });
+        }
+        Effect::ForwardStop { id } => {
+            let f = fwd.lock().expect("forwards").remove(&id);
+            tokio::spawn(async move {
+                let last = match f {
+                    Some(f) => {
+                        let s = f.status();
+                        f.stop().await;
+                        Some(s)
+                    }
+                    None => None,
+                };
+                let _ = tx.send(Msg::ForwardStopped { id, last: last.map(Box::new) });
+            });
+        }
         Effect::SqlOpen { generation, spec, ctx } => {
             let Some(provider) = ctx.sdk.credentials_provider() else { return };
             let connector = std::sync::Arc::new(crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider)));
@@ -212,8 +265,9 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
     let size = term.size()?;
     app.update(Action::Resize(size.width, size.height));
     let mut sql_handles = SqlHandles::default();
+    let forwards: ForwardHandles = Default::default();
     for e in app.start() {
-        spawn_effect(e, &tx, &mut sql_handles);
+        spawn_effect(e, &tx, &mut sql_handles, &forwards);
     }
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -232,6 +286,9 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
             }
         }
         if app.quit {
+            // Every forward ends with the TUI: its session is terminated, its port closed.
+            let all: Vec<crate::ssm::forward::Forward> = forwards.lock().expect("forwards").drain().map(|(_, f)| f).collect();
+            let _ = tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(all.into_iter().map(|f| f.stop()))).await;
             return Ok(());
         }
         let deadline = app.next_deadline();
@@ -275,7 +332,7 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 app.update(Action::Worker(Msg::ShellEnded { target, result }));
                 app.dirty = true;
             } else {
-                spawn_effect(e, &tx, &mut sql_handles);
+                spawn_effect(e, &tx, &mut sql_handles, &forwards);
             }
         }
     }

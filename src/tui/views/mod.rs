@@ -1,6 +1,7 @@
 //! Rendering: every view draws from `App` alone; nothing here awaits or mutates.
 
 mod bootstrap;
+mod forwards;
 mod overlays;
 mod overview;
 mod resources;
@@ -121,6 +122,7 @@ pub fn render(app: &App, f: &mut Frame) {
         Mode::Token => overlays::token(app, f, a.main),
         Mode::Sql => sql::render(app, f, a.main),
         Mode::Bootstrap => bootstrap::render(app, f, a.main),
+        Mode::Forwards => forwards::render(app, f, a.main),
         Mode::Normal | Mode::Filter => {}
     }
 }
@@ -253,11 +255,11 @@ fn render_footer(app: &App, f: &mut Frame, r: Rect) {
                 Line::from(Span::styled(format!(" {s}"), if *h == Health::Unknown { th.base } else { th.health(*h) }))
             } else {
                 let mut spans = Vec::new();
-                if matches!(app.mode, Mode::Sql | Mode::Bootstrap) {
-                    let hint = if app.mode == Mode::Sql {
-                        " F5/C-r run · Esc cancel a query, else close · Tab editor/results · C-p/C-n history · C-e export CSV"
-                    } else {
-                        " r run all · o run the selected step · c resume · d dry run on/off · j/k select · Esc back"
+                if matches!(app.mode, Mode::Sql | Mode::Bootstrap | Mode::Forwards) {
+                    let hint = match app.mode {
+                        Mode::Sql => " F5/C-r run · Esc cancel a query, else close · Tab editor/results · C-p/C-n history · C-e export CSV",
+                        Mode::Bootstrap => " r run all · o run the selected step · c resume · d dry run on/off · j/k select · Esc back",
+                        _ => " n new forward to the DB (through the selected or only host) · s stop · j/k select · Esc back",
                     };
                     f.render_widget(Clear, r);
                     f.render_widget(Paragraph::new(Span::styled(hint, th.muted)).style(th.base), r);

@@ -37,7 +37,7 @@ pub fn help(app: &App, f: &mut Frame, area: Rect, scroll: u16) {
         ("stack NAME", "switch to a stack from the config"),
         ("proxy NAME", "centre the stack on another proxy"),
         ("theme NAME", "dark, light, high-contrast, or yours"),
-        ("sql · token · bootstrap · shell", "open that view"),
+        ("sql · token · bootstrap · shell · forwards", "open that view"),
         ("refresh · log · help · quit", ""),
     ] {
         lines.push(Line::from(vec![Span::styled(format!("{c:>28}  "), th.key), Span::raw(d)]));
