@@ -38,6 +38,9 @@ pub enum Command {
 pub struct ShellArgs {
     /// The instance (default: the stack's app host)
     pub instance: Option<String>,
+    /// `native`, `plugin` (AWS's session-manager-plugin) or `auto` (native, the plugin when the agent asks for KMS)
+    #[arg(long, value_enum, default_value_t = Transport::Auto)]
+    pub transport: Transport,
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,16 +59,13 @@ pub struct ForwardArgs {
     /// The local port on 127.0.0.1 (default 0: any free port)
     #[arg(long)]
     pub local_port: Option<u16>,
-    /// How the session's data travels: `native` (rdsdeck's own data channel) or `plugin` (AWS's session-manager-plugin)
-    #[arg(long, value_enum, default_value_t = Transport::Native)]
+    /// How the session's data travels: `native` (rdsdeck's own data channel), `plugin` (AWS's
+    /// session-manager-plugin), or `auto` (native, and the plugin when the agent asks for KMS encryption)
+    #[arg(long, value_enum, default_value_t = Transport::Auto)]
     pub transport: Transport,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Transport {
-    Native,
-    Plugin,
-}
+pub use crate::ssm::transport::Transport;
 
 #[derive(Debug, clap::Args)]
 pub struct BootstrapArgs {
@@ -618,7 +618,10 @@ async fn stack_host(ctx: &AwsContext, settings: &Settings) -> Result<String, Str
 
 /// `rdsdeck forward`: runs until Ctrl-C (or SIGTERM), then ends the session.
 pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Result<i32> {
-    use crate::ssm::forward::{State, probe, start};
+    use tokio::signal::unix::{SignalKind, signal};
+    // From the start: a Ctrl-C while the session starts still ends it cleanly.
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
     let spec = match forward_spec(&ctx, settings, args.name.as_deref(), args.target.clone(), args.host.clone(), args.remote_port, args.local_port).await {
         Ok(s) => s,
@@ -627,46 +630,47 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
             return Ok(2);
         }
     };
-    if args.transport == Transport::Plugin {
-        return forward_with_plugin(&ctx, &spec).await;
-    }
-    let f = match start(ctx, spec.clone()).await {
+    let mut f = match crate::ssm::transport::open_forward(&ctx, &spec, args.transport).await {
         Ok(f) => f,
         Err(e) => {
             eprintln!("rdsdeck: error: {e}");
             return Ok(1);
         }
     };
-    let st = f.status();
-    let local = st.local.expect("a bound forward");
+    let local = f.local_addr();
     println!(
         "forwarding 127.0.0.1:{} -> {}:{} through {} (session {}, {})",
         local.port(),
         spec.host.as_deref().unwrap_or("the instance"),
         spec.remote_port,
         spec.target,
-        st.session_id.as_deref().unwrap_or("?"),
-        st.mode.as_deref().unwrap_or("?")
+        f.session_id(),
+        f.carrier()
     );
-    match probe(local, std::time::Duration::from_secs(5)).await {
+    match crate::ssm::forward::probe(local, std::time::Duration::from_secs(5)).await {
         Ok(t) => println!("probe: the remote end answered through the forward in {} ms", t.as_millis()),
         Err(e) => eprintln!("rdsdeck: warning: probe: {e}"),
     }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
+    use crate::ssm::forward::State;
     let mut last = State::Ready;
+    let mut code = 0;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = int.recv() => break,
             _ = term.recv() => break,
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
                 let s = f.status();
                 if s.state != last {
                     println!("{:?}{}", s.state, s.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default());
                     let _ = std::io::stdout().flush();
-                    last = s.state;
+                    last = s.state.clone();
+                }
+                if s.state == State::Failed {
+                    // The plugin exited: the forward is gone.
+                    code = 1;
+                    break;
                 }
             }
         }
@@ -674,7 +678,7 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
     let s = f.status();
     f.stop().await;
     println!("stopped: {} connections, {} bytes in, {} bytes out, {} reconnects", s.total_connections, s.bytes_in, s.bytes_out, s.reconnects);
-    Ok(0)
+    Ok(code)
 }
 
 /// `rdsdeck bootstrap`: 0 when every step holds, 1 when a step failed, 2 on bad input.
@@ -846,67 +850,6 @@ fn print_summary(out: &mut impl Write, report: &crate::bootstrap::Report) -> std
     }
 }
 
-/// `rdsdeck forward --transport plugin`: the session through AWS's plugin, until Ctrl-C.
-async fn forward_with_plugin(ctx: &AwsContext, spec: &crate::ssm::forward::ForwardSpec) -> anyhow::Result<i32> {
-    use crate::ssm::{api, forward::probe, plugin};
-    let p = match plugin::detect().await {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
-            return Ok(1);
-        }
-    };
-    // The plugin binds the local port itself: pick a free one when none is asked for.
-    let local_port = match spec.local_port {
-        0 => std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port())?,
-        p => p,
-    };
-    let req = api::SessionRequest::port(&spec.target, spec.host.as_deref(), spec.remote_port, local_port);
-    let session = match api::start_session(ctx, &req).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
-            return Ok(1);
-        }
-    };
-    let id = session.session_id.clone();
-    let mut ps = match plugin::start(ctx, p.clone(), &req, session).await {
-        Ok(ps) => ps,
-        Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
-            return Ok(1);
-        }
-    };
-    println!(
-        "forwarding 127.0.0.1:{local_port} -> {}:{} through {} (session {id}, {} {})",
-        spec.host.as_deref().unwrap_or("the instance"),
-        spec.remote_port,
-        spec.target,
-        plugin::BINARY,
-        p.version
-    );
-    let local = std::net::SocketAddr::from(([127, 0, 0, 1], local_port));
-    match probe(local, std::time::Duration::from_secs(5)).await {
-        Ok(t) => println!("probe: the remote end answered through the forward in {} ms", t.as_millis()),
-        Err(e) => eprintln!("rdsdeck: warning: probe: {e}"),
-    }
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let ended = tokio::select! {
-        _ = tokio::signal::ctrl_c() => None,
-        _ = term.recv() => None,
-        st = ps.wait() => Some(st),
-    };
-    if let Some(st) = &ended {
-        eprintln!("rdsdeck: {} exited ({:?}): the forward is gone", plugin::BINARY, st.as_ref().ok());
-    }
-    ps.stop().await;
-    println!("stopped: session {id} terminated");
-    Ok(if ended.is_some() { 1 } else { 0 })
-}
-
 /// `rdsdeck shell`: 0 when the remote shell ended, 1 when the session could not start.
 pub async fn run_shell(settings: &Settings, args: &ShellArgs) -> anyhow::Result<i32> {
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
@@ -921,7 +864,7 @@ pub async fn run_shell(settings: &Settings, args: &ShellArgs) -> anyhow::Result<
         },
     };
     eprintln!("Starting a shell on {target} (Session Manager; exit or Ctrl-D ends it)");
-    match crate::ssm::shell::run(&ctx, &target).await {
+    match crate::ssm::transport::run_shell(&ctx, &target, args.transport).await {
         Ok(why) => {
             eprintln!("\r\n{why}");
             Ok(0)

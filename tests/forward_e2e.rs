@@ -279,3 +279,44 @@ fn plugin_transport_contract_with_a_fake_plugin() {
         .expect_stderr(&["older than 1.2.497.0", "command line"]);
     assert_eq!(http(&sb, "GET", "/sandbox/sessions", "").as_array().unwrap().len(), before);
 }
+
+/// An agent that wants KMS encryption: `native` says to use the plugin,
+/// `auto` (the default) hands over to it, for forwards and shells.
+#[test]
+fn kms_sessions_fall_back_to_the_plugin() {
+    let sb = Sandbox::start();
+    http(&sb, "POST", "/sandbox/faults", r#"{"kms":true}"#);
+    let fake_dir = common::repo_root().join("tests/support/fake-plugin");
+    let path = format!("{}:/usr/bin:/bin", fake_dir.display());
+    let log = sb.home().root().join("plugin.jsonl");
+    run(sb.cmd().args(["forward", "--transport", "native"]))
+        .expect_code(1)
+        .expect_stderr(&["KMS encryption", "--transport plugin"]);
+    let mut c = sb.cmd();
+    c.args(["forward"]).env("PATH", &path).env("FAKE_PLUGIN_LOG", &log).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with("forwarding 127.0.0.1:") && line.contains("session-manager-plugin"), "{line}");
+    let mut probe = String::new();
+    stdout.read_line(&mut probe).unwrap();
+    assert!(probe.starts_with("probe: the remote end answered"), "{probe}");
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("using session-manager-plugin instead"));
+    // A shell the same way: the plugin gets the shell session, with the token in its environment only.
+    let mut c = sb.cmd();
+    c.args(["shell"]).env("PATH", &path).env("FAKE_PLUGIN_LOG", &log).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"whoami\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("fake shell: whoami"), "{stdout}");
+    let last: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!(last["argv"][0], "AWS_SSM_START_SESSION_RESPONSE");
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
+}

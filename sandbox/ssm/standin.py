@@ -97,6 +97,8 @@ class Faults:
         self.bogus_publication = bool(kw.get("bogus_publication", False))
         self.short_channel_closed = bool(kw.get("short_channel_closed", False))
         self.pace_per_s = float(kw.get("pace_per_s", 0))
+        # The agent asks the client for KMS encryption of the session (the native client cannot).
+        self.kms = bool(kw.get("kms", False))
         # An agent this old does not multiplex (basic mode).
         self.agent_version = str(kw.get("agent_version", AGENT_VERSION))
 
@@ -278,6 +280,12 @@ class Agent:
         return ws
 
     def handshake_request(self, s: Session) -> dict:
+        req = self._handshake_request(s)
+        if self.faults.kms:
+            req["RequestedClientActions"].insert(0, {"ActionType": "KMSEncryption", "ActionParameters": {"KMSKeyId": "arn:aws:kms:us-east-1:123456789012:key/sandbox"}})
+        return req
+
+    def _handshake_request(self, s: Session) -> dict:
         p = s.params
         if s.document in ("AWS-StartPortForwardingSession", "AWS-StartPortForwardingSessionToRemoteHost"):
             props = {"portNumber": (p.get("portNumber") or ["80"])[0], "type": "LocalPortForwarding"}

@@ -82,8 +82,24 @@ impl Forward {
     }
 }
 
+/// Why a forward (or a shell) could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    /// The agent asked for what only the plugin transport does (KMS encryption).
+    #[error("{0}")]
+    NeedsPlugin(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<String> for StartError {
+    fn from(s: String) -> Self {
+        StartError::Failed(s)
+    }
+}
+
 /// Binds the local port, starts the session and waits until the agent is ready.
-pub async fn start(ctx: AwsContext, spec: ForwardSpec) -> Result<Forward, String> {
+pub async fn start(ctx: AwsContext, spec: ForwardSpec) -> Result<Forward, StartError> {
     let listener = TcpListener::bind(("127.0.0.1", spec.local_port)).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
             format!("local port {} is already in use: pick another with --local-port (0 = any)", spec.local_port)
@@ -113,13 +129,13 @@ pub async fn start(ctx: AwsContext, spec: ForwardSpec) -> Result<Forward, String
     let task = tokio::spawn(run(ctx, request, listener, session, status.clone(), stop_rx, ready_tx));
     match ready_rx.await {
         Ok(Ok(())) => Ok(Forward { spec, status, stop: stop_tx, task }),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err("the forward ended while starting".into()),
+        Ok(Err(e)) => Err(StartError::Failed(e)),
+        Err(_) => Err(StartError::Failed("the forward ended while starting".into())),
     }
 }
 
 /// A session with its channel, ready (handshake done).
-async fn open_session(ctx: &AwsContext, request: &SessionRequest) -> Result<(driver::Channel, SessionType), String> {
+pub async fn open_session(ctx: &AwsContext, request: &SessionRequest) -> Result<(driver::Channel, SessionType), StartError> {
     let start = start_session(ctx, request).await?;
     let id = start.session_id.clone();
     let rctx = ctx.clone();
@@ -132,17 +148,22 @@ async fn open_session(ctx: &AwsContext, request: &SessionRequest) -> Result<(dri
         Ok(Some(Output::Ready(k))) => k,
         Ok(Some(Output::Closed(why))) => {
             let _ = terminate_session(ctx, &ch.session_id).await;
-            return Err(why);
+            return Err(StartError::Failed(why));
         }
-        Ok(_) => return Err("the data channel ended before the handshake".into()),
+        Ok(Some(Output::Unsupported(why))) => {
+            let _ = terminate_session(ctx, &ch.session_id).await;
+            return Err(StartError::NeedsPlugin(why));
+        }
+        Ok(_) => return Err(StartError::Failed("the data channel ended before the handshake".into())),
         Err(_) => {
             let _ = terminate_session(ctx, &ch.session_id).await;
-            return Err("the agent did not complete the handshake within 30 s".into());
+            return Err(StartError::Failed("the agent did not complete the handshake within 30 s".into()));
         }
     };
-    if kind == SessionType::Shell {
+    let wants_port = request.document.as_deref().is_some_and(|d| d.starts_with("AWS-StartPortForwarding"));
+    if wants_port && kind == SessionType::Shell {
         let _ = terminate_session(ctx, &ch.session_id).await;
-        return Err("the agent opened a shell session where a port session was asked for".into());
+        return Err(StartError::Failed("the agent opened a shell session where a port session was asked for".into()));
     }
     Ok((ch, kind))
 }
@@ -197,7 +218,7 @@ async fn run(
                     }
                     Err(e) => {
                         failures += 1;
-                        status.lock().expect("forward status").last_error = Some(e);
+                        status.lock().expect("forward status").last_error = Some(e.to_string());
                         continue;
                     }
                 }
@@ -295,7 +316,7 @@ async fn serve_smux(listener: &TcpListener, ch: &mut driver::Channel, status: &A
                         }
                     }
                 }
-                Some(Output::Closed(why)) => return Ended::Lost(why),
+                Some(Output::Closed(why) | Output::Unsupported(why)) => return Ended::Lost(why),
                 Some(_) => {}
                 None => return Ended::Lost("the data channel ended".into()),
             },
@@ -353,7 +374,7 @@ async fn serve_basic(listener: &TcpListener, ch: &mut driver::Channel, status: &
                     early.extend_from_slice(&bytes);
                     continue;
                 }
-                Some(Output::Closed(why)) => return Ended::Lost(why),
+                Some(Output::Closed(why) | Output::Unsupported(why)) => return Ended::Lost(why),
                 None => return Ended::Lost("the data channel ended".into()),
                 _ => continue,
             },
@@ -395,7 +416,7 @@ async fn serve_basic(listener: &TcpListener, ch: &mut driver::Channel, status: &
                         status.lock().expect("forward status").last_error = Some("the instance could not connect to the remote port".into());
                         break None;
                     }
-                    Some(Output::Closed(why)) => break Some(Ended::Lost(why)),
+                    Some(Output::Closed(why) | Output::Unsupported(why)) => break Some(Ended::Lost(why)),
                     None => break Some(Ended::Lost("the data channel ended".into())),
                     Some(_) => {}
                 },

@@ -8,3 +8,4 @@ pub mod forward;
 pub mod plugin;
 pub mod shell;
 pub mod smux;
+pub mod transport;

@@ -155,9 +155,41 @@ impl PluginSession {
         }
     }
 
-    /// The plugin exited on its own (the session ended).
-    pub async fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
-        self.child.wait().await
+    /// The plugin has not exited.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// A shell through the plugin: it owns the terminal (same process group, so
+/// it stays in the foreground; Ctrl-C goes to it, not to rdsdeck) until it
+/// exits; then the session is terminated.
+pub async fn run_interactive(ctx: &AwsContext, plugin: Plugin, req: &SessionRequest, session: SessionStart) -> Result<String, String> {
+    let response = serde_json::json!({
+        "SessionId": session.session_id,
+        "TokenValue": session.token.expose_secret(),
+        "StreamUrl": session.stream_url,
+    });
+    // While the plugin runs, SIGINT is its business: keep it from ending rdsdeck.
+    let mut ignore_int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut child = Command::new(&plugin.path)
+        .args(argv(ctx, req))
+        .env(ENV_RESPONSE, response.to_string())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", plugin.path.display()))?;
+    let status = loop {
+        tokio::select! {
+            st = child.wait() => break st,
+            _ = ignore_int.recv() => {}
+        }
+    };
+    if let Err(e) = terminate_session(ctx, &session.session_id).await {
+        tracing::warn!("{e}");
+    }
+    match status {
+        Ok(st) if st.success() => Ok(format!("the session ended ({BINARY} exited)")),
+        Ok(st) => Err(format!("{BINARY} exited with {st}")),
+        Err(e) => Err(format!("{BINARY}: {e}")),
     }
 }
 

@@ -6,11 +6,11 @@
 
 use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::Arc;
 use tokio::io::unix::AsyncFd;
 
-use super::api::{SessionRequest, resume_session, start_session, terminate_session};
+use super::api::{SessionRequest, terminate_session};
 use super::channel::driver::{self, Input, Output};
+use super::forward::{StartError, open_session};
 use crate::aws::AwsContext;
 
 /// stdin in non-blocking mode for the session's lifetime (restored on drop).
@@ -67,28 +67,15 @@ fn size() -> Option<(u32, u32)> {
 }
 
 /// Runs a shell on `target` until it exits; returns the agent's closing words.
-pub async fn run(ctx: &AwsContext, target: &str) -> Result<String, String> {
-    let start = start_session(ctx, &SessionRequest::shell(target)).await?;
-    let id = start.session_id.clone();
-    let rctx = ctx.clone();
-    let rid = id.clone();
-    let resume: driver::Resume = Arc::new(move || {
-        let (ctx, id) = (rctx.clone(), rid.clone());
-        Box::pin(async move { resume_session(&ctx, &id).await })
-    });
-    let mut ch = driver::spawn(start, resume);
+pub async fn run(ctx: &AwsContext, target: &str) -> Result<String, StartError> {
+    let (mut ch, _) = open_session(ctx, &SessionRequest::shell(target)).await?;
+    let id = ch.session_id.clone();
     let result = drive(&mut ch).await;
     let _ = terminate_session(ctx, &id).await;
-    result
+    result.map_err(StartError::Failed)
 }
 
 async fn drive(ch: &mut driver::Channel) -> Result<String, String> {
-    match tokio::time::timeout(std::time::Duration::from_secs(30), ch.output.recv()).await {
-        Ok(Some(Output::Ready(_))) => {}
-        Ok(Some(Output::Closed(why))) => return Err(why),
-        Ok(_) => return Err("the data channel ended before the handshake".into()),
-        Err(_) => return Err("the agent did not complete the handshake within 30 s".into()),
-    }
     let _raw = RawMode::on();
     // SAFETY: stdin (fd 0) stays open, and is the same file, for the whole session.
     // A stdin epoll cannot watch (/dev/null, a file) just gives no input.
@@ -109,7 +96,7 @@ async fn drive(ch: &mut driver::Channel) -> Result<String, String> {
                     let _ = out.write_all(&bytes);
                     let _ = out.flush();
                 }
-                Some(Output::Closed(why)) => return Ok(why),
+                Some(Output::Closed(why) | Output::Unsupported(why)) => return Ok(why),
                 Some(_) => {}
                 None => return Ok("the session ended".into()),
             },

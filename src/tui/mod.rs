@@ -106,7 +106,7 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
             tokio::spawn(async move {
                 match crate::ssm::forward::start(*ctx, *spec).await {
                     Err(e) => {
-                        let _ = tx.send(Msg::ForwardStarted { id, result: Err(e) });
+                        let _ = tx.send(Msg::ForwardStarted { id, result: Err(e.to_string()) });
                     }
                     Ok(f) => {
                         let local = f.local_addr();
@@ -325,7 +325,7 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 drop(events.take());
                 restore_terminal();
                 println!("Starting a shell on {target} (Session Manager); exit or Ctrl-D returns to rdsdeck");
-                let result = crate::ssm::shell::run(&ctx, &target).await;
+                let result = crate::ssm::transport::run_shell(&ctx, &target, crate::ssm::transport::Transport::Auto).await;
                 retake(term)?;
                 events = Some(EventStream::new());
                 app.now = Instant::now();

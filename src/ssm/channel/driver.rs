@@ -45,6 +45,9 @@ pub enum Output {
     Flag(Flag),
     /// The session ended: the agent's reason, or why the channel failed.
     Closed(String),
+    /// The agent asked for something the native transport does not do (KMS
+    /// encryption, an unknown action): the plugin transport can take over.
+    Unsupported(String),
 }
 
 #[derive(Debug)]
@@ -265,7 +268,7 @@ async fn serve(
                         match handle(d, rel, pending, out, stats) {
                             Ok(frames) => outgoing.extend(frames),
                             Err(e) => {
-                                let _ = out.send(Output::Closed(e));
+                                let _ = out.send(Output::Unsupported(e));
                                 let _ = sink.close().await;
                                 return Served::Finished;
                             }
