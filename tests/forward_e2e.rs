@@ -17,9 +17,14 @@ use std::time::{Duration, Instant};
 
 /// POST/GET JSON to the stand-in's control endpoints.
 fn http(sb: &Sandbox, method: &str, path: &str, body: &str) -> serde_json::Value {
+    http_with(sb, method, path, "", body)
+}
+
+/// The same with extra header lines (an SSM API call: `X-Amz-Target: AmazonSSM.<Op>`).
+fn http_with(sb: &Sandbox, method: &str, path: &str, headers: &str, body: &str) -> serde_json::Value {
     let base = sb.var("RDSDECK_SANDBOX_SSM_ENDPOINT").trim_start_matches("http://").to_string();
     let mut s = std::net::TcpStream::connect(&base).unwrap();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {base}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {base}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let json = text.split("\r\n\r\n").nth(1).unwrap_or_default();
@@ -319,4 +324,32 @@ fn kms_sessions_fall_back_to_the_plugin() {
     assert_eq!(last["argv"][0], "AWS_SSM_START_SESSION_RESPONSE");
     let sessions = http(&sb, "GET", "/sandbox/sessions", "");
     assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
+}
+
+/// The agent ends the forward's session (TerminateSession from elsewhere): the
+/// forward starts a new session, on the same local port, and carries on.
+#[test]
+fn a_forward_whose_session_is_terminated_starts_a_new_one() {
+    let sb = Sandbox::start();
+    let mut fwd = ForwardProc::start(&sb);
+    let first = http(&sb, "GET", "/sandbox/sessions", "")[0]["SessionId"].as_str().unwrap().to_string();
+    http_with(&sb, "POST", "/", "X-Amz-Target: AmazonSSM.TerminateSession\r\n", &format!(r#"{{"SessionId":"{first}"}}"#));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+        let active = sessions.as_array().unwrap().iter().filter(|s| s["Status"] != "Terminated").count();
+        if sessions.as_array().unwrap().len() == 2 && active == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no new session: {sessions}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let through = run(sb.cmd().args([
+        "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &fwd.port.to_string(),
+        "--user", "node_app", "-o", "csv", "-e", "SELECT CURRENT_USER()",
+    ]))
+    .expect_code(0);
+    assert!(through.stdout.contains("node_app@%"), "{}", through.dump());
+    let _ = &mut fwd;
+    fwd.stop();
 }
