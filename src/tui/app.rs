@@ -717,14 +717,18 @@ impl App {
     /// The DB user tokens are made for: the app's `/dev/database/username`
     /// parameter when the stack has it, else the seed's `node_app`.
     pub fn token_user(&self) -> String {
+        self.stack_param("username").unwrap_or_else(|| "node_app".into())
+    }
+
+    /// The value of the app's SSM parameter `<prefix><suffix>` (endpoint, port, dbname, username).
+    pub fn stack_param(&self, suffix: &str) -> Option<String> {
         self.pane(Kind::Parameter)
             .table
             .items
             .iter()
-            .find(|p| p.name.ends_with("/username"))
+            .find(|p| p.name.ends_with(&format!("/{suffix}")))
             .and_then(|p| p.get_str("value"))
-            .unwrap_or("node_app")
-            .to_string()
+            .map(str::to_string)
     }
 
     /// Opens the SQL shell on the stack's endpoint as the app's user.
@@ -741,15 +745,7 @@ impl App {
             self.status = Some((Health::Unknown, "the stack's parameters (the app's endpoint and user) are still loading: a moment".into()));
             return Vec::new();
         }
-        let param = |suffix: &str| -> Option<String> {
-            self.pane(Kind::Parameter)
-                .table
-                .items
-                .iter()
-                .find(|p| p.name.ends_with(&format!("/{suffix}")))
-                .and_then(|p| p.get_str("value"))
-                .map(str::to_string)
-        };
+        let param = |suffix: &str| self.stack_param(suffix);
         let Some(host) = param("endpoint").or_else(|| self.located.as_ref().and_then(|l| l.proxy_endpoint.clone())) else {
             self.status = Some((Health::Bad, "no database endpoint known yet (the stack's parameters or proxy)".into()));
             return Vec::new();
@@ -808,15 +804,7 @@ impl App {
 
     /// A forward from a saved entry (or the stack's defaults: its database endpoint through its host).
     fn forward_spec(&self, name: &str, saved: &crate::config::ForwardConfig) -> Result<crate::ssm::forward::ForwardSpec, String> {
-        let param = |suffix: &str| -> Option<String> {
-            self.pane(Kind::Parameter)
-                .table
-                .items
-                .iter()
-                .find(|p| p.name.ends_with(&format!("/{suffix}")))
-                .and_then(|p| p.get_str("value"))
-                .map(str::to_string)
-        };
+        let param = |suffix: &str| self.stack_param(suffix);
         let hosts = &self.pane(Kind::Host).table;
         let selected = (self.current_kind() == Some(Kind::Host)).then(|| hosts.selected_item()).flatten();
         let target = match (&saved.target, selected, hosts.items.as_slice()) {
