@@ -92,7 +92,7 @@ struct SqlHandles {
 }
 
 /// The running forwards, by the view's id (the runner owns them; the view sees status messages).
-type ForwardHandles = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, crate::ssm::forward::Forward>>>;
+type ForwardHandles = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, Box<dyn crate::ssm::transport::PortForward>>>>;
 
 /// How often a forward's status is reported, and how often it is probed through.
 const FORWARD_STATUS_EVERY: Duration = Duration::from_secs(1);
@@ -104,12 +104,13 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
         Effect::ForwardStart { id, ctx, spec } => {
             let handles = fwd.clone();
             tokio::spawn(async move {
-                match crate::ssm::forward::start(*ctx, *spec).await {
+                // Native, or the plugin when the agent asks for KMS encryption.
+                match crate::ssm::transport::open_forward(&ctx, &spec, crate::ssm::transport::Transport::Auto).await {
                     Err(e) => {
-                        let _ = tx.send(Msg::ForwardStarted { id, result: Err(e.to_string()) });
+                        let _ = tx.send(Msg::ForwardStarted { id, result: Err(e) });
                     }
                     Ok(f) => {
-                        let local = f.local_addr();
+                        let local = Some(f.local_addr());
                         handles.lock().expect("forwards").insert(id, f);
                         let _ = tx.send(Msg::ForwardStarted { id, result: Ok(()) });
                         let mut n = 0u32;
@@ -118,7 +119,7 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
                                 (0, Some(addr)) => Some(crate::ssm::forward::probe(addr, Duration::from_secs(5)).await),
                                 _ => None,
                             };
-                            let status = match handles.lock().expect("forwards").get(&id) {
+                            let status = match handles.lock().expect("forwards").get_mut(&id) {
                                 Some(f) => f.status(),
                                 None => break,
                             };
@@ -136,7 +137,7 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
             let f = fwd.lock().expect("forwards").remove(&id);
             tokio::spawn(async move {
                 let last = match f {
-                    Some(f) => {
+                    Some(mut f) => {
                         let s = f.status();
                         f.stop().await;
                         Some(s)
@@ -287,7 +288,7 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
         }
         if app.quit {
             // Every forward ends with the TUI: its session is terminated, its port closed.
-            let all: Vec<crate::ssm::forward::Forward> = forwards.lock().expect("forwards").drain().map(|(_, f)| f).collect();
+            let all: Vec<Box<dyn crate::ssm::transport::PortForward>> = forwards.lock().expect("forwards").drain().map(|(_, f)| f).collect();
             let _ = tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(all.into_iter().map(|f| f.stop()))).await;
             return Ok(());
         }
