@@ -303,8 +303,8 @@ pub struct ChannelClosed {
     pub output: String,
 }
 
-/// The opening TEXT frame.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The opening TEXT frame. It carries the session token: its `Debug` leaves it out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenDataChannel {
     #[serde(rename = "MessageSchemaVersion")]
     pub schema_version: String,
@@ -316,6 +316,18 @@ pub struct OpenDataChannel {
     pub client_id: String,
     #[serde(rename = "ClientVersion")]
     pub client_version: String,
+}
+
+impl std::fmt::Debug for OpenDataChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenDataChannel")
+            .field("schema_version", &self.schema_version)
+            .field("request_id", &self.request_id)
+            .field("token", &"<redacted>")
+            .field("client_id", &self.client_id)
+            .field("client_version", &self.client_version)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -487,6 +499,19 @@ mod tests {
         );
         let back = Message::decode(&ack.encode()).unwrap();
         assert_eq!(serde_json::from_slice::<Acknowledge>(&back.payload).unwrap().sequence_number, 7);
+    }
+
+    #[test]
+    fn the_opening_frame_never_debug_prints_its_token() {
+        let o = OpenDataChannel {
+            schema_version: "1.0".into(),
+            request_id: "r".into(),
+            token: "secret-token-value".into(),
+            client_id: "c".into(),
+            client_version: "1".into(),
+        };
+        assert!(!format!("{o:?}").contains("secret-token-value"));
+        assert!(serde_json::to_string(&o).unwrap().contains("\"TokenValue\":\"secret-token-value\""));
     }
 
     #[test]
