@@ -162,7 +162,6 @@ fn eight_connections_through_one_forward_survive_faults_byte_for_byte() {
     assert!(c["acks_withheld"].as_u64().unwrap() > 0 && c["resent"].as_u64().unwrap() > 0, "{s}");
     assert!(s["closed_1000"].as_u64().unwrap() > 0, "no websocket close was injected: {s}");
     assert_eq!(c["tcp_opened"].as_u64().unwrap(), 9, "8 connections and the probe, over one session: {s}");
-    let _ = &s;
     // The browser sees the session on the host.
     let hosts = run(sb.cmd().args(["list", "--kind", "hosts", "-o", "json"])).expect_code(0).json();
     let host = &hosts["kinds"]["hosts"]["items"][0];
@@ -331,7 +330,7 @@ fn kms_sessions_fall_back_to_the_plugin() {
 #[test]
 fn a_forward_whose_session_is_terminated_starts_a_new_one() {
     let sb = Sandbox::start();
-    let mut fwd = ForwardProc::start(&sb);
+    let fwd = ForwardProc::start(&sb);
     let first = http(&sb, "GET", "/sandbox/sessions", "")[0]["SessionId"].as_str().unwrap().to_string();
     http_with(&sb, "POST", "/", "X-Amz-Target: AmazonSSM.TerminateSession\r\n", &format!(r#"{{"SessionId":"{first}"}}"#));
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -350,6 +349,5 @@ fn a_forward_whose_session_is_terminated_starts_a_new_one() {
     ]))
     .expect_code(0);
     assert!(through.stdout.contains("node_app@%"), "{}", through.dump());
-    let _ = &mut fwd;
     fwd.stop();
 }

@@ -238,11 +238,7 @@ async fn run(
             SessionType::Port { smux: true } => serve_smux(&listener, &mut ch, &status, &mut stop).await,
             _ => serve_basic(&listener, &mut ch, &status, &mut stop).await,
         };
-        {
-            let mut st = status.lock().expect("forward status");
-            st.bytes_in = st.bytes_in.max(ch.stats.bytes_in.load(std::sync::atomic::Ordering::Relaxed));
-            st.open_connections = 0;
-        }
+        status.lock().expect("forward status").open_connections = 0;
         let _ = terminate_session(&ctx, &session_id).await;
         match ended {
             Ended::Stopped => break,

@@ -6,7 +6,6 @@
 use futures::{SinkExt, StreamExt, future::BoxFuture};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
@@ -14,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::message::{
-    ClientAction, Flag, HandshakeComplete, HandshakeRequest, HandshakeResponse, Message, OpenDataChannel, PayloadType, ProcessedAction, Size,
+    ClientAction, Flag, HandshakeRequest, HandshakeResponse, Message, OpenDataChannel, PayloadType, ProcessedAction, Size,
     new_uuid,
 };
 use super::reliable::{RESEND_TICK, Reliable};
@@ -60,31 +59,19 @@ pub enum Input {
 /// Gets a fresh token for the same session (ResumeSession).
 pub type Resume = Arc<dyn Fn() -> BoxFuture<'static, Result<SessionStart, String>> + Send + Sync>;
 
-/// Live counters of one channel.
-#[derive(Debug, Default)]
-pub struct ChannelStats {
-    pub bytes_in: AtomicU64,
-    pub bytes_out: AtomicU64,
-    pub reconnects: AtomicU64,
-    pub resent: AtomicU64,
-    pub duplicates: AtomicU64,
-}
-
 pub struct Channel {
     pub session_id: String,
     pub input: mpsc::UnboundedSender<Input>,
     pub output: mpsc::UnboundedReceiver<Output>,
-    pub stats: Arc<ChannelStats>,
 }
 
 /// Opens the channel in a task; the first output is `Ready` or `Closed`.
 pub fn spawn(start: SessionStart, resume: Resume) -> Channel {
     let (in_tx, in_rx) = mpsc::unbounded_channel();
     let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let stats = Arc::new(ChannelStats::default());
     let session_id = start.session_id.clone();
-    tokio::spawn(run(start, resume, in_rx, out_tx, stats.clone()));
-    Channel { session_id, input: in_tx, output: out_rx, stats }
+    tokio::spawn(run(start, resume, in_rx, out_tx));
+    Channel { session_id, input: in_tx, output: out_rx }
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -178,7 +165,6 @@ async fn run(
     resume: Resume,
     mut input: mpsc::UnboundedReceiver<Input>,
     out: mpsc::UnboundedSender<Output>,
-    stats: Arc<ChannelStats>,
 ) {
     let mut rel = Reliable::client();
     // The session type between HandshakeRequest and HandshakeComplete.
@@ -187,7 +173,6 @@ async fn run(
     let mut first = true;
     loop {
         if !first {
-            stats.reconnects.fetch_add(1, Ordering::Relaxed);
             // Backoff: 0.1 s, 0.2 s, ... up to 5 s between attempts.
             let wait = Duration::from_millis(100 * 2u64.pow(failures.min(6))).min(Duration::from_secs(5));
             tokio::time::sleep(wait).await;
@@ -221,7 +206,7 @@ async fn run(
             }
         };
         failures = 0;
-        match serve(ws, &mut rel, &mut pending, &mut input, &out, &stats).await {
+        match serve(ws, &mut rel, &mut pending, &mut input, &out).await {
             Served::Finished => return,
             Served::Lost(why) => tracing::info!("ssm {}: websocket lost ({why}); resuming", start.session_id),
         }
@@ -239,7 +224,6 @@ async fn serve(
     pending: &mut Option<SessionType>,
     input: &mut mpsc::UnboundedReceiver<Input>,
     out: &mpsc::UnboundedSender<Output>,
-    stats: &ChannelStats,
 ) -> Served {
     let (mut sink, mut stream) = ws.split();
     let mut tick = tokio::time::interval(RESEND_TICK);
@@ -265,7 +249,7 @@ async fn serve(
                     let r = rel.receive(m, Instant::now());
                     outgoing.extend(r.send);
                     for d in r.deliver {
-                        match handle(d, rel, pending, out, stats) {
+                        match handle(d, rel, pending, out) {
                             Ok(frames) => outgoing.extend(frames),
                             Err(e) => {
                                 let _ = out.send(Output::Unsupported(e));
@@ -287,7 +271,6 @@ async fn serve(
             },
             inp = input.recv(), if rel.unacked() < WINDOW => match inp {
                 Some(Input::Data(bytes)) => {
-                    stats.bytes_out.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     for chunk in bytes.chunks(MAX_PAYLOAD) {
                         outgoing.extend(rel.send(PayloadType::Output, chunk.to_vec(), Instant::now()));
                     }
@@ -307,14 +290,12 @@ async fn serve(
                 if let Some(f) = rel.due(Instant::now()) {
                     outgoing.push(f);
                 }
-                stats.resent.store(rel.counters.resent, Ordering::Relaxed);
-                stats.duplicates.store(rel.counters.duplicates, Ordering::Relaxed);
             }
         }
         for f in outgoing {
             if let Err(e) = sink.send(Ws::Binary(f.into())).await {
                 // The agent may have said goodbye (channel_closed) just before closing: read what is left.
-                return drain(&mut stream, rel, pending, out, stats, e.to_string()).await;
+                return drain(&mut stream, rel, pending, out, e.to_string()).await;
             }
         }
     }
@@ -326,7 +307,6 @@ async fn drain(
     rel: &mut Reliable,
     pending: &mut Option<SessionType>,
     out: &mpsc::UnboundedSender<Output>,
-    stats: &ChannelStats,
     why: String,
 ) -> Served {
     while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(200), stream.next()).await {
@@ -334,7 +314,7 @@ async fn drain(
         let Ok(m) = Message::decode(&b) else { continue };
         let r = rel.receive(m, Instant::now());
         for d in r.deliver {
-            let _ = handle(d, rel, pending, out, stats);
+            let _ = handle(d, rel, pending, out);
         }
         if let Some(reason) = r.closed {
             let _ = out.send(Output::Closed(reason));
@@ -350,7 +330,6 @@ fn handle(
     rel: &mut Reliable,
     pending: &mut Option<SessionType>,
     out: &mpsc::UnboundedSender<Output>,
-    stats: &ChannelStats,
 ) -> Result<Vec<Vec<u8>>, String> {
     let mut frames = Vec::new();
     match m.payload_type {
@@ -361,12 +340,10 @@ fn handle(
             *pending = Some(kind);
         }
         PayloadType::HandshakeComplete => {
-            let _: Option<HandshakeComplete> = serde_json::from_slice(&m.payload).ok();
             let kind = pending.take().unwrap_or(SessionType::Shell);
             let _ = out.send(Output::Ready(kind));
         }
         PayloadType::Output | PayloadType::StdErr => {
-            stats.bytes_in.fetch_add(m.payload.len() as u64, Ordering::Relaxed);
             let _ = out.send(Output::Data(m.payload));
         }
         PayloadType::Flag => {
