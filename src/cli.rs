@@ -409,7 +409,7 @@ async fn stack_db_defaults(ctx: &AwsContext, settings: &Settings) -> Result<(Str
 
 /// `rdsdeck sql`: results on stdout, diagnostics on stderr, non-zero on any error.
 pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32> {
-    use crate::db::{connect::{Auth, ConnectSpec, Connector}, exec::{Guard, run}, output::sink, split::split};
+    use crate::db::{connect::{Auth, ConnectSpec, Connector}, exec::Guard, output::sink, split::split};
     use std::io::Read;
     let script = match (&args.execute, &args.file) {
         (Some(e), _) => e.clone(),
@@ -515,7 +515,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         },
         Auth::Iam(provider),
     );
-    let mut conn = match connector.connect().await {
+    let mut conn = match connector.connect_wire().await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("rdsdeck: error: {e}");
@@ -529,7 +529,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
     let mut out = sink(args.output, std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
     let mut code = 0;
     for st in &statements {
-        match run(&mut conn, &connector, &st.sql, out.as_mut()).await {
+        match conn.run(&st.sql, out.as_mut()).await.map_err(|e| connector.explain_wire(&e)) {
             Ok(o) => {
                 if o.result_sets > 0 {
                     eprintln!("{} row{} in {:.3} s", o.rows, if o.rows == 1 { "" } else { "s" }, o.elapsed.as_secs_f64());
@@ -546,7 +546,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         }
     }
     drop(out);
-    let _ = conn.disconnect().await;
+    conn.close().await;
     if let Some(f) = forward {
         f.stop().await;
     }

@@ -12,4 +12,5 @@ pub mod db;
 pub mod settings;
 pub mod ssm;
 pub mod stack;
+pub mod tls;
 pub mod tui;

@@ -119,76 +119,123 @@ impl Connector {
             .prefer_socket(false)
             .stmt_cache_size(0);
         match tokio::time::timeout(self.spec.timeout, Conn::new(opts)).await {
-            Err(_) => Err(DbError::new(
-                None,
-                format!(
-                    "timed out after {}s connecting to {}:{}: the host does not answer (security group, network, or a dead forward)",
-                    self.spec.timeout.as_secs(),
-                    self.spec.host,
-                    self.spec.port
-                ),
-            )),
+            Err(_) => Err(self.timed_out()),
             Ok(Err(e)) => Err(self.explain(&e)),
             Ok(Ok(c)) => Ok(c),
         }
     }
 
+    /// Opens one lean connection for streaming statements ([`super::wire`]), with a fresh token.
+    pub async fn connect_wire(&self) -> Result<super::wire::WireConn, DbError> {
+        let tls = crate::tls::client_config(self.spec.ca.as_deref()).map_err(|e| DbError::new(None, e))?;
+        let secret = self.secret().await?;
+        let (name, _) = self.signed_for();
+        let login = super::wire::Login {
+            host: &self.spec.host,
+            port: self.spec.port,
+            tls_name: &name,
+            user: &self.spec.user,
+            database: self.spec.database.as_deref(),
+            secret: secret.expose_secret(),
+            tls,
+        };
+        match tokio::time::timeout(self.spec.timeout, super::wire::WireConn::connect(login)).await {
+            Err(_) => Err(self.timed_out()),
+            Ok(Err(e)) => Err(self.explain_wire(&e)),
+            Ok(Ok(c)) => Ok(c),
+        }
+    }
+
+    fn timed_out(&self) -> DbError {
+        DbError::new(
+            None,
+            format!(
+                "timed out after {}s connecting to {}:{}: the host does not answer (security group, network, or a dead forward)",
+                self.spec.timeout.as_secs(),
+                self.spec.host,
+                self.spec.port
+            ),
+        )
+    }
+
     /// Plain advice for a connection or query error (STACK.md's list).
     pub fn explain(&self, e: &mysql_async::Error) -> DbError {
         use mysql_async::{DriverError, Error, IoError};
-        let (host, port) = self.signed_for();
-        let user = &self.spec.user;
-        let iam = matches!(self.auth, Auth::Iam(_));
         match e {
-            Error::Server(s) => {
-                let advice = match s.code {
-                    1045 if iam => format!(
-                        " — the IAM token was refused. Check that: it was signed for {host}:{port} in region {} (the endpoint you connect to), \
-                         user `{user}` exists IDENTIFIED WITH AWSAuthenticationPlugin, your identity has rds-db:connect on that user, \
-                         the token is not expired, and the clock is right",
-                        self.spec.region
-                    ),
-                    1045 => " — wrong user or password".to_string(),
-                    3159 => " — connect with TLS (rdsdeck always does: is something in between terminating it?)".into(),
-                    1524 => " — IAM database authentication is disabled on the instance: enable it (aws rds modify-db-instance --enable-iam-database-authentication)".into(),
-                    9501 => " — the proxy could not get a database connection in time: check the target's health and the pool settings".into(),
-                    1040 => " — too many connections (IAM auth is meant for < 200 new connections per second): reuse connections".into(),
-                    _ => String::new(),
-                };
-                DbError::new(Some(s.code), format!("ERROR {} ({}): {}{advice}", s.code, s.state, s.message))
-            }
-            Error::Driver(DriverError::NoClientSslFlagFromServer) => DbError::new(
-                None,
-                format!("{host}:{port} does not offer TLS: refusing to send an IAM token or password in cleartext (is this the RDS endpoint?)"),
-            ),
+            Error::Server(s) => self.server_error(s.code, &s.state, &s.message),
+            Error::Driver(DriverError::NoClientSslFlagFromServer) => self.no_tls(),
             Error::Driver(DriverError::CleartextPluginDisabled) => {
                 DbError::new(None, "the server asked for the cleartext plugin, which rdsdeck enables only under TLS")
             }
-            Error::Io(IoError::Tls(t)) => {
-                let t = t.to_string();
-                if t.contains("UnknownIssuer") {
-                    DbError::new(None, format!("the server's certificate is not trusted ({t}): pass the CA with --ca (for RDS instances: global-bundle.pem)"))
-                } else if t.contains("NotValidForName") || t.contains("CertNotValidForName") {
-                    DbError::new(None, format!("the server's certificate is not valid for `{host}` ({t}): connect with the endpoint's name"))
-                } else {
-                    DbError::new(Some(2026), format!("TLS handshake failed: {t}"))
-                }
-            }
-            Error::Io(io) => {
-                let t = io.to_string();
-                if t.contains("UnknownIssuer") {
-                    DbError::new(None, format!("the server's certificate is not trusted ({t}): pass its CA with --ca (for RDS instances: global-bundle.pem)"))
-                } else if t.contains("NotValidForName") {
-                    DbError::new(None, format!("the server's certificate is not valid for `{host}` ({t}): connect with the endpoint's name"))
-                } else if t.contains("refused") {
-                    DbError::new(None, format!("cannot reach {}:{}: connection refused (wrong port, or nothing listening)", self.spec.host, self.spec.port))
-                } else if t.contains("lookup") || t.contains("resolve") || t.contains("Name or service") {
-                    DbError::new(None, format!("cannot resolve {}: check the endpoint name (private endpoints need the VPC or a port forward)", self.spec.host))
-                } else {
-                    DbError::new(None, format!("network error talking to {}:{}: {t}", self.spec.host, self.spec.port))
-                }
-            }
+            Error::Io(IoError::Tls(t)) => self.tls_error(t.to_string()),
+            Error::Io(io) => self.io_error(io.to_string()),
             other => DbError::new(None, other.to_string()),
+        }
+    }
+
+    /// The same advice for the lean client's errors.
+    pub fn explain_wire(&self, e: &super::wire::WireError) -> DbError {
+        use super::wire::WireError;
+        match e {
+            WireError::Server { code, state, message } => self.server_error(*code, state, message),
+            WireError::NoTls => self.no_tls(),
+            WireError::Tls(t) => self.tls_error(t.clone()),
+            WireError::Io(io) => self.io_error(io.to_string()),
+            WireError::Protocol(p) => DbError::new(None, format!("protocol error talking to {}:{}: {p}", self.spec.host, self.spec.port)),
+            WireError::Output(o) if o.kind() == std::io::ErrorKind::BrokenPipe => DbError::new(None, "output closed"),
+            WireError::Output(o) => DbError::new(None, format!("cannot write the output: {o}")),
+        }
+    }
+
+    fn server_error(&self, code: u16, state: &str, message: &str) -> DbError {
+        let (host, port) = self.signed_for();
+        let user = &self.spec.user;
+        let iam = matches!(self.auth, Auth::Iam(_));
+        let advice = match code {
+            1045 if iam => format!(
+                " — the IAM token was refused. Check that: it was signed for {host}:{port} in region {} (the endpoint you connect to), \
+                 user `{user}` exists IDENTIFIED WITH AWSAuthenticationPlugin, your identity has rds-db:connect on that user, \
+                 the token is not expired, and the clock is right",
+                self.spec.region
+            ),
+            1045 => " — wrong user or password".to_string(),
+            3159 => " — connect with TLS (rdsdeck always does: is something in between terminating it?)".into(),
+            1524 => " — IAM database authentication is disabled on the instance: enable it (aws rds modify-db-instance --enable-iam-database-authentication)".into(),
+            9501 => " — the proxy could not get a database connection in time: check the target's health and the pool settings".into(),
+            1040 => " — too many connections (IAM auth is meant for < 200 new connections per second): reuse connections".into(),
+            _ => String::new(),
+        };
+        DbError::new(Some(code), format!("ERROR {code} ({state}): {message}{advice}"))
+    }
+
+    fn no_tls(&self) -> DbError {
+        let (host, port) = self.signed_for();
+        DbError::new(
+            None,
+            format!("{host}:{port} does not offer TLS: refusing to send an IAM token or password in cleartext (is this the RDS endpoint?)"),
+        )
+    }
+
+    fn tls_error(&self, t: String) -> DbError {
+        let (host, _) = self.signed_for();
+        if t.contains("UnknownIssuer") {
+            DbError::new(None, format!("the server's certificate is not trusted ({t}): pass the CA with --ca (for RDS instances: global-bundle.pem)"))
+        } else if t.contains("NotValidForName") || t.contains("not valid for name") {
+            DbError::new(None, format!("the server's certificate is not valid for `{host}` ({t}): connect with the endpoint's name"))
+        } else {
+            DbError::new(Some(2026), format!("TLS handshake failed: {t}"))
+        }
+    }
+
+    fn io_error(&self, t: String) -> DbError {
+        if t.contains("UnknownIssuer") || t.contains("NotValidForName") || t.contains("not valid for name") {
+            self.tls_error(t)
+        } else if t.contains("refused") {
+            DbError::new(None, format!("cannot reach {}:{}: connection refused (wrong port, or nothing listening)", self.spec.host, self.spec.port))
+        } else if t.contains("lookup") || t.contains("resolve") || t.contains("Name or service") {
+            DbError::new(None, format!("cannot resolve {}: check the endpoint name (private endpoints need the VPC or a port forward)", self.spec.host))
+        } else {
+            DbError::new(None, format!("network error talking to {}:{}: {t}", self.spec.host, self.spec.port))
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::classify::{Class, classify};
 use super::connect::{Connector, DbError};
-use super::output::Sink;
+use super::output::{Cell, Sink};
 
 /// One decision point for what may run (read-only mode, destructive statements).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub async fn run<S: Sink + ?Sized>(conn: &mut Conn, connector: &Connector, sql: 
             sink.start(&columns).map_err(io)?;
             while let Some(row) = result.next().await.map_err(|e| connector.explain(&e))? {
                 out.first_row.get_or_insert_with(|| start.elapsed());
-                sink.row_values(row.unwrap()).map_err(io)?;
+                sink.row(row.unwrap().into_iter().map(Cell::from_value).collect()).map_err(io)?;
                 out.rows += 1;
             }
             sink.finish().map_err(io)?;

@@ -7,3 +7,4 @@ pub mod output;
 pub mod pool;
 pub mod session;
 pub mod split;
+pub mod wire;

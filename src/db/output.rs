@@ -2,6 +2,8 @@
 //! arrive (CSV and JSON stream; the table buffers a bounded sample for widths).
 
 use mysql_async::Value;
+
+use super::wire::TextRow;
 use std::io::Write;
 
 /// One cell: NULL, text, or bytes that are not UTF-8 (shown as hex, never raw).
@@ -13,6 +15,17 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// A text-protocol field (`None` is NULL).
+    pub fn from_bytes(b: Option<&[u8]>) -> Cell {
+        match b {
+            None => Cell::Null,
+            Some(b) => match std::str::from_utf8(b) {
+                Ok(s) => Cell::Text(s.to_string()),
+                Err(_) => Cell::Binary(b.to_vec()),
+            },
+        }
+    }
+
     pub fn from_value(v: Value) -> Cell {
         match v {
             Value::NULL => Cell::Null,
@@ -68,9 +81,10 @@ pub enum Format {
 pub trait Sink {
     fn start(&mut self, columns: &[String]) -> std::io::Result<()>;
     fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()>;
-    /// A row straight off the driver (the CSV writer reads the bytes without building cells).
-    fn row_values(&mut self, values: Vec<Value>) -> std::io::Result<()> {
-        self.row(values.into_iter().map(Cell::from_value).collect())
+    /// A row as it came off the wire, borrowed from its packet (the CSV
+    /// writer copies the bytes out without building cells).
+    fn row_text(&mut self, row: &TextRow<'_>) -> std::io::Result<()> {
+        self.row(row.iter().map(Cell::from_bytes).collect())
     }
     fn finish(&mut self) -> std::io::Result<()>;
 }
@@ -125,23 +139,17 @@ impl<W: Write> Sink for Csv<W> {
         self.out.write_all(b"\n")
     }
     /// The hot path of `sql -o csv`: the same output as [`Csv::row`], with no cell built.
-    fn row_values(&mut self, values: Vec<Value>) -> std::io::Result<()> {
-        for (i, v) in values.into_iter().enumerate() {
+    fn row_text(&mut self, row: &TextRow<'_>) -> std::io::Result<()> {
+        for (i, f) in row.iter().enumerate() {
             if i > 0 {
                 self.out.write_all(b",")?;
             }
-            match v {
-                Value::NULL => {}
-                Value::Bytes(b) => match std::str::from_utf8(&b) {
+            match f {
+                None => {}
+                Some(b) => match std::str::from_utf8(b) {
                     Ok(s) if needs_quotes(s) => self.out.write_all(csv_field(s).as_bytes())?,
-                    Ok(_) => self.out.write_all(&b)?,
-                    Err(_) => self.out.write_all(Cell::hex(&b).as_bytes())?,
-                },
-                other => match Cell::from_value(other) {
-                    Cell::Text(s) if needs_quotes(&s) => self.out.write_all(csv_field(&s).as_bytes())?,
-                    Cell::Text(s) => self.out.write_all(s.as_bytes())?,
-                    Cell::Binary(b) => self.out.write_all(Cell::hex(&b).as_bytes())?,
-                    Cell::Null => {}
+                    Ok(_) => self.out.write_all(b)?,
+                    Err(_) => self.out.write_all(Cell::hex(b).as_bytes())?,
                 },
             }
         }
@@ -264,29 +272,26 @@ impl<W: Write> Sink for Table<W> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn csv_from_driver_values_equals_csv_from_cells() {
-        let values = vec![
-            Value::Bytes(b"1".to_vec()),
-            Value::NULL,
-            Value::Bytes(Vec::new()),
-            Value::Bytes(b"a,\"b\"".to_vec()),
-            Value::Bytes(vec![0xff, 0x00]),
-            Value::Int(-7),
-            Value::Date(2024, 1, 2, 3, 4, 5, 0),
-        ];
+    fn csv_from_wire_rows_equals_csv_from_cells() {
+        let fields: Vec<Option<&[u8]>> = vec![Some(b"1"), None, Some(b""), Some(b"a,\"b\""), Some(&[0xff, 0x00]), Some(b" pad"), Some(b"line\nbreak")];
+        let packet = crate::db::wire::encode_row(&fields);
         let mut a = Vec::new();
         let mut b = Vec::new();
         {
             let mut s = sink(Format::Csv, &mut a);
-            s.row_values(values.clone()).unwrap();
+            crate::db::wire::with_row(&packet, fields.len(), |r| s.row_text(r)).unwrap().unwrap();
             s.finish().unwrap();
         }
         {
             let mut s = sink(Format::Csv, &mut b);
-            s.row(values.into_iter().map(Cell::from_value).collect()).unwrap();
+            s.row(fields.iter().map(|f| Cell::from_bytes(*f)).collect()).unwrap();
             s.finish().unwrap();
         }
         assert_eq!(String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
+        // And the cells are what the driver's values give.
+        let values = vec![mysql_async::Value::Bytes(b"a".to_vec()), mysql_async::Value::NULL, mysql_async::Value::Bytes(vec![0xff])];
+        let via_values: Vec<Cell> = values.into_iter().map(Cell::from_value).collect();
+        assert_eq!(via_values, vec![Cell::from_bytes(Some(b"a")), Cell::from_bytes(None), Cell::from_bytes(Some(&[0xff]))]);
     }
 
     use super::*;

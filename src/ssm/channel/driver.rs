@@ -78,22 +78,6 @@ trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 type WsStream = tokio_tungstenite::WebSocketStream<Box<dyn Io>>;
 
-fn tls_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-            Arc::new(
-                rustls::ClientConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .expect("TLS versions")
-                    .with_root_certificates(roots)
-                    .with_no_client_auth(),
-            )
-        })
-        .clone()
-}
 
 /// Opens the websocket (ws:// or wss://) and sends the opening frame.
 async fn open(start: &SessionStart) -> Result<WsStream, String> {
@@ -109,7 +93,7 @@ async fn open(start: &SessionStart) -> Result<WsStream, String> {
     let _ = tcp.set_nodelay(true);
     let io: Box<dyn Io> = if tls {
         let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| format!("{host}: {e}"))?;
-        Box::new(tokio_rustls::TlsConnector::from(tls_config()).connect(name, tcp).await.map_err(|e| format!("TLS with {host}: {e}"))?)
+        Box::new(tokio_rustls::TlsConnector::from(crate::tls::default_client_config()).connect(name, tcp).await.map_err(|e| format!("TLS with {host}: {e}"))?)
     } else {
         Box::new(tcp)
     };
