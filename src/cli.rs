@@ -128,8 +128,9 @@ pub struct SqlArgs {
     /// Seconds to wait for the connection
     #[arg(long, default_value_t = 10)]
     pub connect_timeout: u64,
-    /// Connect through a Session Manager port forward: a name from [forwards.NAME], or `auto` (to the
-    /// endpoint through the stack's app host). The token is signed for, and TLS verified against, the endpoint.
+    /// Connect through a Session Manager port forward: a name from [forwards.NAME], `auto` (to the
+    /// endpoint through the stack's app host), or `direct` (none; overrides the config's `sql_via`).
+    /// The token is signed for, and TLS verified against, the endpoint.
     #[arg(long, value_name = "NAME", conflicts_with = "tunnel_port")]
     pub via_forward: Option<String>,
     /// Connect through a tunnel already listening on 127.0.0.1:PORT (`rdsdeck forward`, the session
@@ -475,7 +476,14 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         return Ok(1);
     };
     let mut forward = None;
-    let (tcp_host, tcp_port, tls_name) = match &args.via_forward {
+    // `--via-forward`, else the config's `sql_via` (unless a tunnel port is given); `direct` is no forward.
+    let via = match (&args.via_forward, args.tunnel_port) {
+        (Some(v), _) => Some(v.clone()),
+        (None, None) => settings.sql_via.clone(),
+        (None, Some(_)) => None,
+    }
+    .filter(|v| v != "direct");
+    let (tcp_host, tcp_port, tls_name) = match &via {
         None => match args.tunnel_port {
             Some(t) => ("127.0.0.1".to_string(), t, Some((host.clone(), port))),
             None => (host.clone(), port, None),

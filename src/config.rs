@@ -35,6 +35,9 @@ pub struct Config {
     /// Saved port forwards: `rdsdeck forward NAME`, `rdsdeck sql --via-forward NAME`.
     #[serde(default)]
     pub forwards: BTreeMap<String, ForwardConfig>,
+    /// How the SQL shell (TUI and `rdsdeck sql`) reaches the database: `direct`
+    /// (default), `auto` (a forward through the stack's host) or a `[forwards.NAME]`.
+    pub sql_via: Option<String>,
 }
 
 /// `[forwards.NAME]`: a port forward through an SSM-managed instance.
@@ -77,6 +80,8 @@ pub struct StackConfig {
     pub read_only: bool,
     #[serde(default)]
     pub bootstrap: BootstrapConfig,
+    /// This stack's `sql_via` (over the top-level one).
+    pub sql_via: Option<String>,
 }
 
 /// `[bootstrap]` / `[stacks.NAME.bootstrap]`: what `rdsdeck bootstrap` creates

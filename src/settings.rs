@@ -69,6 +69,8 @@ pub struct Settings {
     pub rds_conf: Option<PathBuf>,
     /// Bootstrap settings: the stack's, over the global ones.
     pub bootstrap: crate::config::BootstrapConfig,
+    /// How the SQL shell reaches the database (`direct`, `auto`, a forward's name): the stack's, over the global one.
+    pub sql_via: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +160,7 @@ impl Settings {
             },
             ca: args.ca.clone().or(stack.ca.clone()),
             bootstrap: stack.bootstrap.or(&config.bootstrap),
+            sql_via: stack.sql_via.clone().or(config.sql_via.clone()),
             rds_conf,
             stack_name,
             config,

@@ -139,3 +139,36 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("error") && !err.contains("panicked"), "{err}");
 }
+
+/// The lean reader of `rdsdeck sql` on the protocol's corners: a row larger
+/// than one 16 MiB packet, an error in the middle of a result, several result
+/// sets from one CALL, affected-row counts, and one connection for the script.
+#[test]
+fn packets_split_rows_errors_mid_result_and_multiple_result_sets() {
+    let sb = Sandbox::start();
+    let out = sql(&sb, &["--user", "node_app", "-o", "csv", "-e", "SELECT LENGTH(a) AS la, b FROM (SELECT REPEAT('x', 16777000) AS a, 'end' AS b) t; SELECT REPEAT('x', 16777000) AS a, REPEAT('y', 1000) AS b"])
+        .expect_code(0);
+    let mut lines = out.stdout.lines();
+    assert_eq!(lines.next(), Some("la,b"));
+    assert_eq!(lines.next(), Some("16777000,end"));
+    assert_eq!(lines.next(), Some(""));
+    assert_eq!(lines.next(), Some("a,b"));
+    let row = lines.next().expect("the big row");
+    assert_eq!(row.len(), 16777000 + 1 + 1000, "a row across two packets arrives whole");
+    assert!(row.starts_with("xxx") && row.contains("x,y") && row.ends_with("yyy"));
+
+    // The server fails at row 5000: the rows before it are out, the exit code says it failed.
+    let out = sql(&sb, &["--user", "node_app", "-o", "csv", "-e", "SELECT seq, IF(seq = 5000, (SELECT 1 UNION SELECT 2), seq) AS v FROM seq_1_to_10000"]);
+    assert_eq!(out.code(), Some(1), "{}", out.dump());
+    assert!(out.stderr.contains("ERROR 1242"), "{}", out.dump());
+    assert_eq!(out.stdout.lines().count(), 5000, "header and 4999 rows");
+
+    let script = "DELIMITER //\nCREATE PROCEDURE two_sets() BEGIN SELECT 1 AS a; SELECT 'x' AS b, NULL AS c; END//\nDELIMITER ;\n\
+                  CALL two_sets();\nCREATE TEMPORARY TABLE t (a INT);\nINSERT INTO t VALUES (1),(2),(3);\nSELECT COUNT(*) AS n, CONNECTION_ID() = @@pseudo_thread_id AS same FROM t;\nDROP PROCEDURE two_sets";
+    let out = sql(&sb, &["--user", "dbadmin", "-D", "node_db", "--yes", "-o", "csv", "-e", script]).expect_code(0);
+    assert_eq!(out.stdout, "a\n1\n\nb,c\nx,\n\nn,same\n3,1\n", "{}", out.dump());
+    assert!(out.stderr.contains("ok, 3 rows affected"), "{}", out.dump());
+    // The temporary table was still there: every statement ran on one connection (one login).
+    let logins = auth_log(&sb, "RDSDECK_SANDBOX_DB_AUTH_LOG").iter().filter(|e| e["user"] == "dbadmin").count();
+    assert_eq!(logins, 1, "{}", out.dump());
+}

@@ -360,10 +360,15 @@ fn shell_on_the_seeded_host_then_back_to_the_tui() {
 }
 
 #[test]
-fn a_forward_from_the_forwards_view_counts_bytes_and_stops() {
+fn a_forward_from_the_forwards_view_counts_bytes_carries_the_sql_shell_and_stops() {
     let sb = Sandbox::start();
     let t = Tmux::start(&sb.cmd(), &[], 160, 36);
     t.wait_for(&["Hosts 1", "Params 5", "SSM parameters under"]);
+    // A forward that does not exist is named in the error.
+    t.keys(&[":"]);
+    t.text("sql via nope");
+    t.keys(&["Enter"]);
+    t.wait_for(&["no forward named `nope`"]);
     t.keys(&["f"]);
     t.wait_for(&["No forwards yet"]);
     t.keys(&["n"]);
@@ -393,6 +398,16 @@ fn a_forward_from_the_forwards_view_counts_bytes_and_stops() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_ne!(before, after);
+    // The SQL shell through this forward (`e`): TCP to its port, the token and TLS for the endpoint.
+    t.keys(&["e"]);
+    let via = format!("via forward auto (127.0.0.1:{port})");
+    t.wait_for(&["SQL · node_user@localhost", &via]);
+    t.text("SELECT CURRENT_USER() AS who, @@ssl_cipher <> '' AS tls");
+    t.keys(&["F5"]);
+    t.wait_for(&["1 row(s) in", "node_user@%", &via]);
+    t.keys(&["Escape"]);
+    t.keys(&["f"]);
+    t.wait_for(&["│auto "]);
     t.keys(&["s"]);
     t.wait_for(&["stopped"]);
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the local port is closed");

@@ -428,7 +428,8 @@ fn sql_app(read_only: bool, history: Option<std::path::PathBuf>) -> App {
 
 fn sql_event(app: &mut App, event: rdsdeck::db::session::Event) {
     let g = app.generation;
-    app.update(Action::Worker(Msg::Sql { generation: g, event }));
+    let session = app.sql_session;
+    app.update(Action::Worker(Msg::Sql { generation: g, session, event }));
 }
 
 #[test]
@@ -687,4 +688,71 @@ fn saved_forwards_with_auto_start_start_once_the_stack_is_known() {
     // Once per stack.
     let e = app.update(Action::Worker(Msg::Kind { generation: g, kind: Kind::Host, result: KindResult::Ok { items: hosts } , elapsed: Duration::ZERO }));
     assert!(!e.iter().any(|e| matches!(e, Effect::ForwardStart { .. })));
+}
+
+/// `sql_via` in the config (a stack's over the top-level one), `:sql via`, and
+/// the shell opening through the forward once it is ready: TCP to its local
+/// port, the token and the certificate name still the endpoint's.
+#[test]
+fn sql_shell_via_a_forward_from_config_and_palette() {
+    let config: Config = toml::from_str("sql_via = \"auto\"\n[stacks.direct]\nsql_via = \"direct\"\n").unwrap();
+    assert_eq!(settings(config.clone(), None).sql_via.as_deref(), Some("auto"));
+    assert_eq!(settings(config.clone(), Some("direct")).sql_via.as_deref(), Some("direct"));
+
+    let mut app = loaded_app_with(settings(config, None));
+    // `e` with sql_via = auto starts a forward to the endpoint and waits for it.
+    let effects = app.update(Action::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE)));
+    let (id, spec) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::ForwardStart { id, spec, .. } => Some((*id, spec.clone())),
+            _ => None,
+        })
+        .expect("a forward is started");
+    let ep = "dev-node-app.proxy-c0ffee.us-east-1.rds.amazonaws.com";
+    assert_eq!((spec.host.as_deref(), spec.remote_port, spec.target.as_str()), (Some(ep), 3306, "i-0abc"));
+    assert!(app.sql.is_none(), "the shell waits for the forward");
+
+    let status = |state, local: Option<&str>| rdsdeck::ssm::forward::Status {
+        state,
+        local: local.map(|l| l.parse().unwrap()),
+        session_id: Some("s-1".into()),
+        mode: Some("smux".into()),
+        bytes_in: 0,
+        bytes_out: 0,
+        open_connections: 0,
+        total_connections: 0,
+        reconnects: 0,
+        started: std::time::SystemTime::now(),
+        last_error: None,
+    };
+    use rdsdeck::ssm::forward::State;
+    let starting = app.update(Action::Worker(Msg::ForwardStatus { id, status: Box::new(status(State::Starting, None)), probe: None }));
+    assert!(starting.is_empty() && app.sql.is_none());
+    let ready = app.update(Action::Worker(Msg::ForwardStatus { id, status: Box::new(status(State::Ready, Some("127.0.0.1:40123"))), probe: None }));
+    let (spec, via) = ready
+        .iter()
+        .find_map(|e| match e {
+            Effect::SqlOpen { spec, via, .. } => Some((spec.clone(), via.clone())),
+            _ => None,
+        })
+        .expect("the shell opens once the forward is ready");
+    assert_eq!((spec.host.as_str(), spec.port), ("127.0.0.1", 40123));
+    assert_eq!(spec.tls_name, Some((ep.to_string(), 3306)));
+    assert_eq!(via, "forward auto (127.0.0.1:40123)");
+    assert_eq!(app.mode, Mode::Sql);
+
+    // `:sql via direct` replaces the shell (the old session is closed).
+    let effects = app.run_command("sql via direct");
+    assert!(matches!(effects.first(), Some(Effect::SqlClose)), "{effects:?}");
+    let spec = effects.iter().find_map(|e| if let Effect::SqlOpen { spec, .. } = e { Some(spec.clone()) } else { None }).unwrap();
+    assert_eq!((spec.host.as_str(), spec.tls_name.clone()), (ep, None));
+    // `:sql via auto` reuses the running forward instead of starting another.
+    let effects = app.run_command("sql via auto");
+    assert!(effects.iter().all(|e| !matches!(e, Effect::ForwardStart { .. })), "{effects:?}");
+    assert!(effects.iter().any(|e| matches!(e, Effect::SqlOpen { .. })));
+    // An unknown name is an error that says what exists.
+    assert!(app.run_command("sql via nope").is_empty());
+    let (_, msg) = app.status.clone().unwrap();
+    assert!(msg.contains("no forward named `nope`") && msg.contains("auto"), "{msg}");
 }

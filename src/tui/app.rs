@@ -24,7 +24,8 @@ pub enum Msg {
     Located { generation: u64, result: Result<Located, DiscoverError> },
     Kind { generation: u64, kind: Kind, result: KindResult, elapsed: Duration },
     Token { generation: u64, target: String, result: Result<SecretString, String> },
-    Sql { generation: u64, event: crate::db::session::Event },
+    /// `session` tells a reopened shell's events from the one it replaced.
+    Sql { generation: u64, session: u64, event: crate::db::session::Event },
     /// The bootstrap's inputs, read and validated (step 1).
     BootstrapPlan { generation: u64, result: Result<crate::bootstrap::Inputs, String> },
     Bootstrap { run_id: u64, event: crate::bootstrap::Event },
@@ -60,7 +61,7 @@ pub enum Effect {
     /// Put text on the clipboard of the terminal (OSC 52).
     Copy(SecretString),
     /// Start an SQL session (a task owning one IAM connection).
-    SqlOpen { generation: u64, spec: crate::db::connect::ConnectSpec, ctx: AwsContext },
+    SqlOpen { generation: u64, session: u64, spec: crate::db::connect::ConnectSpec, ctx: AwsContext, via: String },
     SqlRun(Vec<String>),
     SqlCancel { connection_id: u32 },
     SqlExport { path: std::path::PathBuf, columns: Vec<String>, rows: Vec<Vec<crate::db::output::Cell>> },
@@ -164,6 +165,10 @@ pub struct App {
     pub forwards: super::forwards::ForwardsView,
     /// Saved forwards with `auto_start` were started (once per stack).
     forwards_autostarted: bool,
+    /// The SQL shell waits for this forward to be ready, then connects through it.
+    sql_via_pending: Option<u64>,
+    /// Counts SQL shells opened (stale events of a replaced one are dropped).
+    pub sql_session: u64,
     /// Completions read once at start (never from disk while drawing).
     pub profiles: Vec<String>,
     pub themes: Vec<String>,
@@ -208,6 +213,8 @@ impl App {
             bootstrap: None,
             forwards: Default::default(),
             forwards_autostarted: false,
+            sql_via_pending: None,
+            sql_session: 0,
             profiles: profile_names(),
             themes,
             wall: SystemTime::now(),
@@ -407,7 +414,10 @@ impl App {
                 self.next_refresh = self.settings.refresh.map(|d| self.now + d);
                 Kind::ALL.iter().filter_map(|k| self.request_fetch(*k)).collect()
             }
-            Msg::Sql { event, .. } => {
+            Msg::Sql { session, event, .. } => {
+                if session != self.sql_session {
+                    return Vec::new();
+                }
                 if let Some(q) = self.sql.as_mut() {
                     q.on_event(event, self.now);
                 }
@@ -453,6 +463,10 @@ impl App {
                     Ok(()) => self.log_line(Health::Ok, format!("forward {name} started")),
                     Err(e) => {
                         self.log_line(Health::Bad, format!("forward {name}: {e}"));
+                        if self.sql_via_pending == Some(id) {
+                            self.sql_via_pending = None;
+                            self.status = Some((Health::Bad, format!("SQL via forward {name}: {e}")));
+                        }
                         if let Some(r) = self.forwards.row_mut(id) {
                             r.error = Some(e);
                         }
@@ -461,6 +475,7 @@ impl App {
                 Vec::new()
             }
             Msg::ForwardStatus { id, status, probe } => {
+                let ready = status.state == crate::ssm::forward::State::Ready && status.local.is_some();
                 if let Some(r) = self.forwards.row_mut(id) {
                     r.status = Some(*status);
                     if probe.is_some() {
@@ -468,6 +483,11 @@ impl App {
                     }
                 }
                 self.dirty = self.mode == Mode::Forwards;
+                if ready && self.sql_via_pending == Some(id) {
+                    self.sql_via_pending = None;
+                    self.dirty = true;
+                    return self.open_sql_through(Some(id));
+                }
                 Vec::new()
             }
             Msg::ForwardStopped { id, last } => {
@@ -731,12 +751,75 @@ impl App {
             .map(str::to_string)
     }
 
-    /// Opens the SQL shell on the stack's endpoint as the app's user.
+    /// Opens the SQL shell on the stack's endpoint as the app's user: directly,
+    /// or through a forward when the config says so (`sql_via`).
     pub fn open_sql(&mut self) -> Vec<Effect> {
         if self.sql.is_some() {
             self.mode = Mode::Sql;
             return Vec::new();
         }
+        match self.settings.sql_via.clone() {
+            Some(via) if via != "direct" => self.open_sql_via(&via),
+            _ => self.open_sql_through(None),
+        }
+    }
+
+    /// `:sql via direct|auto|NAME`: `auto` reuses a running forward to the
+    /// stack's database or starts one; NAME is a running forward of that name or
+    /// a saved `[forwards.NAME]`. The shell opens once the forward is ready.
+    pub fn open_sql_via(&mut self, via: &str) -> Vec<Effect> {
+        if via == "direct" {
+            return self.open_sql_through(None);
+        }
+        let endpoint = self.stack_param("endpoint").or_else(|| self.located.as_ref().and_then(|l| l.proxy_endpoint.clone()));
+        let running = self.forwards.rows.iter().rev().find(|r| {
+            r.running()
+                && !r.stopping
+                && if via == "auto" { endpoint.is_some() && r.spec.host == endpoint } else { r.spec.name == via }
+        });
+        if let Some(r) = running {
+            let id = r.id;
+            let ready = r.status.as_ref().is_some_and(|s| s.state == crate::ssm::forward::State::Ready && s.local.is_some());
+            if ready {
+                return self.open_sql_through(Some(id));
+            }
+            self.sql_via_pending = Some(id);
+            self.status = Some((Health::Unknown, format!("SQL shell: waiting for forward {} to be ready", r.spec.name)));
+            return Vec::new();
+        }
+        let saved = match via {
+            "auto" => Default::default(),
+            name => match self.settings.config.forwards.get(name) {
+                Some(f) => f.clone(),
+                None => {
+                    let known: Vec<String> = self.forwards.rows.iter().map(|r| r.spec.name.clone()).chain(self.settings.config.forwards.keys().cloned()).collect();
+                    self.status = Some((Health::Bad, format!("no forward named `{name}` (running or in [forwards]); known: {}; or `auto`", known.join(", "))));
+                    return Vec::new();
+                }
+            },
+        };
+        match self.forward_spec(via, &saved) {
+            Ok(spec) => {
+                let effects = self.start_forward(spec);
+                self.sql_via_pending = effects.iter().find_map(|e| match e {
+                    Effect::ForwardStart { id, .. } => Some(*id),
+                    _ => None,
+                });
+                self.status = Some((Health::Unknown, format!("SQL shell: starting forward {via}, then connecting through it")));
+                effects
+            }
+            Err(e) => {
+                self.status = Some((Health::Bad, format!("SQL via forward {via}: {e}")));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Opens the SQL shell directly or through forward `via` (its local port;
+    /// the token and the certificate name stay the endpoint's). An open shell
+    /// is replaced.
+    fn open_sql_through(&mut self, via: Option<u64>) -> Vec<Effect> {
+        self.sql_via_pending = None;
         let Some(ctx) = self.ctx.clone() else {
             self.status = Some((Health::Bad, "no AWS credentials yet: the SQL shell signs tokens with them".into()));
             return Vec::new();
@@ -750,7 +833,7 @@ impl App {
             self.status = Some((Health::Bad, "no database endpoint known yet (the stack's parameters or proxy)".into()));
             return Vec::new();
         };
-        let spec = crate::db::connect::ConnectSpec {
+        let mut spec = crate::db::connect::ConnectSpec {
             port: param("port").and_then(|p| p.parse().ok()).unwrap_or(3306),
             user: self.token_user(),
             database: param("dbname"),
@@ -760,15 +843,37 @@ impl App {
             tls_name: None,
             host,
         };
+        let mut via_text = "direct".to_string();
+        if let Some(id) = via {
+            let Some(r) = self.forwards.rows.iter().find(|r| r.id == id) else { return Vec::new() };
+            let Some(local) = r.status.as_ref().and_then(|s| s.local) else {
+                self.status = Some((Health::Bad, format!("forward {} has no local port yet", r.spec.name)));
+                return Vec::new();
+            };
+            // TCP to the forward; the token is signed for, and TLS checked against, what it reaches.
+            let remote = (r.spec.host.clone().unwrap_or_else(|| spec.host.clone()), r.spec.remote_port);
+            spec.host = "127.0.0.1".into();
+            spec.port = local.port();
+            spec.tls_name = Some(remote);
+            via_text = format!("forward {} (127.0.0.1:{})", r.spec.name, local.port());
+        }
+        let (shown_host, shown_port) = spec.tls_name.clone().unwrap_or_else(|| (spec.host.clone(), spec.port));
         let history = std::env::var_os("XDG_STATE_HOME")
             .filter(|v| !v.is_empty())
             .map(std::path::PathBuf::from)
             .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".local/state")))
             .map(|d| d.join("rdsdeck").join("sql_history"));
-        self.sql = Some(super::sql::SqlView::new(format!("{}@{}:{}", spec.user, spec.host, spec.port), history));
+        let mut effects = Vec::new();
+        if self.sql.take().is_some() {
+            effects.push(Effect::SqlClose);
+        }
+        let target = format!("{}@{shown_host}:{shown_port}{}", spec.user, if via.is_some() { format!(" via {via_text}") } else { String::new() });
+        self.sql = Some(super::sql::SqlView::new(target.clone(), history));
         self.mode = Mode::Sql;
-        self.log_line(Health::Unknown, format!("SQL shell on {}@{}:{}", spec.user, spec.host, spec.port));
-        vec![Effect::SqlOpen { generation: self.generation, spec, ctx }]
+        self.log_line(Health::Unknown, format!("SQL shell on {target}"));
+        self.sql_session += 1;
+        effects.push(Effect::SqlOpen { generation: self.generation, session: self.sql_session, spec, ctx, via: via_text });
+        effects
     }
 
     fn on_sql_key(&mut self, k: KeyEvent) -> Vec<Effect> {
@@ -864,6 +969,16 @@ impl App {
                 Vec::new()
             }
             ForwardsAction::Stop(id) => vec![Effect::ForwardStop { id }],
+            ForwardsAction::Sql(id) => {
+                let ready = self.forwards.rows.iter().any(|r| r.id == id && r.status.as_ref().is_some_and(|s| s.state == crate::ssm::forward::State::Ready));
+                if ready {
+                    self.open_sql_through(Some(id))
+                } else {
+                    self.sql_via_pending = Some(id);
+                    self.status = Some((Health::Unknown, "SQL shell: waiting for the forward to be ready".into()));
+                    Vec::new()
+                }
+            }
             ForwardsAction::New => match self.forward_spec("auto", &Default::default()) {
                 Ok(spec) => self.start_forward(spec),
                 Err(e) => {
@@ -1116,6 +1231,11 @@ impl App {
         let (verb, arg) = input.split_once(' ').unwrap_or((input.as_str(), ""));
         let args: Vec<String> = match verb {
             "profile" => self.profiles.clone(),
+            "sql" => ["via direct".to_string(), "via auto".to_string()]
+                .into_iter()
+                .chain(self.forwards.rows.iter().filter(|r| r.running()).map(|r| format!("via {}", r.spec.name)))
+                .chain(self.settings.config.forwards.keys().map(|n| format!("via {n}")))
+                .collect(),
             "region" => REGIONS.iter().map(|s| s.to_string()).collect(),
             "stack" => self.settings.config.stacks.keys().cloned().collect(),
             "proxy" => self.located.as_ref().map(|l| l.all_proxies.clone()).unwrap_or_default(),
@@ -1199,7 +1319,11 @@ impl App {
             "log" => self.show_log = !self.show_log,
             "help" => self.mode = Mode::Help { scroll: 0 },
             "quit" | "q" => self.quit = true,
-            "sql" => return self.open_sql(),
+            "sql" if arg.is_empty() => return self.open_sql(),
+            "sql" => match arg.strip_prefix("via").map(str::trim) {
+                Some(v) if !v.is_empty() => return self.open_sql_via(v),
+                _ => self.status = Some((Health::Bad, "usage: :sql, or :sql via direct|auto|FORWARD".into())),
+            },
             "shell" => return self.open_shell(),
             "forwards" => self.mode = Mode::Forwards,
             "token" => return self.open_token(),

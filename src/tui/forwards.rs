@@ -64,6 +64,8 @@ pub enum ForwardsAction {
     /// Start a forward to the stack's database through its host.
     New,
     Stop(u64),
+    /// Open the SQL shell through this forward.
+    Sql(u64),
     Close,
 }
 
@@ -91,6 +93,11 @@ impl ForwardsView {
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
             KeyCode::Char('n') => return ForwardsAction::New,
+            KeyCode::Char('e') => {
+                if let Some(r) = self.rows.get(self.selected).filter(|r| r.running() && !r.stopping) {
+                    return ForwardsAction::Sql(r.id);
+                }
+            }
             KeyCode::Char('s') | KeyCode::Char('d') | KeyCode::Delete => {
                 if let Some(r) = self.rows.get_mut(self.selected)
                     && r.running()

@@ -57,7 +57,7 @@ pub const TABLE: &[(Cmd, &str, &str, &[&str])] = &[
     (Cmd::Sql, "sql", "SQL shell on the stack's endpoint as the app's user (IAM token, TLS)", &["e"]),
     (Cmd::Token, "token", "IAM auth token for the selected proxy/DB (v reveal, y copy, r re-sign)", &["t"]),
     (Cmd::Bootstrap, "bootstrap", "database bootstrap: IAM admin and app users, step by step (r run, o one step, c resume, d dry run)", &["b"]),
-    (Cmd::Forwards, "forwards", "port forwards through Session Manager (n new to the DB, s stop)", &["f"]),
+    (Cmd::Forwards, "forwards", "port forwards through Session Manager (n new to the DB, e SQL through one, s stop)", &["f"]),
     (Cmd::Shell, "shell", "shell on the selected host (Session Manager); exit returns here", &["x"]),
     (Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
 ];

@@ -147,7 +147,7 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
                 let _ = tx.send(Msg::ForwardStopped { id, last: last.map(Box::new) });
             });
         }
-        Effect::SqlOpen { generation, spec, ctx } => {
+        Effect::SqlOpen { generation, session, spec, ctx, via } => {
             let Some(provider) = ctx.sdk.credentials_provider() else { return };
             let connector = std::sync::Arc::new(crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider)));
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -157,7 +157,7 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
             let c = connector.clone();
             let spawned = std::thread::Builder::new().name("rdsdeck-sql".into()).spawn(move || {
                 match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(rt) => rt.block_on(crate::db::session::serve(c, "direct".into(), cmd_rx, ev_tx)),
+                    Ok(rt) => rt.block_on(crate::db::session::serve(c, via, cmd_rx, ev_tx)),
                     Err(e) => {
                         let _ = ev_tx.send(crate::db::session::Event::Failed(format!("cannot start the SQL session: {e}")));
                     }
@@ -168,7 +168,7 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
             }
             tokio::spawn(async move {
                 while let Some(event) = ev_rx.recv().await {
-                    if tx.send(Msg::Sql { generation, event }).is_err() {
+                    if tx.send(Msg::Sql { generation, session, event }).is_err() {
                         break;
                     }
                 }

@@ -120,7 +120,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                     "session {}{}",
                     r.status.as_ref().and_then(|s| s.session_id.clone()).unwrap_or_else(|| "-".into()),
                     r.status.as_ref().map(|s| format!(" · {} reconnects", s.reconnects)).unwrap_or_default()
-                ),
+                ) + " · e: SQL shell through it · s: stop",
                 th.muted,
             )),
         };
