@@ -24,7 +24,8 @@ pub struct SqlView {
     pub session: Option<SessionInfo>,
     pub connected_at: Option<Instant>,
     pub running: Option<Instant>,
-    pub cancelling: bool,
+    /// When the user asked to cancel the running statement.
+    pub cancelling: Option<Instant>,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
     pub total_rows: u64,
@@ -69,7 +70,7 @@ impl SqlView {
             session: None,
             connected_at: None,
             running: None,
-            cancelling: false,
+            cancelling: None,
             columns: Vec::new(),
             rows: Vec::new(),
             total_rows: 0,
@@ -126,13 +127,15 @@ impl SqlView {
             }
             Event::Failed(m) => {
                 self.message = Some((Health::Bad, m));
-                if self.cancelling {
-                    self.message = Some((Health::Warn, "query cancelled".into()));
+                if let Some(asked) = self.cancelling {
+                    let ms = asked.elapsed().as_secs_f64() * 1000.0;
+                    tracing::info!("sql: query cancelled {ms:.1} ms after the request");
+                    self.message = Some((Health::Warn, format!("query cancelled ({ms:.0} ms)")));
                 }
             }
             Event::Idle => {
                 self.running = None;
-                self.cancelling = false;
+                self.cancelling = None;
             }
         }
     }
@@ -226,7 +229,7 @@ impl SqlView {
         }
         if self.running.is_some() {
             if k.code == KeyCode::Esc || (ctrl && k.code == KeyCode::Char('c')) {
-                self.cancelling = true;
+                self.cancelling = Some(Instant::now());
                 self.message = Some((Health::Warn, "cancelling (KILL QUERY)…".into()));
                 return SqlAction::Cancel;
             }
