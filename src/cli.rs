@@ -533,6 +533,15 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
             return Ok(1);
         }
     };
+    let (tls_version, cipher) = conn.tls();
+    tracing::info!(
+        "sql: connected to {}:{} as {} (connection {}, server {}, {tls_version} {cipher})",
+        connector.spec.host,
+        connector.spec.port,
+        connector.spec.user,
+        conn.id(),
+        conn.server_version()
+    );
     let stdout = std::io::stdout();
     let mut out = sink(args.output, std::io::BufWriter::with_capacity(1 << 16, stdout.lock()));
     let mut code = 0;
