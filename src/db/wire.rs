@@ -247,7 +247,8 @@ impl WireConn {
             return Err(WireError::NoTls);
         }
         let id = hello.connection_id();
-        let server_version = hello.server_version_str().into_owned();
+        // MariaDB prefixes its version with "5.5.5-" for old clients.
+        let server_version = hello.server_version_str().trim_start_matches("5.5.5-").to_string();
         let version = hello.server_version_parsed().unwrap_or((5, 7, 0));
         let nonce = hello.nonce();
         let wanted = CapabilityFlags::CLIENT_PROTOCOL_41
