@@ -74,12 +74,6 @@ pub struct TextRow<'a> {
 }
 
 impl<'a> TextRow<'a> {
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
     /// `None` for NULL.
     pub fn get(&self, i: usize) -> Option<&'a [u8]> {
         let s = self.spans[i];

@@ -475,16 +475,16 @@ impl App {
                 Vec::new()
             }
             Msg::ForwardStatus { id, status, probe } => {
-                let ready = status.state == crate::ssm::forward::State::Ready && status.local.is_some();
+                let mut ready = false;
                 if let Some(r) = self.forwards.row_mut(id) {
                     r.status = Some(*status);
                     if probe.is_some() {
                         r.probe = probe;
                     }
+                    ready = r.ready();
                 }
                 self.dirty = self.mode == Mode::Forwards;
                 if ready && self.sql_via_pending == Some(id) {
-                    self.sql_via_pending = None;
                     self.dirty = true;
                     return self.open_sql_through(Some(id));
                 }
@@ -777,15 +777,8 @@ impl App {
                 && !r.stopping
                 && if via == "auto" { endpoint.is_some() && r.spec.host == endpoint } else { r.spec.name == via }
         });
-        if let Some(r) = running {
-            let id = r.id;
-            let ready = r.status.as_ref().is_some_and(|s| s.state == crate::ssm::forward::State::Ready && s.local.is_some());
-            if ready {
-                return self.open_sql_through(Some(id));
-            }
-            self.sql_via_pending = Some(id);
-            self.status = Some((Health::Unknown, format!("SQL shell: waiting for forward {} to be ready", r.spec.name)));
-            return Vec::new();
+        if let Some(id) = running.map(|r| r.id) {
+            return self.open_sql_on_forward(id);
         }
         let saved = match via {
             "auto" => Default::default(),
@@ -813,6 +806,17 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// The SQL shell through running forward `id`: now if it is ready, else once it is.
+    fn open_sql_on_forward(&mut self, id: u64) -> Vec<Effect> {
+        let Some(r) = self.forwards.rows.iter().find(|r| r.id == id) else { return Vec::new() };
+        if r.ready() {
+            return self.open_sql_through(Some(id));
+        }
+        self.status = Some((Health::Unknown, format!("SQL shell: waiting for forward {} to be ready", r.spec.name)));
+        self.sql_via_pending = Some(id);
+        Vec::new()
     }
 
     /// Opens the SQL shell directly or through forward `via` (its local port;
@@ -969,16 +973,7 @@ impl App {
                 Vec::new()
             }
             ForwardsAction::Stop(id) => vec![Effect::ForwardStop { id }],
-            ForwardsAction::Sql(id) => {
-                let ready = self.forwards.rows.iter().any(|r| r.id == id && r.status.as_ref().is_some_and(|s| s.state == crate::ssm::forward::State::Ready));
-                if ready {
-                    self.open_sql_through(Some(id))
-                } else {
-                    self.sql_via_pending = Some(id);
-                    self.status = Some((Health::Unknown, "SQL shell: waiting for the forward to be ready".into()));
-                    Vec::new()
-                }
-            }
+            ForwardsAction::Sql(id) => self.open_sql_on_forward(id),
             ForwardsAction::New => match self.forward_spec("auto", &Default::default()) {
                 Ok(spec) => self.start_forward(spec),
                 Err(e) => {

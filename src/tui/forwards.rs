@@ -46,6 +46,11 @@ impl Row {
         }
     }
 
+    /// Carrying connections: ready, with its local port bound.
+    pub fn ready(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| s.state == State::Ready && s.local.is_some())
+    }
+
     pub fn running(&self) -> bool {
         self.error.is_none() && !matches!(self.status.as_ref().map(|s| &s.state), Some(State::Stopped))
     }
