@@ -4,7 +4,7 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ratatui::{Terminal, backend::TestBackend};
 use rdsdeck::config::Config;
-use rdsdeck::settings::{GlobalArgs, Settings};
+use rdsdeck::settings::{Flags, Settings};
 use rdsdeck::stack::{Health, Kind, Resource};
 use rdsdeck::tui::table::TableView;
 use rdsdeck::tui::{app::Action, build_app, views};
@@ -30,7 +30,7 @@ fn rows(n: usize) -> Vec<Resource> {
 }
 
 fn bench_render(c: &mut Criterion) {
-    let args = GlobalArgs { region: Some("us-east-1".into()), ..GlobalArgs::default() };
+    let args = Flags { region: Some("us-east-1".into()), ..Flags::default() };
     let settings = Settings::from_config(&args, Config::default(), None).unwrap();
     let mut app = build_app(args, settings).unwrap();
     let p = app.panes.get_mut(&Kind::Instance).unwrap();
@@ -73,7 +73,7 @@ fn bench_filter(c: &mut Criterion) {
 fn bench_sql_grid(c: &mut Criterion) {
     use rdsdeck::db::output::Cell;
     use rdsdeck::db::session::Event;
-    let args = GlobalArgs { region: Some("us-east-1".into()), ..GlobalArgs::default() };
+    let args = Flags { region: Some("us-east-1".into()), ..Flags::default() };
     let settings = Settings::from_config(&args, Config::default(), None).unwrap();
     let mut app = build_app(args, settings).unwrap();
     app.update(Action::Resize(200, 50));

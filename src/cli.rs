@@ -3,10 +3,12 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
+use std::path::PathBuf;
 use unicode_width::UnicodeWidthStr;
 
 use crate::aws::AwsContext;
-use crate::settings::{GlobalArgs, Settings};
+use crate::settings::{Flags, Settings};
+use crate::target::{DbFlags, DbTarget, ForwardFlags, Route, StackFacts};
 use crate::stack::{Kind, KindResult, Snapshot, locate, snapshot};
 
 #[derive(Debug, Parser)]
@@ -66,6 +68,84 @@ pub struct ForwardArgs {
 }
 
 pub use crate::ssm::transport::Transport;
+
+/// The global flags, as the CLI parsed them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// AWS profile (default: $AWS_PROFILE, then the config's stack, then `default`)
+    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
+    pub profile: Option<String>,
+    /// AWS region (default: $AWS_REGION, then the profile's region)
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// A named stack from the config file
+    #[arg(long, global = true, env = "RDSDECK_STACK")]
+    pub stack: Option<String>,
+    /// The RDS Proxy at the centre of the stack (default: the region's only proxy)
+    #[arg(long, global = true)]
+    pub proxy: Option<String>,
+    /// Describe the stack with a seed-style rds.conf
+    #[arg(long = "rds-conf", global = true, value_name = "FILE")]
+    pub rds_conf: Option<PathBuf>,
+    /// Describe the stack with `terraform output -json` saved to FILE
+    #[arg(long = "terraform-output", global = true, value_name = "FILE")]
+    pub terraform_output: Option<PathBuf>,
+    /// Config file (default: $XDG_CONFIG_HOME/rdsdeck/config.toml)
+    #[arg(long, global = true, env = "RDSDECK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Theme: dark, light, high-contrast, or a file name in the themes folder
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Refuse every write
+    #[arg(long = "read-only", global = true)]
+    pub read_only: bool,
+    /// Send every AWS call to this endpoint (also: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>)
+    #[arg(long = "endpoint-url", global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Extra CA certificates (PEM) trusted for database TLS, added to the built-in roots (e.g. RDS global-bundle.pem)
+    #[arg(long, global = true, env = "RDSDECK_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Diagnostics log file (default: $XDG_STATE_HOME/rdsdeck/rdsdeck.log)
+    #[arg(long = "log-file", global = true, env = "RDSDECK_LOG_FILE", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+impl GlobalArgs {
+    /// The flags as the core takes them.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            stack: self.stack.clone(),
+            proxy: self.proxy.clone(),
+            rds_conf: self.rds_conf.clone(),
+            terraform_output: self.terraform_output.clone(),
+            config: self.config.clone(),
+            theme: self.theme.clone(),
+            read_only: self.read_only,
+            endpoint_url: self.endpoint_url.clone(),
+            ca: self.ca.clone(),
+            log_file: self.log_file.clone(),
+        }
+    }
+}
+
+/// The core's enums as clap values (the core does not know clap).
+macro_rules! value_enum {
+    ($t:ty) => {
+        impl ValueEnum for $t {
+            fn value_variants<'a>() -> &'a [Self] {
+                &<$t>::ALL
+            }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.name()).help(self.about()))
+            }
+        }
+    };
+}
+value_enum!(Transport);
+value_enum!(crate::db::output::Format);
+
 
 #[derive(Debug, clap::Args)]
 pub struct BootstrapArgs {
@@ -137,6 +217,9 @@ pub struct SqlArgs {
     /// manager plugin, ssh -L); the token is still signed for, and TLS verified against, --host/--port
     #[arg(long, value_name = "PORT")]
     pub tunnel_port: Option<u16>,
+    /// How a --via-forward session travels (as `rdsdeck forward --transport`)
+    #[arg(long, value_enum, default_value_t = Transport::Auto)]
+    pub transport: Transport,
 }
 
 #[derive(Debug, clap::Args)]
@@ -330,7 +413,7 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
         eprintln!("rdsdeck: error: the following arguments are required: {}", missing.join(", "));
         return Ok(2);
     }
-    let (creds, region) = match token_credentials(settings).await {
+    let (creds, region) = match crate::auth::credentials_for(&settings.aws).await {
         Ok(x) => x,
         Err(e) => {
             eprintln!("rdsdeck: error: {e}");
@@ -362,55 +445,52 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
     }
 }
 
-/// Credentials and region for signing. Static keys in the environment (no
-/// profile named) are used directly, as the default chain would use them
-/// first anyway; anything else goes through the full AWS config chain.
-async fn token_credentials(settings: &Settings) -> Result<(aws_credential_types::Credentials, String), String> {
-    use aws_credential_types::provider::ProvideCredentials;
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if settings.aws.profile.is_none()
-        && let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
-    {
-        let region = settings
-            .aws
-            .region
-            .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"));
-        if let Some(region) = region {
-            return Ok((aws_credential_types::Credentials::new(id, secret, env("AWS_SESSION_TOKEN"), None, "environment"), region));
-        }
+/// The stack's facts when the decision needs them; without them when the flags say it all.
+async fn facts_for(ctx: &AwsContext, settings: &Settings, needed: bool) -> Result<StackFacts, String> {
+    if !needed {
+        return Ok(StackFacts::unknown("not needed: the flags name everything"));
     }
-    let ctx = AwsContext::load(&settings.aws).await.map_err(|e| e.to_string())?;
-    let provider = ctx.sdk.credentials_provider().ok_or("no AWS credentials found")?;
-    let creds = provider.provide_credentials().await.map_err(|e| {
-        format!("credentials could not be loaded: {}", aws_smithy_types::error::display::DisplayErrorContext(&e))
-    })?;
-    Ok((creds, ctx.region))
+    crate::target::gather(ctx, settings).await
 }
 
-/// Connection defaults from the stack: the app's own SSM parameters, else the proxy.
-async fn stack_db_defaults(ctx: &AwsContext, settings: &Settings) -> Result<(String, u16, String, Option<String>), String> {
-    let loc = locate(ctx, &settings.anchor, &settings.parameter_prefix).await.map_err(|e| e.to_string())?;
-    let (params, _) = crate::stack::fetch_kind(ctx, &loc, Kind::Parameter).await;
-    let get = |suffix: &str| -> Option<String> {
-        match &params {
-            KindResult::Ok { items } => items
-                .iter()
-                .find(|p| p.name.ends_with(&format!("/{suffix}")))
-                .and_then(|p| p.get_str("value"))
-                .map(str::to_string),
-            KindResult::Error { .. } => None,
-        }
-    };
-    let host = get("endpoint").or(loc.proxy_endpoint.clone()).ok_or("the stack has no proxy endpoint: pass --host")?;
-    let port = get("port").and_then(|p| p.parse().ok()).unwrap_or(3306);
-    Ok((host, port, get("username").unwrap_or_else(|| "node_app".into()), get("dbname")))
+/// What `rdsdeck sql` connects to, and the forward it opens for it (if any).
+pub fn plan_sql(settings: &Settings, facts: &StackFacts, args: &SqlArgs) -> Result<(DbTarget, Option<crate::ssm::forward::ForwardSpec>), crate::target::DecideError> {
+    let flags = DbFlags { host: args.host.clone(), port: args.port, user: args.user.clone(), database: args.database.clone() };
+    let route = Route::decide(args.via_forward.as_deref(), args.tunnel_port, settings.sql_via.as_deref());
+    let target = crate::target::db_target(facts, &flags, route, &settings.config.forwards)?;
+    let forward = crate::target::sql_forward_spec(facts, &settings.config.forwards, &target, None)?;
+    Ok((target, forward))
+}
+
+/// What `rdsdeck forward` opens.
+pub fn plan_forward(settings: &Settings, facts: &StackFacts, args: &ForwardArgs) -> Result<crate::ssm::forward::ForwardSpec, crate::target::DecideError> {
+    let flags = ForwardFlags { target: args.target.clone(), host: args.host.clone(), remote_port: args.remote_port, local_port: args.local_port };
+    crate::target::forward_spec(facts, &settings.config.forwards, args.name.as_deref(), &flags, None)
+}
+
+/// The instance `rdsdeck shell` opens a shell on.
+pub fn plan_shell(facts: &StackFacts, args: &ShellArgs) -> Result<String, crate::target::DecideError> {
+    crate::target::carrier_host(facts, args.instance.as_deref(), None)
+}
+
+/// A decision's error, with the flag that settles it.
+fn decide_hint(e: &crate::target::DecideError, flag: &str) -> String {
+    use crate::target::DecideError;
+    match e {
+        DecideError::SeveralHosts(_) | DecideError::NoHost | DecideError::HostsUnknown(_) => format!("{e}: choose one with {flag}"),
+        DecideError::NoEndpoint => format!("{e}: pass --host"),
+        DecideError::UnknownForward { .. } => e.to_string(),
+    }
+}
+
+/// Prints a core notice (a hand-over to the plugin) on stderr.
+fn notice_to_stderr(n: crate::ssm::transport::Notice) {
+    eprintln!("rdsdeck: {n}");
 }
 
 /// `rdsdeck sql`: results on stdout, diagnostics on stderr, non-zero on any error.
 pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32> {
-    use crate::db::{connect::{Auth, ConnectSpec, Connector}, exec::Guard, output::sink, split::split};
+    use crate::db::{connect::{Auth, Connector}, exec::Guard, output::sink, split::split};
     use std::io::Read;
     let script = match (&args.execute, &args.file) {
         (Some(e), _) => e.clone(),
@@ -451,24 +531,25 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         }
     }
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
-    let (host, port, user, database) = if let (Some(h), Some(u)) = (&args.host, &args.user) {
-        (h.clone(), args.port.unwrap_or(3306), u.clone(), args.database.clone())
-    } else {
-        match stack_db_defaults(&ctx, settings).await {
-            Ok((h, p, u, d)) => (
-                args.host.clone().unwrap_or(h),
-                args.port.unwrap_or(p),
-                args.user.clone().unwrap_or(u),
-                args.database.clone().or(d),
-            ),
-            Err(e) if args.host.is_some() => {
-                tracing::info!("stack defaults unavailable: {e}");
-                (args.host.clone().unwrap_or_default(), args.port.unwrap_or(3306), args.user.clone().unwrap_or("node_app".into()), args.database.clone())
-            }
-            Err(e) => {
-                eprintln!("rdsdeck: error: cannot find the database endpoint: {e}");
-                return Ok(1);
-            }
+    let flags = DbFlags { host: args.host.clone(), port: args.port, user: args.user.clone(), database: args.database.clone() };
+    let via = Route::decide(args.via_forward.as_deref(), args.tunnel_port, settings.sql_via.as_deref());
+    let facts = match facts_for(&ctx, settings, !flags.complete() || matches!(via, Route::Forward(_))).await {
+        Ok(f) => f,
+        Err(e) if args.host.is_some() => {
+            tracing::info!("stack defaults unavailable: {e}");
+            StackFacts::unknown(&e)
+        }
+        Err(e) => {
+            eprintln!("rdsdeck: error: cannot find the database endpoint: {e}");
+            return Ok(1);
+        }
+    };
+    let (target, forward_spec) = match plan_sql(settings, &facts, args) {
+        Ok(p) => p,
+        Err(e) => {
+            let what = args.via_forward.as_deref().map(|n| format!("--via-forward {n}: ")).unwrap_or_default();
+            eprintln!("rdsdeck: error: {what}{}", decide_hint(&e, "`target` in [forwards.NAME] (or start `rdsdeck forward --target i-…` and pass --tunnel-port)"));
+            return Ok(if matches!(e, crate::target::DecideError::NoEndpoint) { 1 } else { 2 });
         }
     };
     let Some(provider) = ctx.sdk.credentials_provider() else {
@@ -476,51 +557,24 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         return Ok(1);
     };
     let mut forward = None;
-    // `--via-forward`, else the config's `sql_via` (unless a tunnel port is given); `direct` is no forward.
-    let via = match (&args.via_forward, args.tunnel_port) {
-        (Some(v), _) => Some(v.clone()),
-        (None, None) => settings.sql_via.clone(),
-        (None, Some(_)) => None,
-    }
-    .filter(|v| v != "direct");
-    let (tcp_host, tcp_port, tls_name) = match &via {
-        None => match args.tunnel_port {
-            Some(t) => ("127.0.0.1".to_string(), t, Some((host.clone(), port))),
-            None => (host.clone(), port, None),
-        },
-        Some(name) => {
-            let spec = match forward_spec(&ctx, settings, Some(name.as_str()), None, Some(host.clone()), Some(port), Some(0)).await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("rdsdeck: error: --via-forward {name}: {e}");
-                    return Ok(2);
-                }
-            };
-            match crate::ssm::forward::start(ctx.clone(), spec.clone()).await {
-                Ok(f) => {
-                    let local = f.local_addr().expect("a bound forward");
-                    eprintln!("via forward {name}: 127.0.0.1:{} -> {}:{} through {}", local.port(), spec.host.as_deref().unwrap_or("the instance"), spec.remote_port, spec.target);
-                    forward = Some(f);
-                    ("127.0.0.1".to_string(), local.port(), Some((host.clone(), port)))
-                }
-                Err(e) => {
-                    eprintln!("rdsdeck: error: --via-forward {name}: {e}");
-                    return Ok(1);
-                }
+    let local_port = match (&target.route, forward_spec) {
+        (Route::Tunnel(p), _) => Some(*p),
+        (Route::Forward(name), Some(spec)) => match crate::ssm::transport::open_forward(&ctx, &spec, args.transport, &mut notice_to_stderr).await {
+            Ok(f) => {
+                let local = f.local_addr();
+                eprintln!("via forward {name}: 127.0.0.1:{} -> {}:{} through {} ({})", local.port(), spec.host.as_deref().unwrap_or("the instance"), spec.remote_port, spec.target, f.carrier());
+                forward = Some(f);
+                Some(local.port())
             }
-        }
+            Err(e) => {
+                eprintln!("rdsdeck: error: --via-forward {name}: {e}");
+                return Ok(1);
+            }
+        },
+        _ => None,
     };
     let connector = Connector::new(
-        ConnectSpec {
-            host: tcp_host,
-            port: tcp_port,
-            user,
-            database,
-            region: ctx.region.clone(),
-            ca: settings.ca.clone(),
-            timeout: std::time::Duration::from_secs(args.connect_timeout),
-            tls_name,
-        },
+        crate::target::connect_spec(&target, local_port, &ctx.region, settings.ca.clone(), std::time::Duration::from_secs(args.connect_timeout)),
         Auth::Iam(provider),
     );
     let mut conn = match connector.connect_wire().await {
@@ -570,69 +624,6 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
     Ok(code)
 }
 
-/// A forward from a saved `[forwards.NAME]` (or `auto`), the stack's defaults and flags, in that order of weight.
-async fn forward_spec(
-    ctx: &AwsContext,
-    settings: &Settings,
-    name: Option<&str>,
-    target: Option<String>,
-    host: Option<String>,
-    remote_port: Option<u16>,
-    local_port: Option<u16>,
-) -> Result<crate::ssm::forward::ForwardSpec, String> {
-    let saved = match name {
-        None | Some("auto") => crate::config::ForwardConfig::default(),
-        Some(n) => settings.config.forwards.get(n).cloned().ok_or_else(|| {
-            let known: Vec<&String> = settings.config.forwards.keys().collect();
-            format!("no forward named `{n}` in the config ([forwards.{n}]); known: {known:?}, or `auto`")
-        })?,
-    };
-    let host = host.or(saved.host.clone());
-    let remote_port = remote_port.or(saved.remote_port);
-    let (host, remote_port) = match (host, remote_port) {
-        (Some(h), Some(p)) => (h, p),
-        (h, p) => {
-            let (dh, dp, _, _) = stack_db_defaults(ctx, settings).await?;
-            (h.unwrap_or(dh), p.unwrap_or(dp))
-        }
-    };
-    let target = match target.or(saved.target.clone()) {
-        Some(t) => t,
-        None => stack_host(ctx, settings).await?,
-    };
-    Ok(crate::ssm::forward::ForwardSpec {
-        name: name.unwrap_or("auto").to_string(),
-        target,
-        host: Some(host),
-        remote_port,
-        local_port: local_port.or(saved.local_port).unwrap_or(0),
-    })
-}
-
-/// The stack's app host: the EC2 instance in the stack's VPC (the SSM-managed one).
-async fn stack_host(ctx: &AwsContext, settings: &Settings) -> Result<String, String> {
-    let loc = locate(ctx, &settings.anchor, &settings.parameter_prefix).await.map_err(|e| e.to_string())?;
-    let (hosts, _) = crate::stack::fetch_kind(ctx, &loc, Kind::Host).await;
-    match hosts {
-        KindResult::Ok { items } => match items.as_slice() {
-            [] => Err("the stack has no EC2 host to run the session on: pass --target i-...".into()),
-            [one] => Ok(one.id.clone()),
-            many => {
-                let running: Vec<&crate::stack::Resource> = many.iter().filter(|h| h.cells.iter().any(|c| c == "running")).collect();
-                match running.as_slice() {
-                    [one] => Ok(one.id.clone()),
-                    _ => Err(format!(
-                        "the stack has {} hosts ({}): choose one with --target",
-                        many.len(),
-                        many.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(", ")
-                    )),
-                }
-            }
-        },
-        KindResult::Error { error } => Err(format!("cannot list the stack's hosts: {error}")),
-    }
-}
-
 /// `rdsdeck forward`: runs until Ctrl-C (or SIGTERM), then ends the session.
 pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Result<i32> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -640,14 +631,22 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
-    let spec = match forward_spec(&ctx, settings, args.name.as_deref(), args.target.clone(), args.host.clone(), args.remote_port, args.local_port).await {
+    let flags_say_all = args.target.is_some() && args.host.is_some() && args.remote_port.is_some();
+    let facts = match facts_for(&ctx, settings, !flags_say_all).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rdsdeck: error: cannot read the stack: {e}");
+            return Ok(1);
+        }
+    };
+    let spec = match plan_forward(settings, &facts, args) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            eprintln!("rdsdeck: error: {}", decide_hint(&e, "--target"));
             return Ok(2);
         }
     };
-    let mut f = match crate::ssm::transport::open_forward(&ctx, &spec, args.transport).await {
+    let mut f = match crate::ssm::transport::open_forward(&ctx, &spec, args.transport, &mut notice_to_stderr).await {
         Ok(f) => f,
         Err(e) => {
             eprintln!("rdsdeck: error: {e}");
@@ -870,18 +869,22 @@ fn print_summary(out: &mut impl Write, report: &crate::bootstrap::Report) -> std
 /// `rdsdeck shell`: 0 when the remote shell ended, 1 when the session could not start.
 pub async fn run_shell(settings: &Settings, args: &ShellArgs) -> anyhow::Result<i32> {
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
-    let target = match &args.instance {
-        Some(i) => i.clone(),
-        None => match stack_host(&ctx, settings).await {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("rdsdeck: error: {e}");
-                return Ok(2);
-            }
-        },
+    let facts = match facts_for(&ctx, settings, args.instance.is_none()).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rdsdeck: error: cannot read the stack: {e}");
+            return Ok(1);
+        }
+    };
+    let target = match plan_shell(&facts, args) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("rdsdeck: error: {}", decide_hint(&e, "rdsdeck shell INSTANCE"));
+            return Ok(2);
+        }
     };
     eprintln!("Starting a shell on {target} (Session Manager; exit or Ctrl-D ends it)");
-    match crate::ssm::transport::run_shell(&ctx, &target, args.transport).await {
+    match crate::ssm::transport::run_shell(&ctx, &target, args.transport, &mut notice_to_stderr).await {
         Ok(why) => {
             eprintln!("\r\n{why}");
             Ok(0)

@@ -157,6 +157,16 @@ impl Config {
         directories::BaseDirs::new().map(|b| b.config_dir().join("rdsdeck").join("config.toml"))
     }
 
+    /// rdsdeck's state folder (the log, the SQL history): `$XDG_STATE_HOME/rdsdeck`,
+    /// else `~/.local/state/rdsdeck`.
+    pub fn state_dir() -> Option<PathBuf> {
+        std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".local/state")))
+            .map(|d| d.join("rdsdeck"))
+    }
+
     /// Directory for user themes, beside the config file.
     pub fn user_theme_dir(config_path: Option<&Path>) -> Option<PathBuf> {
         config_path.and_then(|p| p.parent()).map(|d| d.join("themes"))

@@ -12,5 +12,6 @@ pub mod db;
 pub mod settings;
 pub mod ssm;
 pub mod stack;
+pub mod target;
 pub mod tls;
 pub mod tui;

@@ -3,13 +3,7 @@ use rdsdeck::cli::{Cli, Command, run_bootstrap, run_forward, run_list, run_shell
 use rdsdeck::settings::Settings;
 
 fn init_logging(path: Option<std::path::PathBuf>) {
-    let path = path.or_else(|| {
-        let base = std::env::var_os("XDG_STATE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from)
-            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".local/state")))?;
-        Some(base.join("rdsdeck").join("rdsdeck.log"))
-    });
+    let path = path.or_else(|| rdsdeck::config::Config::state_dir().map(|d| d.join("rdsdeck.log")));
     let Some(path) = path else { return };
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
@@ -27,7 +21,7 @@ fn init_logging(path: Option<std::path::PathBuf>) {
 fn main() {
     let cli = Cli::parse();
     init_logging(cli.global.log_file.clone());
-    let settings = match Settings::resolve(&cli.global) {
+    let settings = match Settings::resolve(&cli.global.flags()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("rdsdeck: error: {e}");
@@ -55,7 +49,7 @@ fn main() {
             Some(Command::Bootstrap(args)) => run_bootstrap(&settings, args).await,
             Some(Command::Forward(args)) => run_forward(&settings, args).await,
             Some(Command::Shell(args)) => run_shell(&settings, args).await,
-            None => rdsdeck::tui::run_with_args(cli.global.clone(), settings).await,
+            None => rdsdeck::tui::run_with_args(cli.global.flags(), settings).await,
         }
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(200));

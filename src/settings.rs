@@ -8,44 +8,22 @@ use crate::aws::AwsSettings;
 use crate::config::{Config, ConfigError, DEFAULT_PARAMETER_PREFIX};
 use crate::stack::{Anchor, RdsConf, TerraformOutputs};
 
-/// The global flags, as the CLI parsed them.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct GlobalArgs {
-    /// AWS profile (default: $AWS_PROFILE, then the config's stack, then `default`)
-    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
+/// What the user asked for on the command line (or switched to in the TUI's
+/// palette); the CLI maps its global flags to this. `None`: the config's, then
+/// the environment's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Flags {
     pub profile: Option<String>,
-    /// AWS region (default: $AWS_REGION, then the profile's region)
-    #[arg(long, global = true)]
     pub region: Option<String>,
-    /// A named stack from the config file
-    #[arg(long, global = true, env = "RDSDECK_STACK")]
     pub stack: Option<String>,
-    /// The RDS Proxy at the centre of the stack (default: the region's only proxy)
-    #[arg(long, global = true)]
     pub proxy: Option<String>,
-    /// Describe the stack with a seed-style rds.conf
-    #[arg(long = "rds-conf", global = true, value_name = "FILE")]
     pub rds_conf: Option<PathBuf>,
-    /// Describe the stack with `terraform output -json` saved to FILE
-    #[arg(long = "terraform-output", global = true, value_name = "FILE")]
     pub terraform_output: Option<PathBuf>,
-    /// Config file (default: $XDG_CONFIG_HOME/rdsdeck/config.toml)
-    #[arg(long, global = true, env = "RDSDECK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Theme: dark, light, high-contrast, or a file name in the themes folder
-    #[arg(long, global = true)]
     pub theme: Option<String>,
-    /// Refuse every write
-    #[arg(long = "read-only", global = true)]
     pub read_only: bool,
-    /// Send every AWS call to this endpoint (also: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>)
-    #[arg(long = "endpoint-url", global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Extra CA certificates (PEM) trusted for database TLS, added to the built-in roots (e.g. RDS global-bundle.pem)
-    #[arg(long, global = true, env = "RDSDECK_CA", value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Diagnostics log file (default: $XDG_STATE_HOME/rdsdeck/rdsdeck.log)
-    #[arg(long = "log-file", global = true, env = "RDSDECK_LOG_FILE", value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 }
 
@@ -84,7 +62,7 @@ pub enum SettingsError {
 }
 
 impl Settings {
-    pub fn resolve(args: &GlobalArgs) -> Result<Settings, SettingsError> {
+    pub fn resolve(args: &Flags) -> Result<Settings, SettingsError> {
         let (config_path, explicit) = match &args.config {
             Some(p) => (Some(p.clone()), true),
             None => (Config::default_path(), false),
@@ -96,7 +74,7 @@ impl Settings {
         Settings::from_config(args, config, config_path)
     }
 
-    pub fn from_config(args: &GlobalArgs, config: Config, config_path: Option<PathBuf>) -> Result<Settings, SettingsError> {
+    pub fn from_config(args: &Flags, config: Config, config_path: Option<PathBuf>) -> Result<Settings, SettingsError> {
         let stack_name = args.stack.clone().or_else(|| config.default_stack.clone());
         let stack = match &stack_name {
             Some(name) => Some(config.stacks.get(name).cloned().ok_or_else(|| SettingsError::UnknownStack {

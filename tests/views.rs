@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::{Terminal, backend::TestBackend};
 use rdsdeck::aws::AwsContext;
 use rdsdeck::config::Config;
-use rdsdeck::settings::{GlobalArgs, Settings};
+use rdsdeck::settings::{Flags, Settings};
 use rdsdeck::stack::{Health, Identity, Kind, KindResult, Located, Resource};
 use rdsdeck::tui::app::{Action, App, Effect, Mode, Msg, Phase};
 use rdsdeck::tui::{build_app, views};
@@ -78,7 +78,7 @@ fn fixture() -> Vec<(Kind, Vec<Resource>)> {
 }
 
 fn settings(config: Config, stack: Option<&str>) -> Settings {
-    let args = GlobalArgs { stack: stack.map(str::to_string), region: Some("us-east-1".into()), ..GlobalArgs::default() };
+    let args = Flags { stack: stack.map(str::to_string), region: Some("us-east-1".into()), ..Flags::default() };
     let mut s = Settings::from_config(&args, config, None).unwrap();
     s.refresh = None;
     s
@@ -95,7 +95,7 @@ fn ctx() -> AwsContext {
 }
 
 fn loaded_app_with(s: Settings) -> App {
-    let mut app = build_app(GlobalArgs::default(), s).unwrap();
+    let mut app = build_app(Flags::default(), s).unwrap();
     app.phase = Phase::Ready;
     app.ctx = Some(ctx());
     app.identity = Some(Ok(Identity { account: "123456789012".into(), arn: "arn:aws:iam::123456789012:user/ops".into(), user_id: "AIDA".into() }));
@@ -207,7 +207,7 @@ fn loading_error_and_failure_snapshots() {
     app.set_tab(12);
     snap_all("list_error", &mut app);
 
-    let mut app = build_app(GlobalArgs::default(), settings(Config::default(), None)).unwrap();
+    let mut app = build_app(Flags::default(), settings(Config::default(), None)).unwrap();
     app.phase = Phase::Failed("no RDS Proxy in region eu-west-1: pick the region of your stack (--region)".into());
     snap_all("failed", &mut app);
 

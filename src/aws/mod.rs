@@ -9,7 +9,13 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::time::Duration;
 
-use crate::stack::model::Identity;
+/// Who we are, from STS.
+#[derive(Debug, Clone, serde::Serialize, Default, PartialEq)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
 
 /// What the user asked for; `None` means "whatever the AWS environment says".
 #[derive(Debug, Clone, Default, PartialEq)]

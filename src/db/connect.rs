@@ -2,13 +2,13 @@
 //! and verified (built-in roots plus an optional CA file), the cleartext
 //! plugin only under that TLS, and every failure mapped to advice.
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use mysql_async::{Conn, OptsBuilder, SslOpts};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::auth::token::{TokenRequest, generate};
+use crate::auth::token::TokenRequest;
 
 #[derive(Debug, Clone)]
 pub struct ConnectSpec {
@@ -79,15 +79,9 @@ impl Connector {
         match &self.auth {
             Auth::Password(p) => Ok(p.clone()),
             Auth::Iam(provider) => {
-                let creds = provider
-                    .provide_credentials()
-                    .await
-                    .map_err(|e| DbError::new(None, format!("no AWS credentials to sign a token: {e}")))?;
                 let (host, port) = self.signed_for();
                 let req = TokenRequest { hostname: host, port, region: self.spec.region.clone(), username: self.spec.user.clone() };
-                generate(&req, &creds, std::time::SystemTime::now())
-                    .map(SecretString::from)
-                    .map_err(|e| DbError::new(None, e.to_string()))
+                crate::auth::sign(provider, &req, std::time::SystemTime::now()).await.map_err(|e| DbError::new(None, e.to_string()))
             }
         }
     }

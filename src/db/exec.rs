@@ -3,11 +3,12 @@
 
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::classify::{Class, classify};
 use super::connect::{Connector, DbError};
-use super::output::{Cell, Sink};
+pub use super::rows::Outcome;
+use super::rows::{Cell, Sink};
 
 /// One decision point for what may run (read-only mode, destructive statements).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,15 +32,6 @@ impl Guard {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Outcome {
-    pub result_sets: usize,
-    pub rows: u64,
-    pub affected: u64,
-    pub elapsed: Duration,
-    /// Time from sending the statement to the first row.
-    pub first_row: Option<Duration>,
-}
 
 /// Runs one statement, writing every result set's rows to `sink` as they arrive.
 pub async fn run<S: Sink + ?Sized>(conn: &mut Conn, connector: &Connector, sql: &str, sink: &mut S) -> Result<Outcome, DbError> {

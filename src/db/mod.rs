@@ -5,6 +5,7 @@ pub mod connect;
 pub mod exec;
 pub mod output;
 pub mod pool;
+pub mod rows;
 pub mod session;
 pub mod split;
 pub mod wire;

@@ -1,93 +1,38 @@
 //! Result cells and the writers of `rdsdeck sql`: rows are written as they
 //! arrive (CSV and JSON stream; the table buffers a bounded sample for widths).
 
-use mysql_async::Value;
-
-use super::wire::TextRow;
 use std::io::Write;
 
-/// One cell: NULL, text, or bytes that are not UTF-8 (shown as hex, never raw).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Null,
-    Text(String),
-    Binary(Vec<u8>),
-}
+pub use super::rows::{Cell, Sink};
+use super::rows::TextRow;
 
-impl Cell {
-    /// A text-protocol field (`None` is NULL).
-    pub fn from_bytes(b: Option<&[u8]>) -> Cell {
-        match b {
-            None => Cell::Null,
-            Some(b) => match std::str::from_utf8(b) {
-                Ok(s) => Cell::Text(s.to_string()),
-                Err(_) => Cell::Binary(b.to_vec()),
-            },
-        }
-    }
-
-    pub fn from_value(v: Value) -> Cell {
-        match v {
-            Value::NULL => Cell::Null,
-            Value::Bytes(b) => match String::from_utf8(b) {
-                Ok(s) => Cell::Text(s),
-                Err(e) => Cell::Binary(e.into_bytes()),
-            },
-            Value::Int(i) => Cell::Text(i.to_string()),
-            Value::UInt(u) => Cell::Text(u.to_string()),
-            Value::Float(f) => Cell::Text(f.to_string()),
-            Value::Double(d) => Cell::Text(d.to_string()),
-            Value::Date(y, mo, d, h, mi, s, us) => Cell::Text(if us > 0 {
-                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}")
-            } else {
-                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
-            }),
-            Value::Time(neg, d, h, m, s, us) => {
-                let h = d * 24 + h as u32;
-                Cell::Text(format!("{}{h:02}:{m:02}:{s:02}{}", if neg { "-" } else { "" }, if us > 0 { format!(".{us:06}") } else { String::new() }))
-            }
-        }
-    }
-
-    /// For display: NULL is `NULL`, binary is `0x…` hex (truncated), control characters escaped.
-    pub fn display(&self, max: usize) -> String {
-        match self {
-            Cell::Null => "NULL".into(),
-            Cell::Text(s) => {
-                let clean: String = s.chars().map(|c| if c.is_control() { '·' } else { c }).collect();
-                if clean.chars().count() > max { format!("{}…", clean.chars().take(max.saturating_sub(1)).collect::<String>()) } else { clean }
-            }
-            Cell::Binary(b) => {
-                let n = (max.saturating_sub(2) / 2).max(1);
-                let hex: String = b.iter().take(n).map(|x| format!("{x:02X}")).collect();
-                format!("0x{hex}{}", if b.len() > n { "…" } else { "" })
-            }
-        }
-    }
-
-    fn hex(b: &[u8]) -> String {
-        format!("0x{}", b.iter().map(|x| format!("{x:02X}")).collect::<String>())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Csv,
     Json,
 }
 
-/// Receives one result set at a time.
-pub trait Sink {
-    fn start(&mut self, columns: &[String]) -> std::io::Result<()>;
-    fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()>;
-    /// A row as it came off the wire, borrowed from its packet (the CSV
-    /// writer copies the bytes out without building cells).
-    fn row_text(&mut self, row: &TextRow<'_>) -> std::io::Result<()> {
-        self.row(row.iter().map(Cell::from_bytes).collect())
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Table, Format::Csv, Format::Json];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
     }
-    fn finish(&mut self) -> std::io::Result<()>;
+
+    pub fn about(self) -> &'static str {
+        match self {
+            Format::Table => "an aligned table",
+            Format::Csv => "RFC 4180 CSV with a header row",
+            Format::Json => "one JSON array of objects per result set",
+        }
+    }
 }
+
 
 pub fn sink<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink + 'a> {
     match format {

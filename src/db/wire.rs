@@ -28,8 +28,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use super::exec::Outcome;
-use super::output::Sink;
+use super::rows::{NULL_SPAN, Outcome, Sink, Span, TextRow};
 
 /// What went wrong, before it is turned into advice ([`super::connect::Connector::explain_wire`]).
 #[derive(Debug)]
@@ -57,32 +56,6 @@ const UTF8MB4: u8 = 45;
 /// The largest packet accepted (the server's own ceiling is 1 GiB).
 const MAX_PACKET: usize = 1 << 30;
 const READ_CHUNK: usize = 64 * 1024;
-
-/// One field of a text-protocol row: where it is in the packet, or NULL.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Span {
-    start: u32,
-    len: u32,
-}
-
-const NULL_SPAN: Span = Span { start: u32::MAX, len: 0 };
-
-/// A row as it arrived: every field borrowed from the packet.
-pub struct TextRow<'a> {
-    data: &'a [u8],
-    spans: &'a [Span],
-}
-
-impl<'a> TextRow<'a> {
-    /// `None` for NULL.
-    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
-        let s = self.spans[i];
-        (s != NULL_SPAN).then(|| &self.data[s.start as usize..(s.start + s.len) as usize])
-    }
-    pub fn iter(&self) -> impl Iterator<Item = Option<&'a [u8]>> + '_ {
-        (0..self.spans.len()).map(|i| self.get(i))
-    }
-}
 
 /// Splits a text-protocol row packet into `n` fields; `None` if it is malformed.
 fn parse_row(data: &[u8], n: usize, spans: &mut Vec<Span>) -> Option<()> {

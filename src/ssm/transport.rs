@@ -10,7 +10,7 @@ use super::forward::{self, ForwardSpec, StartError, State, Status};
 use super::{plugin, shell};
 use crate::aws::AwsContext;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     /// rdsdeck's own data channel.
     Native,
@@ -19,6 +19,45 @@ pub enum Transport {
     /// Native, and the plugin when the agent asks for what native does not do.
     Auto,
 }
+
+impl Transport {
+    pub const ALL: [Transport; 3] = [Transport::Native, Transport::Plugin, Transport::Auto];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Native => "native",
+            Transport::Plugin => "plugin",
+            Transport::Auto => "auto",
+        }
+    }
+
+    pub fn about(self) -> &'static str {
+        match self {
+            Transport::Native => "rdsdeck's own data channel",
+            Transport::Plugin => "AWS's session-manager-plugin",
+            Transport::Auto => "native, and the plugin when the agent asks for what native does not do (KMS)",
+        }
+    }
+}
+
+/// Something the user should know that is not an error; the front end shows it
+/// (the CLI on stderr, the TUI in its log and status line). The core never prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// `auto` handed the session to the plugin.
+    PluginHandOver { why: String },
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::PluginHandOver { why } => write!(f, "{why}; using {} instead", plugin::BINARY),
+        }
+    }
+}
+
+/// Where notices go.
+pub type Notify<'a> = &'a mut (dyn FnMut(Notice) + Send);
 
 /// A running port forward, whatever carries it.
 pub trait PortForward: Send {
@@ -101,15 +140,16 @@ async fn plugin_forward(ctx: &AwsContext, spec: &ForwardSpec) -> Result<Box<dyn 
     Ok(Box::new(PluginForward { session, local: SocketAddr::from(([127, 0, 0, 1], local_port)), started: std::time::SystemTime::now() }))
 }
 
-/// Starts a forward over `transport`.
-pub async fn open_forward(ctx: &AwsContext, spec: &ForwardSpec, transport: Transport) -> Result<Box<dyn PortForward>, String> {
+/// Starts a forward over `transport`; a hand-over to the plugin is told to `notify`.
+pub async fn open_forward(ctx: &AwsContext, spec: &ForwardSpec, transport: Transport, notify: Notify<'_>) -> Result<Box<dyn PortForward>, String> {
     match transport {
         Transport::Plugin => plugin_forward(ctx, spec).await,
         Transport::Native | Transport::Auto => match forward::start(ctx.clone(), spec.clone()).await {
             Ok(f) => Ok(Box::new(f)),
             Err(StartError::NeedsPlugin(why)) if transport == Transport::Auto => {
-                tracing::warn!("{why}: using {} instead", plugin::BINARY);
-                eprintln!("rdsdeck: {why}; using {} instead", plugin::BINARY);
+                let n = Notice::PluginHandOver { why };
+                tracing::warn!("{n}");
+                notify(n);
                 plugin_forward(ctx, spec).await
             }
             Err(e) => Err(e.to_string()),
@@ -117,14 +157,16 @@ pub async fn open_forward(ctx: &AwsContext, spec: &ForwardSpec, transport: Trans
     }
 }
 
-/// Runs an interactive shell over `transport` until it exits.
-pub async fn run_shell(ctx: &AwsContext, target: &str, transport: Transport) -> Result<String, String> {
+/// Runs an interactive shell over `transport` until it exits; a hand-over is told to `notify` first.
+pub async fn run_shell(ctx: &AwsContext, target: &str, transport: Transport, notify: Notify<'_>) -> Result<String, String> {
     match transport {
         Transport::Plugin => plugin_shell(ctx, target).await,
         Transport::Native | Transport::Auto => match shell::run(ctx, target).await {
             Ok(why) => Ok(why),
             Err(StartError::NeedsPlugin(why)) if transport == Transport::Auto => {
-                eprintln!("rdsdeck: {why}; using {} instead", plugin::BINARY);
+                let n = Notice::PluginHandOver { why };
+                tracing::warn!("{n}");
+                notify(n);
                 plugin_shell(ctx, target).await
             }
             Err(e) => Err(e.to_string()),

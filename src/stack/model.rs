@@ -225,10 +225,4 @@ pub enum KindResult {
     Error { error: String },
 }
 
-/// Who we are, from STS.
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
-pub struct Identity {
-    pub account: String,
-    pub arn: String,
-    pub user_id: String,
-}
+pub use crate::aws::Identity;

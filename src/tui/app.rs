@@ -13,7 +13,8 @@ use super::table::TableView;
 use super::theme::Theme;
 use crate::auth::token::{TokenInfo, TokenRequest, inspect};
 use crate::aws::{AwsContext, AwsSettings, REGIONS, profile_names};
-use crate::settings::{GlobalArgs, Settings};
+use crate::settings::{Flags, Settings};
+use crate::target::{DbFlags, DbTarget, ForwardFlags, Route, StackFacts};
 use crate::stack::{Anchor, DiscoverError, Health, Identity, Kind, KindResult, Located};
 
 /// Results from workers.
@@ -33,6 +34,8 @@ pub enum Msg {
     ForwardStarted { id: u64, result: Result<(), String> },
     ForwardStatus { id: u64, status: Box<crate::ssm::forward::Status>, probe: Option<Result<Duration, String>> },
     ForwardStopped { id: u64, last: Option<Box<crate::ssm::forward::Status>> },
+    /// A core notice (a session handed to the plugin): the log and the status line.
+    Notice(String),
     /// A shell session ended (the agent's last words, or why it could not start).
     ShellEnded { target: String, result: Result<String, String> },
 }
@@ -132,7 +135,7 @@ pub struct LogLine {
 }
 
 pub struct App {
-    pub args: GlobalArgs,
+    pub args: Flags,
     pub settings: Settings,
     pub theme: Theme,
     pub keymap: Keymap,
@@ -165,8 +168,10 @@ pub struct App {
     pub forwards: super::forwards::ForwardsView,
     /// Saved forwards with `auto_start` were started (once per stack).
     forwards_autostarted: bool,
-    /// The SQL shell waits for this forward to be ready, then connects through it.
-    sql_via_pending: Option<u64>,
+    /// The SQL shell waits for this forward to be ready, then connects to the target through it.
+    sql_via_pending: Option<(u64, DbTarget)>,
+    /// Where SQL statements are remembered (an input: read from the environment once).
+    pub history_file: Option<std::path::PathBuf>,
     /// Counts SQL shells opened (stale events of a replaced one are dropped).
     pub sql_session: u64,
     /// Completions read once at start (never from disk while drawing).
@@ -180,7 +185,7 @@ pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦"
 const LOG_CAP: usize = 500;
 
 impl App {
-    pub fn new(args: GlobalArgs, settings: Settings, theme: Theme, keymap: Keymap) -> App {
+    pub fn new(args: Flags, settings: Settings, theme: Theme, keymap: Keymap) -> App {
         let now = Instant::now();
         let themes = Theme::names(crate::config::Config::user_theme_dir(settings.config_path.as_deref()).as_deref());
         App {
@@ -214,6 +219,7 @@ impl App {
             forwards: Default::default(),
             forwards_autostarted: false,
             sql_via_pending: None,
+            history_file: crate::config::Config::state_dir().map(|d| d.join("sql_history")),
             sql_session: 0,
             profiles: profile_names(),
             themes,
@@ -305,7 +311,7 @@ impl App {
 
     /// Height of the table body in the current layout.
     fn table_height(&self) -> usize {
-        super::views::layout(self, self.size).main.height.saturating_sub(3) as usize
+        super::layout::layout(self.size, self.settings.production, self.show_log).main.height.saturating_sub(3) as usize
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
@@ -463,7 +469,7 @@ impl App {
                     Ok(()) => self.log_line(Health::Ok, format!("forward {name} started")),
                     Err(e) => {
                         self.log_line(Health::Bad, format!("forward {name}: {e}"));
-                        if self.sql_via_pending == Some(id) {
+                        if self.sql_via_pending.as_ref().is_some_and(|p| p.0 == id) {
                             self.sql_via_pending = None;
                             self.status = Some((Health::Bad, format!("SQL via forward {name}: {e}")));
                         }
@@ -484,9 +490,10 @@ impl App {
                     ready = r.ready();
                 }
                 self.dirty = self.mode == Mode::Forwards;
-                if ready && self.sql_via_pending == Some(id) {
+                if ready && self.sql_via_pending.as_ref().is_some_and(|p| p.0 == id) {
                     self.dirty = true;
-                    return self.open_sql_through(Some(id));
+                    let (_, target) = self.sql_via_pending.take().expect("checked");
+                    return self.open_sql_session(target, Some(id));
                 }
                 Vec::new()
             }
@@ -502,6 +509,11 @@ impl App {
                     let name = r.spec.name.clone();
                     self.log_line(Health::Unknown, format!("forward {name} stopped"));
                 }
+                Vec::new()
+            }
+            Msg::Notice(text) => {
+                self.log_line(Health::Warn, text.clone());
+                self.status = Some((Health::Warn, text));
                 Vec::new()
             }
             Msg::ShellEnded { target, result } => {
@@ -734,21 +746,25 @@ impl App {
         Vec::new()
     }
 
+    /// What the panes know about the stack, for the decisions in [`crate::target`] (the CLI
+    /// reads the same facts from AWS).
+    pub fn facts(&self) -> StackFacts {
+        let items = |k: Kind| {
+            let p = self.pane(k);
+            if p.loaded { Ok(p.table.items.as_slice()) } else { Err(p.error.clone().unwrap_or_else(|| "still loading".into())) }
+        };
+        StackFacts::from_resources(self.located.as_ref().and_then(|l| l.proxy_endpoint.clone()), items(Kind::Parameter), items(Kind::Host))
+    }
+
+    /// The host selected in the Hosts list, when that list is on screen.
+    pub fn selected_host(&self) -> Option<String> {
+        (self.current_kind() == Some(Kind::Host)).then(|| self.pane(Kind::Host).table.selected_item().map(|h| h.id.clone())).flatten()
+    }
+
     /// The DB user tokens are made for: the app's `/dev/database/username`
     /// parameter when the stack has it, else the seed's `node_app`.
     pub fn token_user(&self) -> String {
-        self.stack_param("username").unwrap_or_else(|| "node_app".into())
-    }
-
-    /// The value of the app's SSM parameter `<prefix><suffix>` (endpoint, port, dbname, username).
-    pub fn stack_param(&self, suffix: &str) -> Option<String> {
-        self.pane(Kind::Parameter)
-            .table
-            .items
-            .iter()
-            .find(|p| p.name.ends_with(&format!("/{suffix}")))
-            .and_then(|p| p.get_str("value"))
-            .map(str::to_string)
+        self.facts().app_user()
     }
 
     /// Opens the SQL shell on the stack's endpoint as the app's user: directly,
@@ -758,123 +774,113 @@ impl App {
             self.mode = Mode::Sql;
             return Vec::new();
         }
-        match self.settings.sql_via.clone() {
-            Some(via) if via != "direct" => self.open_sql_via(&via),
-            _ => self.open_sql_through(None),
-        }
+        self.open_sql_route(Route::decide(None, None, self.settings.sql_via.as_deref()), DbFlags::default())
     }
 
     /// `:sql via direct|auto|NAME`: `auto` reuses a running forward to the
     /// stack's database or starts one; NAME is a running forward of that name or
     /// a saved `[forwards.NAME]`. The shell opens once the forward is ready.
     pub fn open_sql_via(&mut self, via: &str) -> Vec<Effect> {
-        if via == "direct" {
-            return self.open_sql_through(None);
+        self.open_sql_route(Route::decide(Some(via), None, None), DbFlags::default())
+    }
+
+    /// The SQL shell on the target the route and flags decide (as `rdsdeck sql` decides it).
+    fn open_sql_route(&mut self, route: Route, flags: DbFlags) -> Vec<Effect> {
+        if self.ctx.is_none() {
+            self.status = Some((Health::Bad, "no AWS credentials yet: the SQL shell signs tokens with them".into()));
+            return Vec::new();
         }
-        let endpoint = self.stack_param("endpoint").or_else(|| self.located.as_ref().and_then(|l| l.proxy_endpoint.clone()));
-        let running = self.forwards.rows.iter().rev().find(|r| {
-            r.running()
-                && !r.stopping
-                && if via == "auto" { endpoint.is_some() && r.spec.host == endpoint } else { r.spec.name == via }
-        });
-        if let Some(id) = running.map(|r| r.id) {
-            return self.open_sql_on_forward(id);
+        if !self.pane(Kind::Parameter).loaded && self.pane(Kind::Parameter).error.is_none() {
+            self.status = Some((Health::Unknown, "the stack's parameters (the app's endpoint and user) are still loading: a moment".into()));
+            return Vec::new();
         }
-        let saved = match via {
-            "auto" => Default::default(),
-            name => match self.settings.config.forwards.get(name) {
-                Some(f) => f.clone(),
-                None => {
-                    let known: Vec<String> = self.forwards.rows.iter().map(|r| r.spec.name.clone()).chain(self.settings.config.forwards.keys().cloned()).collect();
-                    self.status = Some((Health::Bad, format!("no forward named `{name}` (running or in [forwards]); known: {}; or `auto`", known.join(", "))));
-                    return Vec::new();
-                }
-            },
+        let facts = self.facts();
+        let target = match crate::target::db_target(&facts, &flags, route, &self.settings.config.forwards) {
+            Ok(t) => t,
+            Err(e) => {
+                self.status = Some((Health::Bad, format!("SQL shell: {e}")));
+                return Vec::new();
+            }
         };
-        match self.forward_spec(via, &saved) {
-            Ok(spec) => {
+        if !matches!(target.route, Route::Forward(_)) {
+            return self.open_sql_session(target, None);
+        }
+        let running = self.forwards.rows.iter().rev().find(|r| r.running() && !r.stopping && crate::target::reuses(&target, &r.spec)).map(|r| r.id);
+        if let Some(id) = running {
+            return self.open_sql_on_forward(id, target);
+        }
+        let via = target.route.describe();
+        match crate::target::sql_forward_spec(&facts, &self.settings.config.forwards, &target, self.selected_host().as_deref()) {
+            Ok(Some(spec)) => {
                 let effects = self.start_forward(spec);
                 self.sql_via_pending = effects.iter().find_map(|e| match e {
-                    Effect::ForwardStart { id, .. } => Some(*id),
+                    Effect::ForwardStart { id, .. } => Some((*id, target.clone())),
                     _ => None,
                 });
-                self.status = Some((Health::Unknown, format!("SQL shell: starting forward {via}, then connecting through it")));
+                self.status = Some((Health::Unknown, format!("SQL shell: starting {via}, then connecting through it")));
                 effects
             }
+            Ok(None) => Vec::new(),
             Err(e) => {
-                self.status = Some((Health::Bad, format!("SQL via forward {via}: {e}")));
+                self.status = Some((Health::Bad, format!("SQL via {via}: {}", tui_hint(&e))));
                 Vec::new()
             }
         }
     }
 
-    /// The SQL shell through running forward `id`: now if it is ready, else once it is.
-    fn open_sql_on_forward(&mut self, id: u64) -> Vec<Effect> {
+    /// The SQL shell through running forward `id` to what it reaches: now if it is ready, else once it is.
+    fn open_sql_on_forward(&mut self, id: u64, target: DbTarget) -> Vec<Effect> {
         let Some(r) = self.forwards.rows.iter().find(|r| r.id == id) else { return Vec::new() };
         if r.ready() {
-            return self.open_sql_through(Some(id));
+            return self.open_sql_session(target, Some(id));
         }
         self.status = Some((Health::Unknown, format!("SQL shell: waiting for forward {} to be ready", r.spec.name)));
-        self.sql_via_pending = Some(id);
+        self.sql_via_pending = Some((id, target));
         Vec::new()
     }
 
-    /// Opens the SQL shell directly or through forward `via` (its local port;
-    /// the token and the certificate name stay the endpoint's). An open shell
-    /// is replaced.
-    fn open_sql_through(&mut self, via: Option<u64>) -> Vec<Effect> {
+    /// `e` on a forward: the SQL shell on what that forward reaches.
+    fn open_sql_through_row(&mut self, id: u64) -> Vec<Effect> {
+        let Some(r) = self.forwards.rows.iter().find(|r| r.id == id) else { return Vec::new() };
+        let flags = DbFlags { host: r.spec.host.clone(), port: Some(r.spec.remote_port), ..Default::default() };
+        let route = Route::Forward(r.spec.name.clone());
+        match crate::target::db_target(&self.facts(), &flags, route, &Default::default()) {
+            Ok(t) => self.open_sql_on_forward(id, t),
+            Err(e) => {
+                self.status = Some((Health::Bad, format!("SQL shell: {e}")));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Opens the SQL shell on `target`, directly or through forward `via` (its local port; the
+    /// token and the certificate name stay the target's). An open shell is replaced.
+    fn open_sql_session(&mut self, target: DbTarget, via: Option<u64>) -> Vec<Effect> {
         self.sql_via_pending = None;
         let Some(ctx) = self.ctx.clone() else {
             self.status = Some((Health::Bad, "no AWS credentials yet: the SQL shell signs tokens with them".into()));
             return Vec::new();
         };
-        if !self.pane(Kind::Parameter).loaded && self.pane(Kind::Parameter).error.is_none() {
-            self.status = Some((Health::Unknown, "the stack's parameters (the app's endpoint and user) are still loading: a moment".into()));
-            return Vec::new();
-        }
-        let param = |suffix: &str| self.stack_param(suffix);
-        let Some(host) = param("endpoint").or_else(|| self.located.as_ref().and_then(|l| l.proxy_endpoint.clone())) else {
-            self.status = Some((Health::Bad, "no database endpoint known yet (the stack's parameters or proxy)".into()));
-            return Vec::new();
-        };
-        let mut spec = crate::db::connect::ConnectSpec {
-            port: param("port").and_then(|p| p.parse().ok()).unwrap_or(3306),
-            user: self.token_user(),
-            database: param("dbname"),
-            region: ctx.region.clone(),
-            ca: self.settings.ca.clone(),
-            timeout: Duration::from_secs(10),
-            tls_name: None,
-            host,
-        };
+        let mut local = None;
         let mut via_text = "direct".to_string();
         if let Some(id) = via {
             let Some(r) = self.forwards.rows.iter().find(|r| r.id == id) else { return Vec::new() };
-            let Some(local) = r.status.as_ref().and_then(|s| s.local) else {
+            let Some(addr) = r.status.as_ref().and_then(|s| s.local) else {
                 self.status = Some((Health::Bad, format!("forward {} has no local port yet", r.spec.name)));
                 return Vec::new();
             };
-            // TCP to the forward; the token is signed for, and TLS checked against, what it reaches.
-            let remote = (r.spec.host.clone().unwrap_or_else(|| spec.host.clone()), r.spec.remote_port);
-            spec.host = "127.0.0.1".into();
-            spec.port = local.port();
-            spec.tls_name = Some(remote);
-            via_text = format!("forward {} (127.0.0.1:{})", r.spec.name, local.port());
+            local = Some(addr.port());
+            via_text = format!("forward {} (127.0.0.1:{})", r.spec.name, addr.port());
         }
-        let (shown_host, shown_port) = spec.tls_name.clone().unwrap_or_else(|| (spec.host.clone(), spec.port));
-        let history = std::env::var_os("XDG_STATE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from)
-            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".local/state")))
-            .map(|d| d.join("rdsdeck").join("sql_history"));
+        let spec = crate::target::connect_spec(&target, local, &ctx.region, self.settings.ca.clone(), Duration::from_secs(10));
         let mut effects = Vec::new();
         if self.sql.take().is_some() {
             effects.push(Effect::SqlClose);
         }
-        let target = format!("{}@{shown_host}:{shown_port}{}", spec.user, if via.is_some() { format!(" via {via_text}") } else { String::new() });
-        self.sql = Some(super::sql::SqlView::new(target.clone(), history));
+        let shown = format!("{}@{}:{}{}", target.user, target.host, target.port, if via.is_some() { format!(" via {via_text}") } else { String::new() });
+        self.sql = Some(super::sql::SqlView::new(shown.clone(), self.history_file.clone()));
         self.mode = Mode::Sql;
-        self.log_line(Health::Unknown, format!("SQL shell on {target}"));
+        self.log_line(Health::Unknown, format!("SQL shell on {shown}"));
         self.sql_session += 1;
         effects.push(Effect::SqlOpen { generation: self.generation, session: self.sql_session, spec, ctx, via: via_text });
         effects
@@ -911,26 +917,10 @@ impl App {
         effects
     }
 
-    /// A forward from a saved entry (or the stack's defaults: its database endpoint through its host).
-    fn forward_spec(&self, name: &str, saved: &crate::config::ForwardConfig) -> Result<crate::ssm::forward::ForwardSpec, String> {
-        let param = |suffix: &str| self.stack_param(suffix);
-        let hosts = &self.pane(Kind::Host).table;
-        let selected = (self.current_kind() == Some(Kind::Host)).then(|| hosts.selected_item()).flatten();
-        let target = match (&saved.target, selected, hosts.items.as_slice()) {
-            (Some(t), _, _) => t.clone(),
-            (None, Some(h), _) => h.id.clone(),
-            (None, None, [one]) => one.id.clone(),
-            (None, None, []) => return Err("no host in the stack to run the session on".into()),
-            (None, None, _) => return Err("several hosts: select one in Hosts first".into()),
-        };
-        let host = saved
-            .host
-            .clone()
-            .or_else(|| param("endpoint"))
-            .or_else(|| self.located.as_ref().and_then(|l| l.proxy_endpoint.clone()))
-            .ok_or("no database endpoint known yet")?;
-        let remote_port = saved.remote_port.or_else(|| param("port").and_then(|p| p.parse().ok())).unwrap_or(3306);
-        Ok(crate::ssm::forward::ForwardSpec { name: name.into(), target, host: Some(host), remote_port, local_port: saved.local_port.unwrap_or(0) })
+    /// A forward named `name` (`auto`: the stack's database through its host), as `rdsdeck forward NAME` decides it.
+    fn forward_spec(&self, name: &str) -> Result<crate::ssm::forward::ForwardSpec, String> {
+        crate::target::forward_spec(&self.facts(), &self.settings.config.forwards, Some(name), &ForwardFlags::default(), self.selected_host().as_deref())
+            .map_err(|e| tui_hint(&e))
     }
 
     fn start_forward(&mut self, spec: crate::ssm::forward::ForwardSpec) -> Vec<Effect> {
@@ -952,11 +942,10 @@ impl App {
             return Vec::new();
         }
         self.forwards_autostarted = true;
-        let saved: Vec<(String, crate::config::ForwardConfig)> =
-            self.settings.config.forwards.iter().filter(|(_, f)| f.auto_start).map(|(n, f)| (n.clone(), f.clone())).collect();
+        let saved: Vec<String> = self.settings.config.forwards.iter().filter(|(_, f)| f.auto_start).map(|(n, _)| n.clone()).collect();
         let mut effects = Vec::new();
-        for (name, f) in saved {
-            match self.forward_spec(&name, &f) {
+        for name in saved {
+            match self.forward_spec(&name) {
                 Ok(spec) => effects.extend(self.start_forward(spec)),
                 Err(e) => self.log_line(Health::Bad, format!("forward {name}: {e}")),
             }
@@ -973,8 +962,8 @@ impl App {
                 Vec::new()
             }
             ForwardsAction::Stop(id) => vec![Effect::ForwardStop { id }],
-            ForwardsAction::Sql(id) => self.open_sql_on_forward(id),
-            ForwardsAction::New => match self.forward_spec("auto", &Default::default()) {
+            ForwardsAction::Sql(id) => self.open_sql_through_row(id),
+            ForwardsAction::New => match self.forward_spec("auto") {
                 Ok(spec) => self.start_forward(spec),
                 Err(e) => {
                     self.status = Some((Health::Bad, format!("new forward: {e}")));
@@ -990,17 +979,10 @@ impl App {
             self.status = Some((Health::Bad, "no AWS credentials yet: a session needs them".into()));
             return Vec::new();
         };
-        let hosts = &self.pane(Kind::Host).table;
-        let selected = (self.current_kind() == Some(Kind::Host)).then(|| hosts.selected_item()).flatten();
-        let target = match (selected, hosts.items.as_slice()) {
-            (Some(h), _) => h.id.clone(),
-            (None, [one]) => one.id.clone(),
-            (None, []) => {
-                self.status = Some((Health::Bad, "no host in the stack to open a shell on".into()));
-                return Vec::new();
-            }
-            (None, _) => {
-                self.status = Some((Health::Unknown, "several hosts: select one in Hosts, then x".into()));
+        let target = match crate::target::carrier_host(&self.facts(), None, self.selected_host().as_deref()) {
+            Ok(t) => t,
+            Err(e) => {
+                self.status = Some((Health::Bad, format!("shell: {}", tui_hint(&e))));
                 return Vec::new();
             }
         };
@@ -1126,6 +1108,29 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// A tab's title: the kind and its count, `…` while loading, `!` after an error.
+    pub fn tab_title(&self, tab: usize) -> String {
+        match tab.checked_sub(1).and_then(|i| Kind::ALL.get(i)) {
+            None => " Overview ".to_string(),
+            Some(k) => {
+                let p = self.pane(*k);
+                let badge = if p.loading_since.is_some() && !p.loaded {
+                    "…".to_string()
+                } else if p.error.is_some() {
+                    "!".to_string()
+                } else {
+                    p.table.items.len().to_string()
+                };
+                format!(" {} {badge} ", k.title())
+            }
+        }
+    }
+
+    /// The tabs' widths on screen, for the layout.
+    pub fn tab_widths(&self) -> Vec<u16> {
+        (0..=Kind::ALL.len()).map(|t| unicode_width::UnicodeWidthStr::width(self.tab_title(t).as_str()) as u16).collect()
     }
 
     pub fn set_tab(&mut self, tab: usize) {
@@ -1365,7 +1370,7 @@ impl App {
     }
 
     fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
-        let areas = super::views::layout(self, self.size);
+        let areas = super::layout::layout(self.size, self.settings.production, self.show_log);
         let h = self.table_height();
         match m.kind {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
@@ -1385,7 +1390,7 @@ impl App {
             }
             MouseEventKind::Down(MouseButton::Left) if self.mode == Mode::Normal => {
                 if m.row == areas.tabs.y && areas.tabs.height > 0 {
-                    for (tab, range) in super::views::tab_positions(self, areas.tabs.width) {
+                    for (tab, range) in super::layout::tab_positions(&self.tab_widths(), self.tab, areas.tabs.width) {
                         if range.contains(&(m.column.saturating_sub(areas.tabs.x))) {
                             self.set_tab(tab);
                         }
@@ -1408,5 +1413,14 @@ impl App {
             _ => self.dirty = false,
         }
         Vec::new()
+    }
+}
+
+/// A decision's error, with how to settle it in the TUI.
+fn tui_hint(e: &crate::target::DecideError) -> String {
+    use crate::target::DecideError;
+    match e {
+        DecideError::SeveralHosts(_) => format!("{e}: select one in Hosts first"),
+        _ => e.to_string(),
     }
 }

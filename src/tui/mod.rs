@@ -6,6 +6,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod forwards;
 pub mod keymap;
+pub mod layout;
 pub mod sql;
 pub mod table;
 pub mod theme;
@@ -24,7 +25,7 @@ use tokio::sync::mpsc;
 
 use crate::aws::AwsContext;
 use crate::config::Config;
-use crate::settings::{GlobalArgs, Settings};
+use crate::settings::{Flags, Settings};
 use crate::stack::{fetch_kind, locate};
 use app::{Action, App, Effect, Msg};
 
@@ -53,13 +54,9 @@ fn install_panic_hook() {
     }));
 }
 
-pub async fn run(settings: Settings) -> anyhow::Result<i32> {
-    run_with_args(GlobalArgs::default(), settings).await
-}
-
 /// Builds the app (theme, keys) before touching the terminal, so a bad theme
 /// or key override is a plain error message.
-pub fn build_app(args: GlobalArgs, settings: Settings) -> Result<App, String> {
+pub fn build_app(args: Flags, settings: Settings) -> Result<App, String> {
     let theme_dir = Config::user_theme_dir(settings.config_path.as_deref());
     let theme = theme::Theme::load(&settings.theme, theme_dir.as_deref(), theme::no_color_requested())?;
     let keymap = keymap::Keymap::new(&settings.config.keys).map_err(|e| {
@@ -68,7 +65,7 @@ pub fn build_app(args: GlobalArgs, settings: Settings) -> Result<App, String> {
     Ok(App::new(args, settings, theme, keymap))
 }
 
-pub async fn run_with_args(args: GlobalArgs, settings: Settings) -> anyhow::Result<i32> {
+pub async fn run_with_args(args: Flags, settings: Settings) -> anyhow::Result<i32> {
     let mut app = match build_app(args, settings) {
         Ok(a) => a,
         Err(e) => {
@@ -105,7 +102,11 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
             let handles = fwd.clone();
             tokio::spawn(async move {
                 // Native, or the plugin when the agent asks for KMS encryption.
-                match crate::ssm::transport::open_forward(&ctx, &spec, crate::ssm::transport::Transport::Auto).await {
+                let ntx = tx.clone();
+                let mut notify = move |n: crate::ssm::transport::Notice| {
+                    let _ = ntx.send(Msg::Notice(n.to_string()));
+                };
+                match crate::ssm::transport::open_forward(&ctx, &spec, crate::ssm::transport::Transport::Auto, &mut notify).await {
                     Err(e) => {
                         let _ = tx.send(Msg::ForwardStarted { id, result: Err(e) });
                     }
@@ -233,7 +234,7 @@ fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles
         }
         Effect::Token { generation, ctx, req, target } => {
             tokio::spawn(async move {
-                let result = sign_token(&ctx, &req).await;
+                let result = crate::auth::sign_with_context(&ctx, &req, std::time::SystemTime::now()).await.map_err(|e| e.to_string());
                 let _ = tx.send(Msg::Token { generation, target, result });
             });
         }
@@ -326,8 +327,17 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 drop(events.take());
                 restore_terminal();
                 println!("Starting a shell on {target} (Session Manager); exit or Ctrl-D returns to rdsdeck");
-                let result = crate::ssm::transport::run_shell(&ctx, &target, crate::ssm::transport::Transport::Auto).await;
+                let mut notices = Vec::new();
+                // The terminal is the shell's now: a hand-over is said there, and logged after.
+                let mut notify = |n: crate::ssm::transport::Notice| {
+                    eprintln!("rdsdeck: {n}");
+                    notices.push(n.to_string());
+                };
+                let result = crate::ssm::transport::run_shell(&ctx, &target, crate::ssm::transport::Transport::Auto, &mut notify).await;
                 retake(term)?;
+                for n in notices {
+                    app.update(Action::Worker(Msg::Notice(n)));
+                }
                 events = Some(EventStream::new());
                 app.now = Instant::now();
                 app.update(Action::Worker(Msg::ShellEnded { target, result }));
@@ -337,13 +347,6 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
             }
         }
     }
-}
-
-async fn sign_token(ctx: &AwsContext, req: &crate::auth::TokenRequest) -> Result<SecretString, String> {
-    use aws_credential_types::provider::ProvideCredentials;
-    let provider = ctx.sdk.credentials_provider().ok_or("no AWS credentials")?;
-    let creds = provider.provide_credentials().await.map_err(|e| format!("credentials: {e}"))?;
-    crate::auth::generate(req, &creds, std::time::SystemTime::now()).map(SecretString::from).map_err(|e| e.to_string())
 }
 
 /// Copies to the terminal's clipboard with OSC 52 (works over SSH and in tmux

@@ -8,96 +8,21 @@ mod resources;
 mod sql;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
-use std::ops::Range;
 
 use super::app::{App, Mode, Phase};
+use super::layout::{layout, tab_positions};
 use super::keymap::Cmd;
 use crate::stack::{Health, Kind};
-
-pub struct Areas {
-    pub banner: Option<Rect>,
-    pub header: Rect,
-    pub tabs: Rect,
-    pub main: Rect,
-    pub log: Option<Rect>,
-    pub footer: Rect,
-}
-
-/// The screen's layout; also used by the mouse handler to map clicks.
-pub fn layout(app: &App, area: Rect) -> Areas {
-    let banner = app.settings.production && area.height >= 6;
-    let log = app.show_log && area.height >= 16;
-    let log_h = if log { (area.height / 3).min(12) } else { 0 };
-    let chunks = Layout::vertical([
-        Constraint::Length(banner as u16),
-        Constraint::Length(if area.height >= 4 { 1 } else { 0 }),
-        Constraint::Length(if area.height >= 6 { 1 } else { 0 }),
-        Constraint::Min(0),
-        Constraint::Length(log_h),
-        Constraint::Length(1),
-    ])
-    .split(area);
-    Areas {
-        banner: banner.then_some(chunks[0]),
-        header: chunks[1],
-        tabs: chunks[2],
-        main: chunks[3],
-        log: log.then_some(chunks[4]),
-        footer: chunks[5],
-    }
-}
-
-fn tab_title(app: &App, tab: usize) -> String {
-    match tab.checked_sub(1).and_then(|i| Kind::ALL.get(i)) {
-        None => " Overview ".to_string(),
-        Some(k) => {
-            let p = app.pane(*k);
-            let badge = if p.loading_since.is_some() && !p.loaded {
-                "…".to_string()
-            } else if p.error.is_some() {
-                "!".to_string()
-            } else {
-                p.table.items.len().to_string()
-            };
-            format!(" {} {badge} ", k.title())
-        }
-    }
-}
-
-/// Column ranges of each tab in a bar of `width`, scrolled so the active tab shows.
-pub fn tab_positions(app: &App, width: u16) -> Vec<(usize, Range<u16>)> {
-    let titles: Vec<(usize, u16)> =
-        (0..=Kind::ALL.len()).map(|t| (t, unicode_width::UnicodeWidthStr::width(tab_title(app, t).as_str()) as u16)).collect();
-    // First tab to show: move right until the active one fits.
-    let mut first = 0;
-    loop {
-        let used: u16 = titles[first..=app.tab.max(first)].iter().map(|(_, w)| w + 1).sum();
-        if used <= width || first >= app.tab {
-            break;
-        }
-        first += 1;
-    }
-    let mut x = 0u16;
-    let mut out = Vec::new();
-    for (t, w) in &titles[first..] {
-        if x >= width {
-            break;
-        }
-        out.push((*t, x..(x + w).min(width)));
-        x = x.saturating_add(w + 1);
-    }
-    out
-}
 
 pub fn render(app: &App, f: &mut Frame) {
     let area = f.area();
     let th = &app.theme;
     f.render_widget(Block::default().style(th.base), area);
-    let a = layout(app, area);
+    let a = layout(area, app.settings.production, app.show_log);
     if let Some(b) = a.banner {
         let name = app.settings.stack_name.as_deref().unwrap_or("this stack");
         let text = format!(" ▲ PRODUCTION ▲  stack `{name}` — changes here affect production ");
@@ -188,7 +113,7 @@ fn render_tabs(app: &App, f: &mut Frame, r: Rect) {
     let th = &app.theme;
     let mut spans = Vec::new();
     let mut x = 0;
-    let positions = tab_positions(app, r.width.saturating_sub(1));
+    let positions = tab_positions(&app.tab_widths(), app.tab, r.width.saturating_sub(1));
     let hidden_left = positions.first().is_some_and(|(t, _)| *t > 0);
     let hidden_right = positions.last().is_some_and(|(t, _)| *t < Kind::ALL.len());
     for (t, range) in positions {
@@ -203,7 +128,7 @@ fn render_tabs(app: &App, f: &mut Frame, r: Rect) {
         } else {
             th.tab
         };
-        spans.push(Span::styled(tab_title(app, t), style));
+        spans.push(Span::styled(app.tab_title(t), style));
         x = range.end;
     }
     f.render_widget(Paragraph::new(Line::from(spans)), r);
