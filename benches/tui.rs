@@ -33,13 +33,13 @@ fn bench_render(c: &mut Criterion) {
     let args = Flags { region: Some("us-east-1".into()), ..Flags::default() };
     let settings = Settings::from_config(&args, Config::default(), None).unwrap();
     let mut app = build_app(args, settings).unwrap();
-    let p = app.panes.get_mut(&Kind::Instance).unwrap();
+    let p = app.f.browser.panes.get_mut(&Kind::Instance).unwrap();
     p.table.set_items(rows(10_000));
     p.loaded = true;
     app.set_tab(Kind::ALL.iter().position(|k| *k == Kind::Instance).unwrap() + 1);
     app.update(Action::Resize(200, 50));
     // Somewhere in the middle of the list.
-    app.panes.get_mut(&Kind::Instance).unwrap().table.select(5_000);
+    app.f.browser.panes.get_mut(&Kind::Instance).unwrap().table.select(5_000);
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
     c.bench_function("render_instance_table_10k_rows_200x50", |b| {
         b.iter(|| {
@@ -78,19 +78,19 @@ fn bench_sql_grid(c: &mut Criterion) {
     let mut app = build_app(args, settings).unwrap();
     app.update(Action::Resize(200, 50));
     let row = |i: usize| vec![Cell::Text(i.to_string()), Cell::Text(format!("user-{i}")), Cell::Text(format!("{}", i as f64 * 1.5)), if i % 7 == 0 { Cell::Null } else { Cell::Text("note".into()) }];
-    let mut q = rdsdeck::tui::sql::SqlView::new("node_app@localhost:3306".into(), None);
+    let mut q = rdsdeck::tui::features::sql::SqlView::new("node_app@localhost:3306".into(), Vec::new(), None, "");
     q.on_event(Event::Columns(vec!["id".into(), "name".into(), "amount".into(), "note".into()]), app.now);
-    for chunk in 0..(rdsdeck::tui::sql::MAX_ROWS / 512 + 1) {
+    for chunk in 0..(rdsdeck::tui::features::sql::MAX_ROWS / 512 + 1) {
         q.on_event(Event::Rows((chunk * 512..(chunk + 1) * 512).map(row).collect()), app.now);
     }
     q.focus_grid = true;
     q.row = 100_000;
-    app.sql = Some(q);
+    app.f.sql.view = Some(q);
     app.mode = rdsdeck::tui::app::Mode::Sql;
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
     c.bench_function("sql_grid_frame_200k_rows_kept_200x50", |b| {
         b.iter(|| {
-            let q = app.sql.as_mut().unwrap();
+            let q = app.f.sql.view.as_mut().unwrap();
             q.row = if q.row == 100_000 { 100_001 } else { 100_000 };
             term.draw(|f| views::render(black_box(&app), f)).unwrap();
         })
@@ -98,7 +98,7 @@ fn bench_sql_grid(c: &mut Criterion) {
     let chunk: Vec<Vec<Cell>> = (0..512).map(row).collect();
     c.bench_function("sql_grid_take_512_row_chunk", |b| {
         b.iter_batched(
-            || (rdsdeck::tui::sql::SqlView::new("x".into(), None), chunk.clone()),
+            || (rdsdeck::tui::features::sql::SqlView::new("x".into(), Vec::new(), None, ""), chunk.clone()),
             |(mut q, rows)| {
                 q.on_event(Event::Rows(rows), std::time::Instant::now());
                 q

@@ -24,9 +24,13 @@ pub struct Config {
     /// Open every stack read-only.
     #[serde(default)]
     pub read_only: bool,
-    /// Key overrides: action name -> key ("q", "ctrl-r", "f5", "shift-tab").
+    /// Key overrides: `action = "keys"` for the main list, `[keys.MODE] action = "keys"` for a mode
+    /// ("q", "ctrl-r", "f5", "shift-tab", several comma-separated).
     #[serde(default)]
-    pub keys: BTreeMap<String, String>,
+    pub keys: BTreeMap<String, KeysEntry>,
+    /// The line of each `[keys]` entry, by (mode, action), for messages.
+    #[serde(skip)]
+    pub key_lines: BTreeMap<(String, String), usize>,
     #[serde(default)]
     pub stacks: BTreeMap<String, StackConfig>,
     /// Bootstrap settings for every stack (a stack's own `[stacks.NAME.bootstrap]` wins, key by key).
@@ -38,6 +42,14 @@ pub struct Config {
     /// How the SQL shell (TUI and `rdsdeck sql`) reaches the database: `direct`
     /// (default), `auto` (a forward through the stack's host) or a `[forwards.NAME]`.
     pub sql_via: Option<String>,
+}
+
+/// One entry of `[keys]`: an action's keys, or a mode's table of them.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum KeysEntry {
+    Keys(String),
+    Mode(BTreeMap<String, String>),
 }
 
 /// `[forwards.NAME]`: a port forward through an SSM-managed instance.
@@ -196,7 +208,32 @@ impl Config {
             ConfigError { path: path.to_path_buf(), line, key, message: e.message().trim().to_string() }
         })?;
         cfg.validate(text, path)?;
+        let mut cfg = cfg;
+        cfg.key_lines = key_lines(text);
         Ok(cfg)
+    }
+
+    /// The `[keys]` entries by mode and action (`main` for the top-level ones), with where each is.
+    pub fn key_overrides(&self, path: Option<&Path>) -> BTreeMap<(String, String), (String, String)> {
+        let file = path.map(|p| p.display().to_string()).unwrap_or_else(|| "config".into());
+        let at = |mode: &str, action: &str| match self.key_lines.get(&(mode.to_string(), action.to_string())) {
+            Some(line) => format!("{file}:{line}"),
+            None => file.clone(),
+        };
+        let mut out = BTreeMap::new();
+        for (name, entry) in &self.keys {
+            match entry {
+                KeysEntry::Keys(k) => {
+                    out.insert(("main".to_string(), name.clone()), (k.clone(), at("main", name)));
+                }
+                KeysEntry::Mode(actions) => {
+                    for (action, k) in actions {
+                        out.insert((name.clone(), action.clone()), (k.clone(), at(name, action)));
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
@@ -262,6 +299,29 @@ fn locate(text: &str, offset: usize) -> (Option<usize>, Option<String>) {
     (Some(line_no), key)
 }
 
+/// Where each `[keys]` entry is: `action = …` under `[keys]` (mode `main`) or `[keys.MODE]`.
+fn key_lines(text: &str) -> BTreeMap<(String, String), usize> {
+    let mut out = BTreeMap::new();
+    let mut mode: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(h) = t.strip_prefix('[').and_then(|h| h.split(']').next()) {
+            let h = h.trim();
+            mode = match h {
+                "keys" => Some("main".into()),
+                h => h.strip_prefix("keys.").map(|m| m.trim().trim_matches('"').to_string()),
+            };
+            continue;
+        }
+        if let (Some(m), Some((k, _))) = (&mode, t.split_once('='))
+            && !t.starts_with('#')
+        {
+            out.insert((m.clone(), k.trim().trim_matches('"').to_string()), i + 1);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +351,8 @@ theme = "light"
 default_stack = "prod"
 [keys]
 quit = "ctrl-q"
+[keys.sql]
+run = "f9"
 [stacks.prod]
 profile = "ops"
 region = "eu-west-1"
@@ -301,7 +363,10 @@ production = true
         .unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));
         assert!(c.stacks["prod"].production);
-        assert_eq!(c.keys["quit"], "ctrl-q");
+        assert_eq!(c.keys["quit"], KeysEntry::Keys("ctrl-q".into()));
+        let o = c.key_overrides(Some(std::path::Path::new("/tmp/config.toml")));
+        assert_eq!(o[&("main".to_string(), "quit".to_string())], ("ctrl-q".to_string(), "/tmp/config.toml:5".to_string()));
+        assert_eq!(o[&("sql".to_string(), "run".to_string())], ("f9".to_string(), "/tmp/config.toml:7".to_string()));
     }
 
     #[test]
@@ -332,3 +397,4 @@ production = true
         assert_eq!(e.line, Some(1));
     }
 }
+

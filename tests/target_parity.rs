@@ -87,7 +87,7 @@ fn select_host(app: &mut App, id: &str) {
     }
     app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
     let i = app.pane(Kind::Host).table.visible.iter().position(|&i| app.pane(Kind::Host).table.items[i].id == id).expect("host listed");
-    app.panes.get_mut(&Kind::Host).unwrap().table.select(i);
+    app.f.browser.panes.get_mut(&Kind::Host).unwrap().table.select(i);
 }
 
 fn cli(argv: &[&str]) -> Command {

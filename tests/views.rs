@@ -94,12 +94,8 @@ fn ctx() -> AwsContext {
     }
 }
 
-fn loaded_app_with(s: Settings) -> App {
-    let mut app = build_app(Flags::default(), s).unwrap();
-    app.phase = Phase::Ready;
-    app.ctx = Some(ctx());
-    app.identity = Some(Ok(Identity { account: "123456789012".into(), arn: "arn:aws:iam::123456789012:user/ops".into(), user_id: "AIDA".into() }));
-    app.located = Some(Located {
+fn located() -> Located {
+    Located {
         region: "us-east-1".into(),
         source: "discovered".into(),
         proxy: Some("dev-node-app".into()),
@@ -111,12 +107,31 @@ fn loaded_app_with(s: Settings) -> App {
         parameter_prefix: "/dev/database/".into(),
         all_proxies: vec!["dev-node-app".into()],
         ..Located::default()
-    });
+    }
+}
+
+/// The app after credentials, identity and discovery, as the workers report them; no pane loaded yet.
+fn discovered(s: Settings) -> App {
+    let mut app = build_app(Flags::default(), s).unwrap();
+    app.start();
+    let generation = app.generation;
+    app.update(Action::Worker(Msg::Context { generation, result: Ok(ctx()) }));
+    let identity = Identity { account: "123456789012".into(), arn: "arn:aws:iam::123456789012:user/ops".into(), user_id: "AIDA".into() };
+    app.update(Action::Worker(Msg::Identity { generation, result: Ok(identity) }));
+    app.update(Action::Worker(Msg::Located { generation, result: Ok(located()) }));
+    app
+}
+
+/// A pane's fetch finished (42 ms).
+fn deliver(app: &mut App, kind: Kind, result: KindResult) -> Vec<Effect> {
+    let generation = app.generation;
+    app.update(Action::Worker(Msg::Kind { generation, kind, result, elapsed: Duration::from_millis(42) }))
+}
+
+fn loaded_app_with(s: Settings) -> App {
+    let mut app = discovered(s);
     for (k, items) in fixture() {
-        let p = app.panes.get_mut(&k).unwrap();
-        p.table.set_items(items);
-        p.loaded = true;
-        p.last_elapsed = Some(Duration::from_millis(42));
+        deliver(&mut app, k, KindResult::Ok { items });
     }
     app
 }
@@ -172,7 +187,7 @@ fn detail_help_palette_filter_snapshots() {
     let mut app = loaded_app();
     app.set_tab(1);
     key(&mut app, KeyCode::Enter);
-    assert!(matches!(app.mode, Mode::Detail { .. }));
+    assert_eq!(app.mode, Mode::Detail);
     snap_all("detail_proxy", &mut app);
 
     let mut app = loaded_app();
@@ -193,14 +208,19 @@ fn detail_help_palette_filter_snapshots() {
 
 #[test]
 fn loading_error_and_failure_snapshots() {
-    let mut app = loaded_app();
-    let now = app.now;
-    let p = app.panes.get_mut(&Kind::Host).unwrap();
-    *p = Default::default();
-    p.loading_since = Some(now);
-    let p = app.panes.get_mut(&Kind::Repository).unwrap();
-    *p = Default::default();
-    p.error = Some("AccessDeniedException: not authorized to perform ecr:DescribeRepositories".into());
+    // Hosts still loading, repositories denied, the rest loaded.
+    let mut app = discovered(settings(Config::default(), None));
+    for (k, items) in fixture() {
+        match k {
+            Kind::Host => {}
+            Kind::Repository => {
+                deliver(&mut app, k, KindResult::Error { error: "AccessDeniedException: not authorized to perform ecr:DescribeRepositories".into() });
+            }
+            k => {
+                deliver(&mut app, k, KindResult::Ok { items });
+            }
+        }
+    }
     snap_all("overview_partial", &mut app);
     app.set_tab(5);
     snap_all("list_loading", &mut app);
@@ -208,11 +228,22 @@ fn loading_error_and_failure_snapshots() {
     snap_all("list_error", &mut app);
 
     let mut app = build_app(Flags::default(), settings(Config::default(), None)).unwrap();
-    app.phase = Phase::Failed("no RDS Proxy in region eu-west-1: pick the region of your stack (--region)".into());
+    app.start();
+    let generation = app.generation;
+    app.update(Action::Worker(Msg::Context { generation, result: Err("no RDS Proxy in region eu-west-1: pick the region of your stack (--region)".into()) }));
+    assert!(matches!(app.phase, Phase::Failed(_)));
     snap_all("failed", &mut app);
 
-    let mut app = loaded_app();
-    app.mode = Mode::ChooseProxy { names: vec!["dev-node-app".into(), "prod-node-app".into()], selected: 1 };
+    // What the user sees when the region has several proxies: discovery stops and asks.
+    let mut app = build_app(Flags::default(), settings(Config::default(), None)).unwrap();
+    app.start();
+    let generation = app.generation;
+    app.update(Action::Worker(Msg::Context { generation, result: Ok(ctx()) }));
+    let names = vec!["dev-node-app".into(), "prod-node-app".into()];
+    app.update(Action::Worker(Msg::Located { generation, result: Err(rdsdeck::stack::DiscoverError::Ambiguous { region: "us-east-1".into(), names }) }));
+    assert_eq!(app.mode, Mode::ChooseProxy);
+    key(&mut app, KeyCode::Down);
+    app.status = None;
     snap_all("choose_proxy", &mut app);
 }
 
@@ -284,7 +315,12 @@ fn region_switch_restarts_discovery() {
     let g = app.generation;
     key(&mut app, KeyCode::Char(':'));
     typed(&mut app, "region eu-west-1");
+    // The new settings are resolved off the UI thread (they may read rds.conf); then discovery starts again.
     let effects = key(&mut app, KeyCode::Enter);
+    let Some(Effect::Switch { verb, arg, args, config, config_path }) = effects.into_iter().next() else { panic!("a switch") };
+    assert_eq!(args.region.as_deref(), Some("eu-west-1"));
+    let result = Settings::from_config(&args, *config, config_path).map(Box::new).map_err(|e| e.to_string());
+    let effects = app.update(Action::Worker(Msg::Switched { verb, arg, args: *args, result }));
     assert!(matches!(&effects[..], [Effect::LoadContext { aws, .. }] if aws.region.as_deref() == Some("eu-west-1")), "{effects:?}");
     assert!(app.generation > g);
     assert!(app.located.is_none());
@@ -376,7 +412,7 @@ fn token_view_is_masked_until_revealed_and_counts_down() {
     app.wall += Duration::from_secs(901);
     assert!(draw(&mut app, 120, 30).contains("EXPIRED"));
     key(&mut app, KeyCode::Esc);
-    assert!(app.token.is_none(), "the token leaves memory with the view");
+    assert!(app.f.token.view.is_none(), "the token leaves memory with the view");
     insta::assert_snapshot!("token_masked_80x24", token_screen());
 }
 
@@ -411,7 +447,7 @@ fn mouse_clicks_tabs_and_rows_and_scrolls() {
     click(&mut app, 10, 5);
     assert_eq!(app.pane(Kind::SecurityGroup).table.selected, 1);
     click(&mut app, 10, 5); // a second click on the selected row opens it
-    assert!(matches!(app.mode, Mode::Detail { .. }));
+    assert_eq!(app.mode, Mode::Detail);
     key(&mut app, KeyCode::Esc);
     app.update(Action::Mouse(MouseEvent { kind: MouseEventKind::ScrollDown, column: 10, row: 10, modifiers: KeyModifiers::NONE }));
     assert_eq!(app.pane(Kind::SecurityGroup).table.selected, 2);
@@ -422,20 +458,20 @@ fn sql_app(read_only: bool, history: Option<std::path::PathBuf>) -> App {
     app.settings.read_only = read_only;
     let effects = key(&mut app, KeyCode::Char('e'));
     assert!(matches!(&effects[..], [Effect::SqlOpen { spec, .. }] if spec.user == "node_user" && spec.port == 3306), "{effects:?}");
-    app.sql.as_mut().unwrap().history_file = history;
+    app.f.sql.history_file = history;
     app
 }
 
 fn sql_event(app: &mut App, event: rdsdeck::db::session::Event) {
     let g = app.generation;
-    let session = app.sql_session;
+    let session = app.f.sql.session;
     app.update(Action::Worker(Msg::Sql { generation: g, session, event }));
 }
 
 #[test]
 fn sql_view_snapshots_and_tiny_sizes() {
     use rdsdeck::db::connect::SessionInfo;
-    use rdsdeck::db::output::Cell;
+    use rdsdeck::db::rows::Cell;
     use rdsdeck::db::session::Event;
     let mut app = sql_app(false, None);
     typed(&mut app, "SELECT id, note, data FROM node_db.edge_cases");
@@ -453,12 +489,12 @@ fn sql_view_snapshots_and_tiny_sizes() {
     ]).collect()));
     sql_event(&mut app, Event::StatementDone { rows: 50, affected: 0, elapsed: Duration::from_millis(3), first_row: Some(Duration::from_millis(1)) });
     sql_event(&mut app, Event::Idle);
-    app.sql.as_mut().unwrap().connected_at = Some(app.now);
+    app.f.sql.view.as_mut().unwrap().connected_at = Some(app.now);
     snap_all("sql_result", &mut app);
     // Scroll the grid.
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::End);
-    assert_eq!(app.sql.as_ref().unwrap().row, 49);
+    assert_eq!(app.f.sql.view.as_ref().unwrap().row, 49);
     assert!(draw(&mut app, 120, 30).contains("row 50 col 1"));
     for w in 1..=24 {
         for h in 1..=8 {
@@ -472,7 +508,7 @@ fn sql_view_guards_destructive_and_read_only() {
     let mut app = sql_app(false, None);
     typed(&mut app, "DELETE FROM node_db.users");
     assert!(key(&mut app, KeyCode::F(5)).is_empty(), "not run before confirmation");
-    assert!(app.sql.as_ref().unwrap().message.as_ref().unwrap().1.contains("DELETE without WHERE"));
+    assert!(app.f.sql.view.as_ref().unwrap().message.as_ref().unwrap().1.contains("DELETE without WHERE"));
     assert!(key(&mut app, KeyCode::Char('n')).is_empty(), "any other key cancels");
     key(&mut app, KeyCode::F(5));
     let run = key(&mut app, KeyCode::Char('y'));
@@ -481,7 +517,7 @@ fn sql_view_guards_destructive_and_read_only() {
     let mut app = sql_app(true, None);
     typed(&mut app, "INSERT INTO t VALUES (1)");
     assert!(key(&mut app, KeyCode::F(5)).is_empty());
-    assert!(app.sql.as_ref().unwrap().message.as_ref().unwrap().1.contains("read-only"));
+    assert!(app.f.sql.view.as_ref().unwrap().message.as_ref().unwrap().1.contains("read-only"));
 }
 
 #[test]
@@ -493,14 +529,14 @@ fn sql_history_persists_without_secrets() {
     let persist = |effects: Vec<Effect>| {
         for e in effects {
             if let Effect::SqlHistory { path, text } = e {
-                rdsdeck::tui::sql::append_history(&path, &text).unwrap();
+                rdsdeck::tui::features::sql::session::append_history(&path, &text).unwrap();
             }
         }
     };
     typed(&mut app, "SELECT 1");
     persist(key(&mut app, KeyCode::F(5)));
     sql_event(&mut app, rdsdeck::db::session::Event::Idle);
-    app.sql.as_mut().unwrap().editor = Default::default();
+    app.f.sql.view.as_mut().unwrap().editor = Default::default();
     typed(&mut app, "CREATE USER x IDENTIFIED BY 'hunter2'");
     persist(key(&mut app, KeyCode::F(5)));
     sql_event(&mut app, rdsdeck::db::session::Event::Idle);
@@ -508,9 +544,9 @@ fn sql_history_persists_without_secrets() {
     assert!(saved.contains("SELECT 1"), "{saved}");
     assert!(!saved.contains("hunter2"), "a password reached the history: {saved}");
     // Ctrl-P recalls it.
-    app.sql.as_mut().unwrap().editor = Default::default();
+    app.f.sql.view.as_mut().unwrap().editor = Default::default();
     app.update(Action::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)));
-    assert_eq!(app.sql.as_ref().unwrap().editor.lines().join("\n"), "SELECT 1");
+    assert_eq!(app.f.sql.view.as_ref().unwrap().editor.lines().join("\n"), "SELECT 1");
 }
 
 fn bootstrap_inputs() -> rdsdeck::bootstrap::Inputs {
@@ -551,7 +587,7 @@ fn bootstrap_view_runs_resumes_and_asks_on_production() {
     key(&mut app, KeyCode::Char('d'));
     let e = key(&mut app, KeyCode::Char('r'));
     assert!(matches!(&e[..], [Effect::BootstrapRun { opts: Options { dry_run: true, .. }, .. }]), "{e:?}");
-    let run_id = app.bootstrap.as_ref().unwrap().run_id;
+    let run_id = app.f.bootstrap.view.as_ref().unwrap().run_id;
     // Keys that start runs are ignored while one runs.
     assert!(key(&mut app, KeyCode::Char('r')).is_empty());
     app.update(Action::Worker(Msg::Bootstrap { run_id, event: Event::Done { ok: true } }));
@@ -560,7 +596,7 @@ fn bootstrap_view_runs_resumes_and_asks_on_production() {
     // A real run: steps progress, step 5 fails, the view follows it.
     let e = key(&mut app, KeyCode::Char('r'));
     assert!(matches!(&e[..], [Effect::BootstrapRun { opts: Options { from: StepId::Config, only: false, dry_run: false }, .. }]));
-    let run_id = app.bootstrap.as_ref().unwrap().run_id;
+    let run_id = app.f.bootstrap.view.as_ref().unwrap().run_id;
     let ev = |app: &mut App, event: Event| {
         app.update(Action::Worker(Msg::Bootstrap { run_id, event }));
     };
@@ -575,14 +611,14 @@ fn bootstrap_view_runs_resumes_and_asks_on_production() {
     ev(&mut app, Event::Done { ok: false });
     // A stale run's events are dropped.
     app.update(Action::Worker(Msg::Bootstrap { run_id: run_id - 1, event: Event::Step { id: StepId::Verify, status: Status::Ok, detail: String::new() } }));
-    let b = app.bootstrap.as_ref().unwrap();
+    let b = app.f.bootstrap.view.as_ref().unwrap();
     assert_eq!(b.selected, 4, "the failed step is selected");
     assert_eq!(b.report.as_ref().unwrap().step(StepId::Verify).status, Status::Pending);
     snap_all("bootstrap_failed", &mut app);
     // c resumes at the failed step.
     let e = key(&mut app, KeyCode::Char('c'));
     assert!(matches!(&e[..], [Effect::BootstrapRun { opts: Options { from: StepId::AppUsers, only: false, .. }, .. }]), "{e:?}");
-    let run_id = app.bootstrap.as_ref().unwrap().run_id;
+    let run_id = app.f.bootstrap.view.as_ref().unwrap().run_id;
     app.update(Action::Worker(Msg::Bootstrap { run_id, event: Event::Verification(vec![VerifyRow {
         user: "node_app".into(), plugin: "AWSAuthenticationPlugin".into(), ssl_type: "ANY".into(),
         grants: vec!["GRANT USAGE ON *.* TO `node_app`@`%` REQUIRE SSL".into()], login: "ok: node_app@% over TLSv1.3".into(), ok: true,
@@ -677,10 +713,20 @@ fn saved_forwards_with_auto_start_start_once_the_stack_is_known() {
         std::path::Path::new("c.toml"),
     )
     .unwrap();
-    let mut app = loaded_app_with(settings(cfg, None));
+    let mut app = discovered(settings(cfg, None));
+    let mut e = Vec::new();
+    let mut hosts = Vec::new();
+    for (k, items) in fixture() {
+        if k == Kind::Host {
+            hosts = items.clone();
+        }
+        let effects = deliver(&mut app, k, KindResult::Ok { items });
+        if k == Kind::Host {
+            assert!(!effects.iter().any(|e| matches!(e, Effect::ForwardStart { .. })), "not before the parameters are known");
+        }
+        e.extend(effects);
+    }
     let g = app.generation;
-    let hosts = app.pane(Kind::Host).table.items.clone();
-    let e = app.update(Action::Worker(Msg::Kind { generation: g, kind: Kind::Host, result: KindResult::Ok { items: hosts.clone() }, elapsed: Duration::ZERO }));
     let starts: Vec<_> = e.iter().filter_map(|e| if let Effect::ForwardStart { spec, .. } = e { Some(spec.clone()) } else { None }).collect();
     assert_eq!(starts.len(), 1, "only the auto_start one: {e:?}");
     assert_eq!((starts[0].name.as_str(), starts[0].local_port, starts[0].remote_port), ("db", 13306, 3306));
@@ -711,7 +757,7 @@ fn sql_shell_via_a_forward_from_config_and_palette() {
         .expect("a forward is started");
     let ep = "dev-node-app.proxy-c0ffee.us-east-1.rds.amazonaws.com";
     assert_eq!((spec.host.as_deref(), spec.remote_port, spec.target.as_str()), (Some(ep), 3306, "i-0abc"));
-    assert!(app.sql.is_none(), "the shell waits for the forward");
+    assert!(app.f.sql.view.is_none(), "the shell waits for the forward");
 
     let status = |state, local: Option<&str>| rdsdeck::ssm::forward::Status {
         state,
@@ -728,7 +774,7 @@ fn sql_shell_via_a_forward_from_config_and_palette() {
     };
     use rdsdeck::ssm::forward::State;
     let starting = app.update(Action::Worker(Msg::ForwardStatus { id, status: Box::new(status(State::Starting, None)), probe: None }));
-    assert!(starting.is_empty() && app.sql.is_none());
+    assert!(starting.is_empty() && app.f.sql.view.is_none());
     let ready = app.update(Action::Worker(Msg::ForwardStatus { id, status: Box::new(status(State::Ready, Some("127.0.0.1:40123"))), probe: None }));
     let (spec, via) = ready
         .iter()

@@ -1,8 +1,93 @@
-//! One table of keys -> actions. It drives input handling, the key bar and the
-//! `?` help overlay, and takes overrides from the config's `[keys]` table.
+//! One key map for every mode. Each mode (a [`Scope`]) has named actions with
+//! default keys; `[keys]` in the config rebinds the main list's actions and
+//! `[keys.MODE]` a mode's (`[keys.sql] run = "f9"`). Input handling, the footer
+//! hints and the `?` help are all read from here, so a rebinding shows
+//! everywhere. Conflicts are found when the map is built: two keys the user
+//! wrote for two actions of one mode are an error naming the file, the lines
+//! and both actions; a user's key that takes a default key from another action
+//! wins and is reported as a warning.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
+
+/// Where a key is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// The overview and the resource lists.
+    Main,
+    Detail,
+    Help,
+    Palette,
+    Filter,
+    Choose,
+    Token,
+    Sql,
+    /// The SQL shell with the result grid focused (the SQL shell's keys come first).
+    SqlGrid,
+    Forwards,
+    Bootstrap,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 11] = [
+        Scope::Main,
+        Scope::Detail,
+        Scope::Help,
+        Scope::Palette,
+        Scope::Filter,
+        Scope::Choose,
+        Scope::Token,
+        Scope::Sql,
+        Scope::SqlGrid,
+        Scope::Forwards,
+        Scope::Bootstrap,
+    ];
+
+    /// The config's name: `[keys.NAME]` (`[keys]` itself is the main list's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Main => "main",
+            Scope::Detail => "detail",
+            Scope::Help => "help",
+            Scope::Palette => "palette",
+            Scope::Filter => "filter",
+            Scope::Choose => "choose",
+            Scope::Token => "token",
+            Scope::Sql => "sql",
+            Scope::SqlGrid => "sql_grid",
+            Scope::Forwards => "forwards",
+            Scope::Bootstrap => "bootstrap",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Main => "Lists and overview",
+            Scope::Detail => "Detail view",
+            Scope::Help => "Help",
+            Scope::Palette => "Command palette",
+            Scope::Filter => "Filter",
+            Scope::Choose => "Choose a proxy",
+            Scope::Token => "Token",
+            Scope::Sql => "SQL shell",
+            Scope::SqlGrid => "SQL results grid",
+            Scope::Forwards => "Forwards",
+            Scope::Bootstrap => "Bootstrap",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Scopes whose keys are read together (a key may mean one action only across them).
+    fn group(self) -> Scope {
+        match self {
+            Scope::SqlGrid => Scope::Sql,
+            s => s,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cmd {
@@ -14,6 +99,8 @@ pub enum Cmd {
     Open,
     Up,
     Down,
+    Left,
+    Right,
     PageUp,
     PageDown,
     Top,
@@ -31,35 +118,116 @@ pub enum Cmd {
     Bootstrap,
     Shell,
     Forwards,
+    Complete,
+    Reveal,
+    Copy,
+    Run,
+    RunOne,
+    Resume,
+    DryRun,
+    Confirm,
+    New,
+    Stop,
+    SwitchFocus,
+    HistoryPrev,
+    HistoryNext,
+    Export,
 }
 
-/// (command, config name, description, default keys)
-pub const TABLE: &[(Cmd, &str, &str, &[&str])] = &[
-    (Cmd::Quit, "quit", "quit rdsdeck", &["q", "ctrl-c"]),
-    (Cmd::Help, "help", "show this help", &["?", "f1"]),
-    (Cmd::Palette, "palette", "command palette (:proxies, :profile P, :region R, :stack S)", &[":"]),
-    (Cmd::Filter, "filter", "fuzzy filter the list", &["/"]),
-    (Cmd::Back, "back", "close, clear filter, go back", &["esc"]),
-    (Cmd::Open, "open", "details of the selected resource", &["enter", "d"]),
-    (Cmd::Up, "up", "move up", &["up", "k"]),
-    (Cmd::Down, "down", "move down", &["down", "j"]),
-    (Cmd::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
-    (Cmd::PageDown, "page_down", "page down", &["pagedown", "ctrl-f"]),
-    (Cmd::Top, "top", "first row", &["g", "home"]),
-    (Cmd::Bottom, "bottom", "last row", &["G", "end"]),
-    (Cmd::NextTab, "next_tab", "next resource kind", &["tab", "right", "l"]),
-    (Cmd::PrevTab, "prev_tab", "previous resource kind", &["backtab", "left", "h"]),
-    (Cmd::Overview, "overview", "stack overview", &["o", "0"]),
-    (Cmd::Refresh, "refresh", "refresh now", &["r", "ctrl-r"]),
-    (Cmd::Sort, "sort", "sort by the next column", &["s"]),
-    (Cmd::SortReverse, "sort_reverse", "reverse the sort", &["S"]),
-    (Cmd::ToggleLog, "log", "show/hide the worker log", &["L"]),
-    (Cmd::Sql, "sql", "SQL shell on the stack's endpoint as the app's user (IAM token, TLS)", &["e"]),
-    (Cmd::Token, "token", "IAM auth token for the selected proxy/DB (v reveal, y copy, r re-sign)", &["t"]),
-    (Cmd::Bootstrap, "bootstrap", "database bootstrap: IAM admin and app users, step by step (r run, o one step, c resume, d dry run)", &["b"]),
-    (Cmd::Forwards, "forwards", "port forwards through Session Manager (n new to the DB, e SQL through one, s stop)", &["f"]),
-    (Cmd::Shell, "shell", "shell on the selected host (Session Manager); exit returns here", &["x"]),
-    (Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
+/// (mode, command, config name, description, default keys)
+pub type Def = (Scope, Cmd, &'static str, &'static str, &'static [&'static str]);
+
+pub const TABLE: &[Def] = &[
+    (Scope::Main, Cmd::Quit, "quit", "quit rdsdeck", &["q", "ctrl-c"]),
+    (Scope::Main, Cmd::Help, "help", "show this help", &["?", "f1"]),
+    (Scope::Main, Cmd::Palette, "palette", "command palette (:proxies, :profile P, :region R, :stack S, :sql via …)", &[":"]),
+    (Scope::Main, Cmd::Filter, "filter", "fuzzy filter the list", &["/"]),
+    (Scope::Main, Cmd::Back, "back", "clear the filter or the message", &["esc"]),
+    (Scope::Main, Cmd::Open, "open", "details of the selected resource", &["enter", "d"]),
+    (Scope::Main, Cmd::Up, "up", "move up", &["up", "k"]),
+    (Scope::Main, Cmd::Down, "down", "move down", &["down", "j"]),
+    (Scope::Main, Cmd::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
+    (Scope::Main, Cmd::PageDown, "page_down", "page down", &["pagedown", "ctrl-f"]),
+    (Scope::Main, Cmd::Top, "top", "first row", &["g", "home"]),
+    (Scope::Main, Cmd::Bottom, "bottom", "last row", &["G", "end"]),
+    (Scope::Main, Cmd::NextTab, "next_tab", "next resource kind", &["tab", "right", "l"]),
+    (Scope::Main, Cmd::PrevTab, "prev_tab", "previous resource kind", &["backtab", "left", "h"]),
+    (Scope::Main, Cmd::Overview, "overview", "stack overview", &["o", "0"]),
+    (Scope::Main, Cmd::Refresh, "refresh", "refresh now", &["r", "ctrl-r"]),
+    (Scope::Main, Cmd::Sort, "sort", "sort by the next column", &["s"]),
+    (Scope::Main, Cmd::SortReverse, "sort_reverse", "reverse the sort", &["S"]),
+    (Scope::Main, Cmd::ToggleLog, "log", "show/hide the worker log", &["L"]),
+    (Scope::Main, Cmd::Sql, "sql", "SQL shell on the stack's endpoint as the app's user (IAM token, TLS)", &["e"]),
+    (Scope::Main, Cmd::Token, "token", "IAM auth token for the selected proxy/DB", &["t"]),
+    (Scope::Main, Cmd::Bootstrap, "bootstrap", "database bootstrap: IAM admin and app users, step by step", &["b"]),
+    (Scope::Main, Cmd::Forwards, "forwards", "port forwards through Session Manager", &["f"]),
+    (Scope::Main, Cmd::Shell, "shell", "shell on the selected host (Session Manager); exit returns here", &["x"]),
+    (Scope::Main, Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
+    (Scope::Detail, Cmd::Back, "back", "close the detail view", &["esc", "enter", "d"]),
+    (Scope::Detail, Cmd::Up, "up", "scroll up", &["up", "k"]),
+    (Scope::Detail, Cmd::Down, "down", "scroll down", &["down", "j"]),
+    (Scope::Detail, Cmd::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
+    (Scope::Detail, Cmd::PageDown, "page_down", "page down", &["pagedown", "ctrl-f"]),
+    (Scope::Detail, Cmd::Top, "top", "top", &["g", "home"]),
+    (Scope::Detail, Cmd::Bottom, "bottom", "end", &["G", "end"]),
+    (Scope::Detail, Cmd::Help, "help", "help", &["?", "f1"]),
+    (Scope::Detail, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
+    (Scope::Help, Cmd::Up, "up", "scroll up", &["up", "k"]),
+    (Scope::Help, Cmd::Down, "down", "scroll down", &["down", "j"]),
+    (Scope::Help, Cmd::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
+    (Scope::Help, Cmd::PageDown, "page_down", "page down", &["pagedown", "ctrl-f"]),
+    (Scope::Help, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
+    (Scope::Palette, Cmd::Run, "run", "run the command", &["enter"]),
+    (Scope::Palette, Cmd::Complete, "complete", "complete the selected candidate", &["tab"]),
+    (Scope::Palette, Cmd::Up, "up", "previous candidate", &["up"]),
+    (Scope::Palette, Cmd::Down, "down", "next candidate", &["down"]),
+    (Scope::Palette, Cmd::Back, "back", "cancel", &["esc"]),
+    (Scope::Filter, Cmd::Open, "keep", "keep the filter", &["enter"]),
+    (Scope::Filter, Cmd::Back, "back", "clear the filter", &["esc"]),
+    (Scope::Filter, Cmd::Up, "up", "move up", &["up"]),
+    (Scope::Filter, Cmd::Down, "down", "move down", &["down"]),
+    (Scope::Choose, Cmd::Up, "up", "previous proxy", &["up", "k"]),
+    (Scope::Choose, Cmd::Down, "down", "next proxy", &["down", "j"]),
+    (Scope::Choose, Cmd::Open, "open", "open the stack of this proxy", &["enter"]),
+    (Scope::Choose, Cmd::Back, "back", "cancel", &["esc"]),
+    (Scope::Choose, Cmd::Palette, "palette", "command palette", &[":"]),
+    (Scope::Choose, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
+    (Scope::Token, Cmd::Reveal, "reveal", "reveal or hide the token", &["v"]),
+    (Scope::Token, Cmd::Copy, "copy", "copy the token (OSC 52)", &["y"]),
+    (Scope::Token, Cmd::Refresh, "refresh", "sign a new token", &["r", "ctrl-r", "t"]),
+    (Scope::Token, Cmd::Back, "back", "close (the token leaves memory)", &["esc"]),
+    (Scope::Token, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
+    (Scope::Sql, Cmd::Run, "run", "run the editor's statements", &["f5", "ctrl-r"]),
+    (Scope::Sql, Cmd::Back, "back", "cancel the running query (KILL QUERY), else close the shell", &["esc"]),
+    (Scope::Sql, Cmd::SwitchFocus, "switch_focus", "editor / results", &["tab"]),
+    (Scope::Sql, Cmd::HistoryPrev, "history_prev", "older statement from the history", &["ctrl-p"]),
+    (Scope::Sql, Cmd::HistoryNext, "history_next", "newer statement from the history", &["ctrl-n"]),
+    (Scope::Sql, Cmd::Export, "export", "export the result to CSV", &["ctrl-e"]),
+    (Scope::Sql, Cmd::Confirm, "confirm", "run a destructive statement when asked", &["y"]),
+    (Scope::SqlGrid, Cmd::Up, "up", "previous row", &["up", "k"]),
+    (Scope::SqlGrid, Cmd::Down, "down", "next row", &["down", "j"]),
+    (Scope::SqlGrid, Cmd::PageUp, "page_up", "page up", &["pageup"]),
+    (Scope::SqlGrid, Cmd::PageDown, "page_down", "page down", &["pagedown"]),
+    (Scope::SqlGrid, Cmd::Top, "top", "first row", &["home", "g"]),
+    (Scope::SqlGrid, Cmd::Bottom, "bottom", "last row", &["end", "G"]),
+    (Scope::SqlGrid, Cmd::Left, "left", "previous column", &["left", "h"]),
+    (Scope::SqlGrid, Cmd::Right, "right", "next column", &["right", "l"]),
+    (Scope::Forwards, Cmd::New, "new", "new forward to the DB (through the selected or only host)", &["n"]),
+    (Scope::Forwards, Cmd::Sql, "sql", "SQL shell through the selected forward", &["e"]),
+    (Scope::Forwards, Cmd::Stop, "stop", "stop the selected forward", &["s", "d", "delete"]),
+    (Scope::Forwards, Cmd::Up, "up", "previous forward", &["up", "k"]),
+    (Scope::Forwards, Cmd::Down, "down", "next forward", &["down", "j"]),
+    (Scope::Forwards, Cmd::Back, "back", "back to the lists", &["esc", "q"]),
+    (Scope::Bootstrap, Cmd::Run, "run", "run all steps", &["r", "enter"]),
+    (Scope::Bootstrap, Cmd::RunOne, "run_one", "run the selected step", &["o"]),
+    (Scope::Bootstrap, Cmd::Resume, "resume", "resume at the failed (or selected) step", &["c"]),
+    (Scope::Bootstrap, Cmd::DryRun, "dry_run", "dry run on/off", &["d"]),
+    (Scope::Bootstrap, Cmd::Confirm, "confirm", "confirm a run when asked", &["y"]),
+    (Scope::Bootstrap, Cmd::Up, "up", "previous step", &["up", "k"]),
+    (Scope::Bootstrap, Cmd::Down, "down", "next step", &["down", "j"]),
+    (Scope::Bootstrap, Cmd::Top, "top", "first step", &["home", "g"]),
+    (Scope::Bootstrap, Cmd::Bottom, "bottom", "last step", &["end", "G"]),
+    (Scope::Bootstrap, Cmd::Back, "back", "back to the lists (a run goes on)", &["esc", "q"]),
 ];
 
 /// A key as written in the config: `q`, `G`, `ctrl-r`, `f5`, `shift-tab`, `enter`.
@@ -191,68 +359,186 @@ impl Key {
     }
 }
 
+/// A user's binding: the keys as written and where (for messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub keys: String,
+    /// `path:line` of the entry, when known.
+    pub at: String,
+}
+
+/// The config's `[keys]` entries by mode and action name.
+pub type Overrides = BTreeMap<(Scope, String), Override>;
+
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub scope: Scope,
+    pub cmd: Cmd,
+    pub name: &'static str,
+    pub desc: &'static str,
+    pub keys: Vec<Key>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    map: BTreeMap<Key, Cmd>,
-    /// Keys per command, in table order, for help and the key bar.
-    pub bindings: Vec<(Cmd, &'static str, &'static str, Vec<Key>)>,
+    map: BTreeMap<(Scope, Key), Cmd>,
+    /// Every mode's actions, in table order, for help and the footers.
+    pub bindings: Vec<Binding>,
+    /// Rebindings that took a default key from another action (said once, in the log).
+    pub warnings: Vec<String>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::new(&Overrides::new()).expect("the defaults have no conflicts")
+    }
 }
 
 impl Keymap {
-    /// Defaults, with `overrides` (action name -> key or "k1,k2") replacing an action's keys.
-    pub fn new(overrides: &BTreeMap<String, String>) -> Result<Keymap, String> {
-        for name in overrides.keys() {
-            if !TABLE.iter().any(|(_, n, _, _)| n == name) {
-                return Err(format!(
-                    "[keys] `{name}` is not an action; actions: {}",
-                    TABLE.iter().map(|t| t.1).collect::<Vec<_>>().join(", ")
-                ));
+    /// Defaults, with `overrides` replacing an action's keys.
+    pub fn new(overrides: &Overrides) -> Result<Keymap, String> {
+        for ((scope, name), o) in overrides {
+            if !TABLE.iter().any(|d| d.0 == *scope && d.2 == name) {
+                let known: Vec<&str> = TABLE.iter().filter(|d| d.0 == *scope).map(|d| d.2).collect();
+                return Err(format!("{}: [keys{}] `{name}` is not an action of this mode; its actions: {}", o.at, table_suffix(*scope), known.join(", ")));
             }
         }
         let mut bindings = Vec::new();
-        for (cmd, name, desc, defaults) in TABLE {
-            let keys: Vec<Key> = match overrides.get(*name) {
-                Some(v) => v
+        for (scope, cmd, name, desc, defaults) in TABLE {
+            let keys: Vec<Key> = match overrides.get(&(*scope, name.to_string())) {
+                Some(o) => o
+                    .keys
                     .split(',')
-                    .map(|k| Key::parse(k).ok_or_else(|| format!("[keys] {name} = \"{v}\": `{}` is not a key (e.g. q, ctrl-r, f5, shift-tab)", k.trim())))
+                    .map(|k| {
+                        Key::parse(k).ok_or_else(|| {
+                            format!("{}: [keys{}] {name} = \"{}\": `{}` is not a key (e.g. q, ctrl-r, f5, shift-tab)", o.at, table_suffix(*scope), o.keys, k.trim())
+                        })
+                    })
                     .collect::<Result<_, _>>()?,
                 None => defaults.iter().map(|k| Key::parse(k).expect("default key parses")).collect(),
             };
-            bindings.push((*cmd, *name, *desc, keys));
+            bindings.push(Binding { scope: *scope, cmd: *cmd, name, desc, keys });
         }
-        let mut map = BTreeMap::new();
-        // Overridden actions claim their keys first, so an override wins over a default.
+        // Who holds each key in each group: the user's bindings first, so they win over defaults.
+        let user = |b: &Binding| overrides.get(&(b.scope, b.name.to_string()));
+        let mut holder: BTreeMap<(Scope, Key), usize> = BTreeMap::new();
+        let mut warnings = Vec::new();
         for pass in [true, false] {
-            for (cmd, name, _, keys) in &bindings {
-                if overrides.contains_key(*name) != pass {
+            for (i, b) in bindings.iter().enumerate() {
+                if user(b).is_some() != pass {
                     continue;
                 }
-                for k in keys {
-                    map.entry(*k).or_insert(*cmd);
+                for k in &b.keys {
+                    match holder.get(&(b.scope.group(), *k)) {
+                        None => {
+                            holder.insert((b.scope.group(), *k), i);
+                        }
+                        Some(&j) if j == i => {}
+                        Some(&j) => {
+                            let other = &bindings[j];
+                            match (user(other), user(b)) {
+                                (Some(a), Some(c)) => {
+                                    return Err(format!(
+                                        "{}: [keys{}] {} = \"{}\" and {}: {} = \"{}\" both bind {}: one key, one action",
+                                        a.at,
+                                        table_suffix(other.scope),
+                                        other.name,
+                                        a.keys,
+                                        c.at,
+                                        b.name,
+                                        c.keys,
+                                        k.label()
+                                    ));
+                                }
+                                (Some(a), None) => warnings.push(format!(
+                                    "{}: [keys{}] {} = \"{}\" takes {} from {} ({})",
+                                    a.at,
+                                    table_suffix(other.scope),
+                                    other.name,
+                                    a.keys,
+                                    k.label(),
+                                    b.name,
+                                    b.desc
+                                )),
+                                _ => panic!("default keys conflict: {} and {} in {:?}", other.name, b.name, b.scope),
+                            }
+                        }
+                    }
                 }
             }
         }
-        Ok(Keymap { map, bindings })
+        let map = holder.into_iter().map(|((_, k), i)| ((bindings[i].scope, k), bindings[i].cmd)).collect();
+        Ok(Keymap { map, bindings, warnings })
     }
 
-    pub fn lookup(&self, e: &KeyEvent) -> Option<Cmd> {
-        Key::from_event(e).and_then(|k| self.map.get(&k).copied())
+    /// The action `e` means in `scope` (and its group: the grid reads the SQL shell's keys first).
+    pub fn lookup(&self, scope: Scope, e: &KeyEvent) -> Option<Cmd> {
+        let k = Key::from_event(e)?;
+        match scope {
+            Scope::SqlGrid => self.map.get(&(Scope::Sql, k)).or_else(|| self.map.get(&(Scope::SqlGrid, k))).copied(),
+            s => self.map.get(&(s, k)).copied(),
+        }
     }
 
-    /// The first key of a command that still maps to it, for the key bar.
-    pub fn label(&self, cmd: Cmd) -> String {
+    /// The first key of an action that still means it, for the footers.
+    pub fn label(&self, scope: Scope, cmd: Cmd) -> String {
         self.bindings
             .iter()
-            .find(|b| b.0 == cmd)
-            .and_then(|b| b.3.iter().find(|k| self.map.get(k) == Some(&cmd)))
+            .find(|b| b.scope == scope && b.cmd == cmd)
+            .and_then(|b| b.keys.iter().find(|k| self.map.get(&(scope, **k)) == Some(&cmd)))
             .map(Key::label)
             .unwrap_or_else(|| "—".into())
+    }
+
+    /// Every key of an action that still means it.
+    pub fn keys(&self, scope: Scope, cmd: Cmd) -> Vec<Key> {
+        self.bindings
+            .iter()
+            .filter(|b| b.scope == scope && b.cmd == cmd)
+            .flat_map(|b| b.keys.iter().filter(|k| self.map.get(&(scope, **k)) == Some(&cmd)).copied())
+            .collect()
+    }
+
+    /// A footer line: `key label` pairs for these actions of `scope`.
+    pub fn hints(&self, scope: Scope, actions: &[(Cmd, &str)]) -> Vec<(String, String)> {
+        actions.iter().map(|(c, l)| (self.keys(scope, *c).iter().map(Key::label).collect::<Vec<_>>().join("/"), l.to_string())).filter(|(k, _)| !k.is_empty()).collect()
+    }
+}
+
+/// A key's label as hints write it: arrows as arrows, named keys capitalised.
+pub fn pretty(label: &str) -> String {
+    match label {
+        "up" => "↑".into(),
+        "down" => "↓".into(),
+        "left" => "←".into(),
+        "right" => "→".into(),
+        "esc" => "Esc".into(),
+        "enter" => "Enter".into(),
+        "tab" => "Tab".into(),
+        "backspace" => "Backspace".into(),
+        "delete" => "Del".into(),
+        l => l.to_string(),
+    }
+}
+
+fn table_suffix(scope: Scope) -> String {
+    match scope {
+        Scope::Main => String::new(),
+        s => format!(".{}", s.name()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn o(scope: Scope, name: &str, keys: &str, line: usize) -> (Overrides, (Scope, String), Override) {
+        let k = (scope, name.to_string());
+        let v = Override { keys: keys.into(), at: format!("config.toml:{line}") };
+        let mut m = Overrides::new();
+        m.insert(k.clone(), v.clone());
+        (m, k, v)
+    }
 
     #[test]
     fn parses_keys() {
@@ -264,24 +550,58 @@ mod tests {
     }
 
     #[test]
-    fn override_replaces_and_wins() {
-        let mut o = BTreeMap::new();
-        o.insert("refresh".to_string(), "q".to_string());
-        let k = Keymap::new(&o).unwrap();
+    fn the_defaults_have_no_conflicts() {
+        let k = Keymap::default();
+        assert!(k.warnings.is_empty(), "{:?}", k.warnings);
+        for scope in Scope::ALL {
+            assert!(k.bindings.iter().any(|b| b.scope == scope), "{scope:?} has actions");
+        }
+    }
+
+    #[test]
+    fn an_override_takes_a_default_key_and_says_so() {
+        let (m, _, _) = o(Scope::Main, "refresh", "q", 7);
+        let k = Keymap::new(&m).unwrap();
         let ev = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
-        assert_eq!(k.lookup(&ev), Some(Cmd::Refresh));
-        let r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE);
-        assert_eq!(k.lookup(&r), None);
-        assert_eq!(k.label(Cmd::Quit), "C-c");
+        assert_eq!(k.lookup(Scope::Main, &ev), Some(Cmd::Refresh));
+        assert_eq!(k.lookup(Scope::Main, &KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)), None);
+        assert_eq!(k.label(Scope::Main, Cmd::Quit), "C-c");
+        assert_eq!(k.warnings.len(), 1);
+        assert!(k.warnings[0].contains("config.toml:7") && k.warnings[0].contains("refresh") && k.warnings[0].contains("quit"), "{:?}", k.warnings);
+    }
+
+    #[test]
+    fn per_mode_overrides_stay_in_their_mode() {
+        let (m, _, _) = o(Scope::Sql, "run", "f9", 3);
+        let k = Keymap::new(&m).unwrap();
+        let f9 = KeyEvent::new(KeyCode::F(9), KeyModifiers::NONE);
+        assert_eq!(k.lookup(Scope::Sql, &f9), Some(Cmd::Run));
+        assert_eq!(k.lookup(Scope::SqlGrid, &f9), Some(Cmd::Run), "the grid reads the shell's keys");
+        assert_eq!(k.lookup(Scope::Main, &f9), None);
+        assert_eq!(k.lookup(Scope::Sql, &KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)), None);
+        assert_eq!(k.hints(Scope::Sql, &[(Cmd::Run, "run")]), vec![("F9".to_string(), "run".to_string())]);
+    }
+
+    #[test]
+    fn two_user_keys_for_two_actions_are_an_error_with_both_lines() {
+        let (mut m, _, _) = o(Scope::Forwards, "new", "x", 4);
+        m.insert((Scope::Forwards, "stop".into()), Override { keys: "x".into(), at: "config.toml:5".into() });
+        let e = Keymap::new(&m).unwrap_err();
+        assert!(e.contains("config.toml:4") && e.contains("config.toml:5") && e.contains("new") && e.contains("stop"), "{e}");
+        // The grid and the shell are one group: a grid key may not shadow a shell key.
+        let (mut m, _, _) = o(Scope::Sql, "export", "x", 8);
+        m.insert((Scope::SqlGrid, "left".into()), Override { keys: "x".into(), at: "config.toml:9".into() });
+        assert!(Keymap::new(&m).is_err());
     }
 
     #[test]
     fn bad_overrides_are_errors() {
-        let mut o = BTreeMap::new();
-        o.insert("explode".to_string(), "x".to_string());
-        assert!(Keymap::new(&o).unwrap_err().contains("explode"));
-        let mut o = BTreeMap::new();
-        o.insert("quit".to_string(), "ctrl-banana".to_string());
-        assert!(Keymap::new(&o).unwrap_err().contains("not a key"));
+        let (m, _, _) = o(Scope::Main, "explode", "x", 2);
+        let e = Keymap::new(&m).unwrap_err();
+        assert!(e.contains("explode") && e.contains("config.toml:2"), "{e}");
+        let (m, _, _) = o(Scope::Bootstrap, "quit", "x", 2);
+        assert!(Keymap::new(&m).unwrap_err().contains("[keys.bootstrap]"));
+        let (m, _, _) = o(Scope::Main, "quit", "ctrl-banana", 2);
+        assert!(Keymap::new(&m).unwrap_err().contains("not a key"));
     }
 }

@@ -7,8 +7,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell as TCell, Clear, Paragraph, Row, Table, Wrap};
 
+use super::BootstrapView;
 use crate::bootstrap::Status;
-use crate::tui::app::App;
+use crate::tui::features::ViewCx;
+use crate::tui::keymap::{Cmd, Scope, pretty};
 use crate::tui::theme::Theme;
 
 fn status_style(th: &Theme, s: Status) -> Style {
@@ -31,9 +33,9 @@ fn mark(s: Status) -> &'static str {
     }
 }
 
-pub fn render(app: &App, f: &mut Frame, area: Rect) {
-    let th = &app.theme;
-    let Some(v) = &app.bootstrap else { return };
+pub fn render(v: &BootstrapView, vx: &ViewCx, f: &mut Frame, area: Rect) {
+    let th = vx.theme;
+    let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Bootstrap, c));
     f.render_widget(Clear, area);
     let title = match &v.report {
         Some(r) => format!(" Bootstrap · {} · {} ", r.inputs.endpoint, r.inputs.source),
@@ -48,10 +50,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 Line::from(Span::styled("The bootstrap's inputs could not be read:", th.bad)),
                 Line::from(Span::raw(e.clone())),
                 Line::from(""),
-                Line::from(Span::styled("Fix the file or config it names, then Esc and b to read it again.", th.muted)),
+                Line::from(Span::styled(format!("Fix the file or config it names, then {} and {} to read it again.", k(Cmd::Back), vx.keymap.label(Scope::Main, Cmd::Bootstrap)), th.muted)),
             ],
             None => vec![Line::from(Span::styled(
-                format!("{} reading the plan (rds.conf or the stack's instance)…", app.spinner(v.opened)),
+                format!("{} reading the plan (rds.conf or the stack's instance)…", vx.spinner(v.opened)),
                 th.accent,
             ))],
         };
@@ -141,19 +143,20 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let status: Line = if let Some(o) = v.confirm {
         Line::from(Span::styled(
             format!(
-                " {}: press y to run the bootstrap{}, any other key cancels",
-                if app.settings.production { "production stack" } else { "read-only mode" },
+                " {}: press {} to run the bootstrap{}, any other key cancels",
+                if vx.settings.production { "production stack" } else { "read-only mode" },
+                k(Cmd::Confirm),
                 if o.only { format!(" step {}", o.from.number()) } else { String::new() }
             ),
             th.warn,
         ))
     } else if let Some(since) = v.running {
-        Line::from(Span::styled(format!(" {} running", app.spinner(since)), th.accent))
+        Line::from(Span::styled(format!(" {} running", vx.spinner(since)), th.accent))
     } else if r.done {
         let (msg, style) = if r.dry_run {
             ("dry run: nothing was run".to_string(), th.accent)
         } else if let Some(id) = r.resume_from {
-            (format!("failed at step {} ({}): fix the cause, then c resumes there", id.number(), id.name()), th.bad)
+            (format!("failed at step {} ({}): fix the cause, then {} resumes there", id.number(), id.name(), k(Cmd::Resume)), th.bad)
         } else if r.changed() {
             ("bootstrap complete".to_string(), th.ok)
         } else {
@@ -162,7 +165,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         Line::from(Span::styled(format!(" {msg}"), style))
     } else {
         Line::from(Span::styled(
-            format!(" plan ready{} — r runs all steps", if v.dry_run { " · DRY RUN on" } else { "" }),
+            format!(" plan ready{} — {} runs all steps", if v.dry_run { " · DRY RUN on" } else { "" }, k(Cmd::Run)),
             th.muted,
         ))
     };

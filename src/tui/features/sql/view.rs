@@ -8,11 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell as TCell, Clear, Paragraph, Row, Table};
 use unicode_width::UnicodeWidthStr;
 
-use crate::tui::app::App;
+use super::session::SqlView;
+use crate::tui::features::ViewCx;
+use crate::tui::keymap::{Cmd, Scope, pretty};
 
-pub fn render(app: &App, f: &mut Frame, area: Rect) {
-    let th = &app.theme;
-    let Some(q) = &app.sql else { return };
+pub fn render(q: &SqlView, vx: &ViewCx, f: &mut Frame, area: Rect) {
+    let th = vx.theme;
     f.render_widget(Clear, area);
     let editor_h = (area.height / 3).clamp(3.min(area.height), 10);
     let parts = Layout::vertical([Constraint::Length(editor_h), Constraint::Min(0), Constraint::Length(1)]).split(area);
@@ -28,13 +29,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     // Status line: what is happening first (it must not be cut off), then who, how, TLS, token age.
     let mut status = Vec::new();
     if let Some(since) = q.running {
-        status.push(Span::styled(format!(" {} running · Esc cancels ", app.spinner(since)), th.accent));
+        status.push(Span::styled(format!(" {} running · {} cancels ", vx.spinner(since), pretty(&vx.keymap.label(Scope::Sql, Cmd::Back))), th.accent));
     } else if let Some((h, m)) = &q.message {
         status.push(Span::styled(format!(" {m} "), th.health(*h)));
     }
     match &q.session {
         Some(s) => {
-            let age = q.connected_at.map(|t| app.now.saturating_duration_since(t).as_secs()).unwrap_or(0);
+            let age = q.connected_at.map(|t| vx.now.saturating_duration_since(t).as_secs()).unwrap_or(0);
             status.push(Span::styled(format!("│ {}@{}:{} ", s.user, s.host, s.port), th.accent));
             status.push(Span::styled(
                 format!("via {} · {} {} · conn {} · token {}m{:02}s old", s.via, s.tls_version, s.tls_cipher, s.connection_id, age / 60, age % 60),
@@ -86,9 +87,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         .enumerate()
         .map(|(i, r)| {
             let cells = r[shown.clone()].iter().map(|c| match c {
-                crate::db::output::Cell::Null => TCell::from(Span::styled("NULL", th.muted)),
-                crate::db::output::Cell::Binary(_) => TCell::from(Span::styled(c.display(40), th.warn)),
-                crate::db::output::Cell::Text(_) => TCell::from(c.display(40)),
+                crate::db::rows::Cell::Null => TCell::from(Span::styled("NULL", th.muted)),
+                crate::db::rows::Cell::Binary(_) => TCell::from(Span::styled(c.display(40), th.warn)),
+                crate::db::rows::Cell::Text(_) => TCell::from(c.display(40)),
             });
             Row::new(cells).style(if first + i == q.row && q.focus_grid { th.selected } else { Style::default() })
         })

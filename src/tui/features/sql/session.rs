@@ -1,18 +1,19 @@
-//! The SQL shell's state: the editor, history, the streamed result, and the
-//! keys. Network work happens in `db::session` through effects.
+//! One open SQL shell: the editor, history, the streamed result, and its keys.
+//! Network work happens in `db::session` through effects.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::db::classify::Class;
 use crate::db::connect::SessionInfo;
 use crate::db::exec::Guard;
-use crate::db::output::Cell;
+use crate::db::rows::Cell;
 use crate::db::session::Event;
 use crate::db::split::split;
 use crate::stack::Health;
+use crate::tui::keymap::Cmd;
 
 /// Rows kept for the grid; beyond this the result is counted, not kept.
 pub const MAX_ROWS: usize = 200_000;
@@ -42,6 +43,8 @@ pub struct SqlView {
     pub first_row_arrived: Option<Instant>,
     /// A statement to append to the history file (written off the UI thread).
     pub to_persist: Option<String>,
+    /// The confirm action's key, for the prompt.
+    pub confirm_key: String,
 }
 
 /// What a key in the SQL view asks the runner to do.
@@ -54,15 +57,11 @@ pub enum SqlAction {
 }
 
 impl SqlView {
-    pub fn new(target: String, history_file: Option<PathBuf>) -> SqlView {
+    /// A shell on `target`; `history` is what the history file held (read before the TUI started).
+    pub fn new(target: String, history: Vec<String>, history_file: Option<PathBuf>, placeholder: &str) -> SqlView {
         let mut editor = TextArea::default();
         editor.set_cursor_line_style(ratatui::style::Style::default());
-        editor.set_placeholder_text("SQL — Ctrl-R or F5 runs · Ctrl-P/N history · Tab to the results · Esc closes");
-        let history = history_file
-            .as_ref()
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .map(|t| t.lines().filter_map(|l| serde_json::from_str::<String>(l).ok()).collect())
-            .unwrap_or_default();
+        editor.set_placeholder_text(placeholder);
         SqlView {
             editor,
             focus_grid: false,
@@ -84,6 +83,7 @@ impl SqlView {
             first_row_after: None,
             first_row_arrived: None,
             to_persist: None,
+            confirm_key: "y".into(),
         }
     }
 
@@ -128,7 +128,7 @@ impl SqlView {
             Event::Failed(m) => {
                 self.message = Some((Health::Bad, m));
                 if let Some(asked) = self.cancelling {
-                    let ms = asked.elapsed().as_secs_f64() * 1000.0;
+                    let ms = now.saturating_duration_since(asked).as_secs_f64() * 1000.0;
                     tracing::info!("sql: query cancelled {ms:.1} ms after the request");
                     self.message = Some((Health::Warn, format!("query cancelled ({ms:.0} ms)")));
                 }
@@ -145,7 +145,7 @@ impl SqlView {
     }
 
     /// Statements to run, or a message why not.
-    fn prepare(&mut self, guard: Guard) -> SqlAction {
+    fn prepare(&mut self, guard: Guard, now: Instant) -> SqlAction {
         let text = self.text();
         let stmts = match split(&text) {
             Ok(s) if !s.is_empty() => s,
@@ -169,15 +169,15 @@ impl SqlView {
         self.remember(&text);
         let sqls: Vec<String> = stmts.into_iter().map(|s| s.sql).collect();
         if !destructive.is_empty() && !guard.confirmed {
-            self.message = Some((Health::Warn, format!("{} — press y to run it, any other key cancels", destructive.join(", "))));
+            self.message = Some((Health::Warn, format!("{} — press {} to run it, any other key cancels", destructive.join(", "), self.confirm_key)));
             self.confirm = Some(sqls);
             return SqlAction::None;
         }
-        self.start(sqls)
+        self.start(sqls, now)
     }
 
-    fn start(&mut self, sqls: Vec<String>) -> SqlAction {
-        self.running = Some(Instant::now());
+    fn start(&mut self, sqls: Vec<String>, now: Instant) -> SqlAction {
+        self.running = Some(now);
         self.message = Some((Health::Unknown, "running…".into()));
         self.columns.clear();
         self.rows.clear();
@@ -218,51 +218,47 @@ impl SqlView {
         self.editor = TextArea::new(self.history[pos].lines().map(str::to_string).collect());
     }
 
-    pub fn on_key(&mut self, k: KeyEvent, guard: Guard, page: usize, export_dir: Option<PathBuf>) -> SqlAction {
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    /// A key: `cmd` is what the key map says it means here (the grid's keys when the grid has focus);
+    /// other keys type into the editor.
+    pub fn on_key(&mut self, k: KeyEvent, cmd: Option<Cmd>, guard: Guard, page: usize, clock: (Instant, SystemTime), export_dir: &std::path::Path) -> SqlAction {
+        let (now, wall) = clock;
         if let Some(sqls) = self.confirm.take() {
-            if k.code == KeyCode::Char('y') {
-                return self.start(sqls);
+            if cmd == Some(Cmd::Confirm) {
+                return self.start(sqls, now);
             }
             self.message = Some((Health::Unknown, "not run".into()));
             return SqlAction::None;
         }
-        if self.running.is_some() {
-            if k.code == KeyCode::Esc || (ctrl && k.code == KeyCode::Char('c')) {
-                self.cancelling = Some(Instant::now());
-                self.message = Some((Health::Warn, "cancelling (KILL QUERY)…".into()));
-                return SqlAction::Cancel;
-            }
+        if self.running.is_some() && cmd == Some(Cmd::Back) {
+            self.cancelling = Some(now);
+            self.message = Some((Health::Warn, "cancelling (KILL QUERY)…".into()));
+            return SqlAction::Cancel;
         }
-        match (k.code, ctrl) {
-            (KeyCode::F(5), _) | (KeyCode::Char('r'), true) if self.running.is_none() => return self.prepare(guard),
-            (KeyCode::Char('e'), true) => {
+        let last = self.rows.len().saturating_sub(1);
+        match cmd {
+            Some(Cmd::Run) if self.running.is_none() => return self.prepare(guard, now),
+            Some(Cmd::Run) => {}
+            Some(Cmd::Export) => {
                 if self.columns.is_empty() {
                     self.message = Some((Health::Unknown, "no result to export".into()));
                     return SqlAction::None;
                 }
-                let dir = export_dir.unwrap_or_else(std::env::temp_dir);
-                let name = format!("rdsdeck-result-{}.csv", chrono::Local::now().format("%Y%m%d-%H%M%S"));
-                return SqlAction::Export(dir.join(name));
+                let stamp = chrono::DateTime::<chrono::Local>::from(wall).format("%Y%m%d-%H%M%S");
+                return SqlAction::Export(export_dir.join(format!("rdsdeck-result-{stamp}.csv")));
             }
-            (KeyCode::Esc, _) => return SqlAction::Close,
-            (KeyCode::Tab, _) => self.focus_grid = !self.focus_grid,
-            (KeyCode::Char('p'), true) => self.recall(true),
-            (KeyCode::Char('n'), true) => self.recall(false),
-            _ if self.focus_grid => {
-                let last = self.rows.len().saturating_sub(1);
-                match k.code {
-                    KeyCode::Down | KeyCode::Char('j') => self.row = (self.row + 1).min(last),
-                    KeyCode::Up | KeyCode::Char('k') => self.row = self.row.saturating_sub(1),
-                    KeyCode::PageDown => self.row = (self.row + page).min(last),
-                    KeyCode::PageUp => self.row = self.row.saturating_sub(page),
-                    KeyCode::Home | KeyCode::Char('g') => self.row = 0,
-                    KeyCode::End | KeyCode::Char('G') => self.row = last,
-                    KeyCode::Right | KeyCode::Char('l') => self.col = (self.col + 1).min(self.columns.len().saturating_sub(1)),
-                    KeyCode::Left | KeyCode::Char('h') => self.col = self.col.saturating_sub(1),
-                    _ => {}
-                }
-            }
+            Some(Cmd::Back) => return SqlAction::Close,
+            Some(Cmd::SwitchFocus) => self.focus_grid = !self.focus_grid,
+            Some(Cmd::HistoryPrev) => self.recall(true),
+            Some(Cmd::HistoryNext) => self.recall(false),
+            Some(Cmd::Down) if self.focus_grid => self.row = (self.row + 1).min(last),
+            Some(Cmd::Up) if self.focus_grid => self.row = self.row.saturating_sub(1),
+            Some(Cmd::PageDown) if self.focus_grid => self.row = (self.row + page).min(last),
+            Some(Cmd::PageUp) if self.focus_grid => self.row = self.row.saturating_sub(page),
+            Some(Cmd::Top) if self.focus_grid => self.row = 0,
+            Some(Cmd::Bottom) if self.focus_grid => self.row = last,
+            Some(Cmd::Right) if self.focus_grid => self.col = (self.col + 1).min(self.columns.len().saturating_sub(1)),
+            Some(Cmd::Left) if self.focus_grid => self.col = self.col.saturating_sub(1),
+            _ if self.focus_grid => {}
             _ => {
                 self.editor.input(k);
             }

@@ -8,12 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use unicode_width::UnicodeWidthStr;
 
+use super::Browser;
 use crate::stack::Kind;
-use crate::tui::app::{App, Mode};
+use crate::tui::features::ViewCx;
 
-pub fn render(app: &App, f: &mut Frame, area: Rect, kind: Kind, border: Style) {
-    let th = &app.theme;
-    let pane = app.pane(kind);
+pub fn render(b: &Browser, vx: &ViewCx, f: &mut Frame, area: Rect, kind: Kind, border: Style, filtering: bool) {
+    let th = vx.theme;
+    let pane = b.pane(kind);
     let t = &pane.table;
     let mut title = vec![Span::styled(format!(" {} ", kind.title()), th.title)];
     let count = if t.filter.is_empty() {
@@ -22,7 +23,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, kind: Kind, border: Style) {
         format!("({}/{}) ", t.visible.len(), t.items.len())
     };
     title.push(Span::styled(count, th.muted));
-    if !t.filter.is_empty() || app.mode == Mode::Filter {
+    if !t.filter.is_empty() || filtering {
         title.push(Span::styled(format!("/{} ", t.filter), th.accent));
     }
     if let Some((c, desc)) = t.sort {
@@ -30,7 +31,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, kind: Kind, border: Style) {
         title.push(Span::styled(format!("sort {col} {} ", if desc { "↓" } else { "↑" }), th.muted));
     }
     if let Some(since) = pane.loading_since {
-        title.push(Span::styled(format!("{} ", app.spinner(since)), th.accent));
+        title.push(Span::styled(format!("{} ", vx.spinner(since)), th.accent));
     } else if let Some(e) = pane.last_elapsed {
         title.push(Span::styled(format!("{} ms ", e.as_millis()), th.muted));
     }
@@ -52,7 +53,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, kind: Kind, border: Style) {
                 Line::from(Span::styled("r retries · the other panes are unaffected", th.muted)),
             ]
         } else if let Some(since) = pane.loading_since {
-            vec![Line::from(Span::styled(format!("{} loading {}…", app.spinner(since), kind.name()), th.accent))]
+            vec![Line::from(Span::styled(format!("{} loading {}…", vx.spinner(since), kind.name()), th.accent))]
         } else {
             vec![Line::from(Span::styled("waiting for the stack to be found…", th.muted))]
         };

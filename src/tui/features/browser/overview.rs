@@ -7,11 +7,26 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use crate::stack::{Health, Kind, Resource};
-use crate::tui::app::{App, Phase};
+use super::Browser;
+use crate::stack::{Health, Kind, Located, Resource};
+use crate::tui::shared::Phase;
+use crate::tui::features::ViewCx;
 
-fn items(app: &App, k: Kind) -> &[Resource] {
-    &app.pane(k).table.items
+/// What the overview reads besides the panes.
+pub struct Stack<'a> {
+    pub phase: &'a Phase,
+    pub located: Option<&'a Located>,
+}
+
+/// The overview's inputs together.
+struct V<'a> {
+    b: &'a Browser,
+    vx: &'a ViewCx<'a>,
+    stack: &'a Stack<'a>,
+}
+
+fn items<'a>(app: &V<'a>, k: Kind) -> &'a [Resource] {
+    &app.b.pane(k).table.items
 }
 
 fn attr<'a>(r: &'a Resource, key: &str) -> &'a str {
@@ -27,9 +42,9 @@ fn ids(r: &Resource, key: &str) -> Vec<String> {
 }
 
 /// Does any SG in `to` allow 3306 from any SG in `from`?
-fn sg_path(app: &App, from: &[String], to: &[String]) -> Option<(bool, String)> {
+fn sg_path(app: &V, from: &[String], to: &[String]) -> Option<(bool, String)> {
     let sgs = items(app, Kind::SecurityGroup);
-    if !app.pane(Kind::SecurityGroup).loaded || from.is_empty() || to.is_empty() {
+    if !app.b.pane(Kind::SecurityGroup).loaded || from.is_empty() || to.is_empty() {
         return None;
     }
     let name = |id: &String| sgs.iter().find(|s| &s.id == id).map(|s| s.name.clone()).unwrap_or(id.clone());
@@ -47,8 +62,9 @@ fn sg_path(app: &App, from: &[String], to: &[String]) -> Option<(bool, String)> 
     ))
 }
 
-pub fn render(app: &App, f: &mut Frame, area: Rect, border: Style) {
-    let th = &app.theme;
+pub fn render(b: &Browser, vx: &ViewCx, stack: &Stack, f: &mut Frame, area: Rect, border: Style) {
+    let app = &V { b, vx, stack };
+    let th = vx.theme;
     let block = Block::default().borders(Borders::ALL).border_style(border).title(Span::styled(" Overview ", th.title));
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -62,12 +78,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, border: Style) {
         Layout::vertical([Constraint::Min(0), Constraint::Length(0)]).split(inner)
     };
     let mut lines: Vec<Line> = Vec::new();
-    match &app.phase {
+    match app.stack.phase {
         Phase::Connecting { since } => {
-            lines.push(Line::from(Span::styled(format!("{} checking credentials…", app.spinner(*since)), th.accent)));
+            lines.push(Line::from(Span::styled(format!("{} checking credentials…", app.vx.spinner(*since)), th.accent)));
         }
         Phase::Locating { since } => {
-            lines.push(Line::from(Span::styled(format!("{} looking for the RDS Proxy…", app.spinner(*since)), th.accent)));
+            lines.push(Line::from(Span::styled(format!("{} looking for the RDS Proxy…", app.vx.spinner(*since)), th.accent)));
         }
         Phase::Failed(e) => {
             lines.push(Line::from(Span::styled("✖ no stack to show", th.bad)));
@@ -93,8 +109,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, border: Style) {
     }
 }
 
-fn node<'a>(app: &'a App, label: &str, r: Option<&Resource>, detail: String, loading: bool) -> Line<'a> {
-    let th = &app.theme;
+fn node<'a>(app: &V<'a>, label: &str, r: Option<&Resource>, detail: String, loading: bool) -> Line<'a> {
+    let th = app.vx.theme;
     let label = format!("{label:<10} ");
     match r {
         Some(r) => Line::from(vec![
@@ -108,8 +124,8 @@ fn node<'a>(app: &'a App, label: &str, r: Option<&Resource>, detail: String, loa
     }
 }
 
-fn link<'a>(app: &'a App, text: Option<(bool, String)>, plain: &str) -> Line<'a> {
-    let th = &app.theme;
+fn link<'a>(app: &V<'a>, text: Option<(bool, String)>, plain: &str) -> Line<'a> {
+    let th = app.vx.theme;
     match text {
         Some((true, t)) => Line::from(vec![Span::styled("    │      ", th.muted), Span::styled("✔ ", th.ok), Span::styled(t, th.muted)]),
         Some((false, t)) => Line::from(vec![Span::styled("    │      ", th.muted), Span::styled("✖ ", th.bad), Span::styled(t, th.bad)]),
@@ -117,10 +133,10 @@ fn link<'a>(app: &'a App, text: Option<(bool, String)>, plain: &str) -> Line<'a>
     }
 }
 
-fn chain<'a>(app: &'a App, lines: &mut Vec<Line<'a>>) {
-    let th = &app.theme;
-    let loc = app.located.as_ref();
-    let loading = |k: Kind| !app.pane(k).loaded;
+fn chain<'a>(app: &V<'a>, lines: &mut Vec<Line<'a>>) {
+    let th = app.vx.theme;
+    let loc = app.stack.located;
+    let loading = |k: Kind| !app.b.pane(k).loaded;
     let proxy = items(app, Kind::Proxy).iter().find(|p| Some(&p.name) == loc.and_then(|l| l.proxy.as_ref()));
     let host = items(app, Kind::Host).first();
     let target = items(app, Kind::Target).first();
@@ -232,13 +248,13 @@ fn chain<'a>(app: &'a App, lines: &mut Vec<Line<'a>>) {
     }
 }
 
-fn pane_states(app: &App) -> Vec<Line<'_>> {
-    let th = &app.theme;
+fn pane_states<'a>(app: &V<'a>) -> Vec<Line<'a>> {
+    let th = app.vx.theme;
     let mut v = vec![Line::from(Span::styled("Panes", th.table_header))];
     for k in Kind::ALL {
-        let p = app.pane(k);
+        let p = app.b.pane(k);
         let (style, text) = if let Some(since) = p.loading_since {
-            (th.accent, app.spinner(since))
+            (th.accent, app.vx.spinner(since))
         } else if let Some(e) = &p.error {
             (th.bad, format!("✖ {}", e.chars().take(60).collect::<String>()))
         } else if p.loaded {

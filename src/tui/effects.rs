@@ -1,0 +1,203 @@
+//! The effect runner: each [`Effect`] becomes work on tokio (or a blocking
+//! thread) through the core, and its result comes back as a [`Msg`]. It owns
+//! the handles of what runs: the SQL session and the port forwards.
+
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+use super::app::{Effect, Msg};
+use crate::aws::AwsContext;
+use crate::stack::{fetch_kind, locate};
+
+/// The runner's handles on the open SQL session.
+#[derive(Default)]
+pub struct SqlHandles {
+    cmds: Option<mpsc::UnboundedSender<Vec<String>>>,
+    /// Connections for KILL QUERY (a cancel reuses the last one).
+    pool: Option<crate::db::pool::Pool>,
+}
+
+/// The running forwards, by the view's id (the runner owns them; the view sees status messages).
+pub type ForwardHandles = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, Box<dyn crate::ssm::transport::PortForward>>>>;
+
+/// How often a forward's status is reported, and how often it is probed through.
+const FORWARD_STATUS_EVERY: Duration = Duration::from_secs(1);
+const FORWARD_PROBE_EVERY: u32 = 10;
+
+pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHandles, fwd: &ForwardHandles) {
+    let tx = tx.clone();
+    match e {
+        Effect::ForwardStart { id, ctx, spec } => {
+            let handles = fwd.clone();
+            tokio::spawn(async move {
+                // Native, or the plugin when the agent asks for KMS encryption.
+                let ntx = tx.clone();
+                let mut notify = move |n: crate::ssm::transport::Notice| {
+                    let _ = ntx.send(Msg::Notice(n.to_string()));
+                };
+                match crate::ssm::transport::open_forward(&ctx, &spec, crate::ssm::transport::Transport::Auto, &mut notify).await {
+                    Err(e) => {
+                        let _ = tx.send(Msg::ForwardStarted { id, result: Err(e) });
+                    }
+                    Ok(f) => {
+                        let local = Some(f.local_addr());
+                        handles.lock().expect("forwards").insert(id, f);
+                        let _ = tx.send(Msg::ForwardStarted { id, result: Ok(()) });
+                        let mut n = 0u32;
+                        loop {
+                            let probe = match (n % FORWARD_PROBE_EVERY, local) {
+                                (0, Some(addr)) => Some(crate::ssm::forward::probe(addr, Duration::from_secs(5)).await),
+                                _ => None,
+                            };
+                            let status = match handles.lock().expect("forwards").get_mut(&id) {
+                                Some(f) => f.status(),
+                                None => break,
+                            };
+                            if tx.send(Msg::ForwardStatus { id, status: Box::new(status), probe }).is_err() {
+                                break;
+                            }
+                            n += 1;
+                            tokio::time::sleep(FORWARD_STATUS_EVERY).await;
+                        }
+                    }
+                }
+            });
+        }
+        Effect::ForwardStop { id } => {
+            let f = fwd.lock().expect("forwards").remove(&id);
+            tokio::spawn(async move {
+                let last = match f {
+                    Some(mut f) => {
+                        let s = f.status();
+                        f.stop().await;
+                        Some(s)
+                    }
+                    None => None,
+                };
+                let _ = tx.send(Msg::ForwardStopped { id, last: last.map(Box::new) });
+            });
+        }
+        Effect::SqlOpen { generation, session, spec, ctx, via } => {
+            let Some(provider) = ctx.sdk.credentials_provider() else { return };
+            let connector = std::sync::Arc::new(crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider)));
+            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+            let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+            // The session decodes rows flat out: on a thread of its own it never delays a frame
+            // (a task woken on the same tokio worker would wait for it to yield).
+            let c = connector.clone();
+            let spawned = std::thread::Builder::new().name("rdsdeck-sql".into()).spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt.block_on(crate::db::session::serve(c, via, cmd_rx, ev_tx)),
+                    Err(e) => {
+                        let _ = ev_tx.send(crate::db::session::Event::Failed(format!("cannot start the SQL session: {e}")));
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::warn!("cannot start the SQL session thread: {e}");
+            }
+            tokio::spawn(async move {
+                while let Some(event) = ev_rx.recv().await {
+                    if tx.send(Msg::Sql { generation, session, event }).is_err() {
+                        break;
+                    }
+                }
+            });
+            sql.cmds = Some(cmd_tx);
+            sql.pool = Some(crate::db::pool::Pool::new(connector, 2, 1, std::time::Duration::from_secs(120)));
+        }
+        Effect::SqlRun(stmts) => {
+            if let Some(c) = &sql.cmds {
+                let _ = c.send(stmts);
+            }
+        }
+        Effect::SqlCancel { connection_id } => {
+            if let Some(p) = sql.pool.clone() {
+                tokio::spawn(async move {
+                    if let Err(e) = p.kill_query(connection_id).await {
+                        tracing::warn!("cancel: {e}");
+                    }
+                });
+            }
+        }
+        Effect::SqlExport { path, columns, rows } => {
+            tokio::task::spawn_blocking(move || {
+                let r = super::features::sql::session::export_csv(&path, &columns, &rows).map(|_| path).map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Exported(r));
+            });
+        }
+        Effect::SqlHistory { path, text } => {
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = super::features::sql::session::append_history(&path, &text) {
+                    tracing::warn!("SQL history {}: {e}", path.display());
+                }
+            });
+        }
+        Effect::SqlClose => {
+            // Dropping the command channel ends the session task, which disconnects.
+            *sql = SqlHandles::default();
+        }
+        Effect::LoadContext { generation, aws } => {
+            tokio::spawn(async move {
+                let result = AwsContext::load(&aws).await.map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Context { generation, result });
+            });
+        }
+        Effect::Identity { generation, ctx } => {
+            tokio::spawn(async move {
+                let result = ctx.identity().await;
+                let _ = tx.send(Msg::Identity { generation, result });
+            });
+        }
+        Effect::Locate { generation, ctx, anchor, prefix } => {
+            tokio::spawn(async move {
+                let result = locate(&ctx, &anchor, &prefix).await;
+                let _ = tx.send(Msg::Located { generation, result });
+            });
+        }
+        Effect::Fetch { generation, ctx, loc, kind } => {
+            tokio::spawn(async move {
+                let (result, elapsed) = fetch_kind(&ctx, &loc, kind).await;
+                let _ = tx.send(Msg::Kind { generation, kind, result, elapsed });
+            });
+        }
+        Effect::Token { generation, ctx, req, target } => {
+            tokio::spawn(async move {
+                let result = crate::auth::sign_with_context(&ctx, &req, std::time::SystemTime::now()).await.map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Token { generation, target, result });
+            });
+        }
+        Effect::BootstrapPlan { generation, settings, ctx, located } => {
+            tokio::spawn(async move {
+                let ov = crate::bootstrap::Overrides::default();
+                let result = crate::bootstrap::resolve(&settings, None, ov, ctx.as_ref(), located.as_deref()).await;
+                let _ = tx.send(Msg::BootstrapPlan { generation, result });
+            });
+        }
+        Effect::BootstrapRun { run_id, inputs, ctx, opts } => {
+            let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+            tokio::spawn(crate::bootstrap::run::execute(*inputs, ctx, opts, ev_tx));
+            tokio::spawn(async move {
+                while let Some(event) = ev_rx.recv().await {
+                    if tx.send(Msg::Bootstrap { run_id, event }).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Effect::Switch { verb, arg, args, config, config_path } => {
+            tokio::task::spawn_blocking(move || {
+                let result = crate::settings::Settings::from_config(&args, *config, config_path).map(Box::new).map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Switched { verb, arg, args: *args, result });
+            });
+        }
+        Effect::LoadTheme { name, dir } => {
+            tokio::task::spawn_blocking(move || {
+                let result = super::theme::Theme::load(&name, dir.as_deref(), super::theme::no_color_requested()).map(Box::new);
+                let _ = tx.send(Msg::Theme { name, result });
+            });
+        }
+        Effect::Copy(_) | Effect::Suspend | Effect::Shell { .. } => {}
+    }
+}
+

@@ -1,0 +1,117 @@
+//! What moves through the TUI: [`Action`]s come in (keys, mouse, ticks, worker
+//! results), [`Effect`]s go out to the runner (every disk and network job),
+//! [`Msg`]s come back from it, and features speak to each other with
+//! [`Internal`] events through the app's queue (never through each other's fields).
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use secrecy::SecretString;
+use std::time::{Duration, Instant};
+
+use crate::auth::token::TokenRequest;
+use crate::aws::{AwsContext, AwsSettings};
+use crate::settings::{Flags, Settings};
+use crate::ssm::forward::ForwardSpec;
+use crate::stack::{Anchor, DiscoverError, Health, Identity, Kind, KindResult, Located};
+use crate::target::DbTarget;
+
+pub use super::shared::Mode;
+
+/// Everything that can change the state.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Tick(Instant),
+    Worker(Msg),
+    /// A signal asked us to stop.
+    Quit,
+}
+
+/// Results from workers.
+#[derive(Debug)]
+pub enum Msg {
+    Context { generation: u64, result: Result<AwsContext, String> },
+    Identity { generation: u64, result: Result<Identity, String> },
+    Located { generation: u64, result: Result<Located, DiscoverError> },
+    Kind { generation: u64, kind: Kind, result: KindResult, elapsed: Duration },
+    Token { generation: u64, target: String, result: Result<SecretString, String> },
+    /// `session` tells a reopened shell's events from the one it replaced.
+    Sql { generation: u64, session: u64, event: crate::db::session::Event },
+    /// The bootstrap's inputs, read and validated (step 1).
+    BootstrapPlan { generation: u64, result: Result<crate::bootstrap::Inputs, String> },
+    Bootstrap { run_id: u64, event: crate::bootstrap::Event },
+    Exported(Result<std::path::PathBuf, String>),
+    ForwardStarted { id: u64, result: Result<(), String> },
+    ForwardStatus { id: u64, status: Box<crate::ssm::forward::Status>, probe: Option<Result<Duration, String>> },
+    ForwardStopped { id: u64, last: Option<Box<crate::ssm::forward::Status>> },
+    /// A core notice (a session handed to the plugin): the log and the status line.
+    Notice(String),
+    /// A shell session ended (the agent's last words, or why it could not start).
+    ShellEnded { target: String, result: Result<String, String> },
+    /// Settings for a switched profile, region, stack or proxy (they may read rds.conf or terraform output).
+    Switched { verb: String, arg: String, args: Flags, result: Result<Box<Settings>, String> },
+    /// A theme read for `:theme NAME`.
+    Theme { name: String, result: Result<Box<super::theme::Theme>, String> },
+}
+
+/// Work for the runner: every network call and file access happens there, never in `update`.
+#[derive(Debug)]
+pub enum Effect {
+    LoadContext { generation: u64, aws: AwsSettings },
+    Identity { generation: u64, ctx: AwsContext },
+    Locate { generation: u64, ctx: AwsContext, anchor: Anchor, prefix: String },
+    Fetch { generation: u64, ctx: AwsContext, loc: Box<Located>, kind: Kind },
+    /// Sign an IAM auth token with the context's credentials.
+    Token { generation: u64, ctx: AwsContext, req: TokenRequest, target: String },
+    /// Put text on the clipboard of the terminal (OSC 52).
+    Copy(SecretString),
+    /// Start an SQL session (a task owning one IAM connection).
+    SqlOpen { generation: u64, session: u64, spec: crate::db::connect::ConnectSpec, ctx: AwsContext, via: String },
+    SqlRun(Vec<String>),
+    SqlCancel { connection_id: u32 },
+    SqlExport { path: std::path::PathBuf, columns: Vec<String>, rows: Vec<Vec<crate::db::rows::Cell>> },
+    /// Append a statement to the SQL history file.
+    SqlHistory { path: std::path::PathBuf, text: String },
+    SqlClose,
+    /// Read the bootstrap's inputs (rds.conf, or the stack's instance).
+    BootstrapPlan { generation: u64, settings: Box<Settings>, ctx: Option<AwsContext>, located: Option<Box<Located>> },
+    BootstrapRun { run_id: u64, inputs: Box<crate::bootstrap::Inputs>, ctx: AwsContext, opts: crate::bootstrap::Options },
+    Suspend,
+    /// Start a port forward (its worker reports status every second).
+    ForwardStart { id: u64, ctx: Box<AwsContext>, spec: Box<ForwardSpec> },
+    ForwardStop { id: u64 },
+    /// Hand the terminal to a shell on an instance (Session Manager) until it exits.
+    Shell { ctx: AwsContext, target: String },
+    /// Resolve settings for new flags (reads the files they name).
+    Switch { verb: String, arg: String, args: Box<Flags>, config: Box<crate::config::Config>, config_path: Option<std::path::PathBuf> },
+    /// Read a theme.
+    LoadTheme { name: String, dir: Option<std::path::PathBuf> },
+}
+
+/// Between features, through the app's queue.
+#[derive(Debug, Clone)]
+pub enum Internal {
+    /// The status line.
+    Status(Health, String),
+    ClearStatus,
+    /// The log file and the log pane.
+    Log(Health, String),
+    /// The log pane only (the core already wrote the line to the log file).
+    LogPane(Health, String),
+    /// Give the keys to another feature.
+    Focus(Mode),
+    Quit,
+    /// A palette command line to run.
+    Command(String),
+    /// The SQL shell waits for a forward to this target: reuse a running one or start one.
+    ForwardFor(DbTarget),
+    /// A forward is ready (said on each of its status reports): whoever waits for one may use it.
+    ForwardReady { spec: ForwardSpec, local_port: u16 },
+    /// A forward could not start.
+    ForwardFailed { spec: ForwardSpec, error: String },
+    /// Open the SQL shell on this target (through a forward when its route says so).
+    OpenSql(DbTarget),
+    /// Hosts or parameters changed: saved forwards may start now.
+    StackKnown,
+}

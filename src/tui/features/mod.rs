@@ -1,0 +1,95 @@
+//! The TUI's features. Each owns its state, turns its named actions (from the
+//! key map) and worker messages into state changes and [`Effect`]s, asks other
+//! features for things with [`Internal`] events, and draws its state alone.
+//! `update` code here touches no disk, network, clock or environment: those
+//! come in through [`Cx`] or go out as effects.
+//!
+//! Adding a feature: a file (or folder) here with its state, `on_key`, its
+//! messages and `draw`; its actions in the key map; one line in `App` that
+//! routes its focus.
+
+pub mod bootstrap;
+pub mod browser;
+pub mod forwards;
+pub mod help;
+pub mod log;
+pub mod palette;
+pub mod shell;
+pub mod sql;
+pub mod token;
+
+use ratatui::layout::Rect;
+use std::time::{Instant, SystemTime};
+
+use super::event::Internal;
+use super::keymap::Keymap;
+use super::theme::Theme;
+use crate::aws::AwsContext;
+use crate::settings::Settings;
+use crate::stack::{Health, Located};
+use crate::target::StackFacts;
+
+pub use super::event::Effect;
+
+/// What a feature reads while it updates (shared state, owned by `App`), and the queue it writes to.
+pub struct Cx<'a> {
+    pub settings: &'a Settings,
+    pub ctx: Option<&'a AwsContext>,
+    pub located: Option<&'a Located>,
+    pub generation: u64,
+    pub keymap: &'a Keymap,
+    pub now: Instant,
+    pub wall: SystemTime,
+    pub size: Rect,
+    /// The main area (the list or the overview) in the current layout.
+    pub main: Rect,
+    /// The stack as the browser's panes know it, for the decisions in [`crate::target`].
+    pub facts: &'a StackFacts,
+    /// The host selected in the Hosts list, when it is on screen.
+    pub selected_host: Option<&'a str>,
+    pub queue: &'a mut Vec<Internal>,
+}
+
+impl Cx<'_> {
+    pub fn send(&mut self, e: Internal) {
+        self.queue.push(e);
+    }
+
+    pub fn status(&mut self, h: Health, text: impl Into<String>) {
+        self.queue.push(Internal::Status(h, text.into()));
+    }
+
+    pub fn log(&mut self, h: Health, text: impl Into<String>) {
+        self.queue.push(Internal::Log(h, text.into()));
+    }
+}
+
+/// What a feature draws with besides its own state.
+pub struct ViewCx<'a> {
+    pub theme: &'a Theme,
+    pub keymap: &'a Keymap,
+    pub settings: &'a Settings,
+    pub now: Instant,
+    pub wall: SystemTime,
+}
+
+pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// A spinner and the seconds since `since`.
+pub fn spinner(now: Instant, since: Instant) -> String {
+    let e = now.saturating_duration_since(since);
+    format!("{} {:.1}s", SPINNER[(e.as_millis() / 100) as usize % SPINNER.len()], e.as_secs_f64())
+}
+
+impl ViewCx<'_> {
+    pub fn spinner(&self, since: Instant) -> String {
+        spinner(self.now, since)
+    }
+}
+
+/// A rectangle of `w` x `h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
