@@ -490,7 +490,7 @@ fn notice_to_stderr(n: crate::ssm::transport::Notice) {
 
 /// `rdsdeck sql`: results on stdout, diagnostics on stderr, non-zero on any error.
 pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32> {
-    use crate::db::{connect::{Auth, Connector}, exec::Guard, output::sink, split::split};
+    use crate::db::{connect::{Auth, Connector}, guard::Guard, output::sink, split::split};
     use std::io::Read;
     let script = match (&args.execute, &args.file) {
         (Some(e), _) => e.clone(),

@@ -44,8 +44,8 @@ async fn kill_query_stops_a_slow_select_within_a_second() {
         (r, started.elapsed())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let pool = rdsdeck::db::pool::Pool::new(std::sync::Arc::new(c), 2, 1, Duration::from_secs(60));
-    pool.kill_query(id).await.expect("kill query from a second connection");
+    let canceller = rdsdeck::db::cancel::Canceller::new(std::sync::Arc::new(c));
+    canceller.kill_query(id).await.expect("kill query from a second connection");
     let (result, took) = slow.await.unwrap();
     // MariaDB ends an interrupted SLEEP early (result 1) or with an error; either way, now.
     assert!(took < Duration::from_millis(1300), "the query ran on for {took:?}: {result:?}");
@@ -73,41 +73,72 @@ async fn every_connection_gets_a_fresh_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_pool_signs_a_token_for_each_new_connection_and_reuses_idle_ones() {
-    use rdsdeck::db::pool::{Pool, PoolStats};
+async fn the_canceller_keeps_one_connection_and_replaces_a_lost_one() {
     let sb = Sandbox::start();
-    let pool = Pool::new(std::sync::Arc::new(connector(&sb, "node_app")), 4, 2, Duration::from_millis(1500));
-    // Three at once: three physical connections, three logins.
-    let (a, b, c) = tokio::join!(pool.get(), pool.get(), pool.get());
-    let (mut a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
-    let ids: std::collections::BTreeSet<u32> = [a.id(), b.id(), c.id()].into();
-    assert_eq!(ids.len(), 3);
-    let who: Option<String> = a.query_first("SELECT CURRENT_USER()").await.unwrap();
-    assert_eq!(who.as_deref(), Some("node_app@%"));
-    drop((a, b, c));
-    assert_eq!(pool.stats(), PoolStats { opened: 3, reused: 0, discarded: 0 });
-    // Two were kept idle: reused after a ping, no new login.
-    let (x, y) = tokio::join!(pool.get(), pool.get());
-    assert!(ids.contains(&x.unwrap().id()) && ids.contains(&y.unwrap().id()));
-    assert_eq!(pool.stats(), PoolStats { opened: 3, reused: 2, discarded: 0 });
-    // Past the idle timeout: dropped, and the new connection signs a new token.
-    tokio::time::sleep(Duration::from_millis(1700)).await;
-    let z = pool.get().await.unwrap();
-    assert!(!ids.contains(&z.id()));
-    let s = pool.stats();
-    assert_eq!((s.opened, s.reused), (4, 2));
-    assert!(s.discarded >= 1, "{s:?}");
-    drop(z);
-    pool.close().await;
+    let canceller = rdsdeck::db::cancel::Canceller::new(std::sync::Arc::new(connector(&sb, "node_app")));
+    let c = connector(&sb, "node_app");
+    let mut victim = c.connect().await.expect("connect");
+    let id = victim.id();
+    assert_eq!(canceller.connection_id().await, None, "nothing opened before the first cancel");
+    canceller.kill_query(id).await.expect("first cancel");
+    let kept = canceller.connection_id().await.expect("kept for the next cancel");
+    canceller.kill_query(id).await.expect("second cancel");
+    assert_eq!(canceller.connection_id().await, Some(kept), "the same connection, no new login");
+    // The server drops the kept connection (as RDS Proxy does with idle clients): the next cancel opens another.
+    victim.query_drop(format!("KILL CONNECTION {kept}")).await.expect("kill the canceller's connection");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    canceller.kill_query(id).await.expect("a cancel after the kept connection was lost");
+    let again = canceller.connection_id().await.expect("a new kept connection");
+    assert_ne!(again, kept);
+    canceller.close().await;
     let log = std::fs::read_to_string(sb.var("RDSDECK_SANDBOX_DB_AUTH_LOG")).unwrap();
-    let logins: Vec<serde_json::Value> = log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|e| e["user"] == "node_app")
-        .collect();
-    assert_eq!(logins.len(), 4, "one login per physical connection: {logins:?}");
-    assert!(logins.iter().all(|e| e["token_valid"] == true));
-    let first = logins[0]["token"]["date"].as_str().unwrap().to_string();
-    let last = logins[3]["token"]["date"].as_str().unwrap().to_string();
-    assert!(last > first, "the later connection was signed later: {first} then {last}");
+    let logins = log.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|e| e["user"] == "node_app" && e["token_valid"] == true).count();
+    assert_eq!(logins, 3, "the victim, the first kept connection, its replacement");
+}
+
+/// The shell's session streams through the lean reader: rows in chunks, the
+/// client's own TLS facts, a server error that keeps the connection, and a
+/// cancel from the second connection that interrupts a running statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_session_streams_through_the_lean_reader_and_cancels() {
+    use rdsdeck::db::session::{Event, serve};
+    let sb = Sandbox::start();
+    let c = std::sync::Arc::new(connector(&sb, "node_app"));
+    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(serve(c.clone(), "direct".into(), cmd_rx, ev_tx));
+    let batch = |tx: &tokio::sync::mpsc::UnboundedSender<Vec<String>>, sql: &[&str]| tx.send(sql.iter().map(|s| s.to_string()).collect()).unwrap();
+    async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
+        let mut got = Vec::new();
+        while let Some(e) = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("an event within 30 s") {
+            if matches!(e, Event::Idle) {
+                break;
+            }
+            got.push(e);
+        }
+        got
+    }
+    batch(&cmd_tx, &["SELECT seq FROM seq_1_to_2000", "SELECT * FROM no_such_table", "SELECT 1"]);
+    let events = collect(&mut ev_rx).await;
+    let info = events.iter().find_map(|e| if let Event::Connected(i) = e { Some(i.clone()) } else { None }).expect("connected");
+    assert_eq!(info.tls_version, "TLSv1.3", "{info:?}");
+    assert!(info.tls_cipher.starts_with("TLS_") && !info.tls_cipher.starts_with("TLS13_"), "{info:?}");
+    let rows: usize = events.iter().map(|e| if let Event::Rows(r) = e { r.len() } else { 0 }).sum();
+    assert_eq!(rows, 2000);
+    assert!(events.iter().filter(|e| matches!(e, Event::Rows(_))).count() >= 4, "streamed in chunks");
+    let failed = events.iter().find_map(|e| if let Event::Failed(m) = e { Some(m.clone()) } else { None }).expect("the missing table fails");
+    assert!(failed.contains("1146") || failed.contains("doesn't exist"), "{failed}");
+    // The batch stops at the error; the connection stays for the next one.
+    batch(&cmd_tx, &["SELECT CONNECTION_ID()"]);
+    let events = collect(&mut ev_rx).await;
+    assert!(!events.iter().any(|e| matches!(e, Event::Connected(_))), "no reconnect after a server error");
+    // A cancel interrupts a running statement.
+    batch(&cmd_tx, &["SELECT SLEEP(30)"]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let started = Instant::now();
+    rdsdeck::db::cancel::Canceller::new(c).kill_query(info.connection_id).await.expect("cancel");
+    let _ = collect(&mut ev_rx).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "cancelled in {:?}", started.elapsed());
+    drop(cmd_tx);
+    task.await.unwrap();
 }

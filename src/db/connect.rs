@@ -233,6 +233,22 @@ impl Connector {
         }
     }
 
+    /// TLS details and ids of an open lean connection (the TLS facts are the client's own view of the handshake).
+    pub fn wire_session_info(&self, conn: &super::wire::WireConn, via: &str) -> SessionInfo {
+        let (tls_version, tls_cipher) = conn.tls();
+        let (host, port) = self.signed_for();
+        SessionInfo {
+            user: self.spec.user.clone(),
+            host,
+            port,
+            via: via.to_string(),
+            tls_version,
+            tls_cipher,
+            connection_id: conn.id(),
+            server_version: conn.server_version().to_string(),
+        }
+    }
+
     /// TLS details and ids of an open session.
     pub async fn session_info(&self, conn: &mut Conn, via: &str) -> SessionInfo {
         use mysql_async::prelude::Queryable;

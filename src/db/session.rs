@@ -1,15 +1,16 @@
 //! A long-lived SQL session for the shell: one task owns the connection,
-//! runs statements in order and streams results back as events. A broken
-//! connection is reopened with a fresh token on the next run.
+//! runs statements in order and streams results back as events. Rows come
+//! through the same lean text-protocol reader as `rdsdeck sql` ([`super::wire`]),
+//! with the same connection rules and error translation. A broken connection is
+//! reopened with a fresh token on the next run.
 
-use mysql_async::Conn;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::connect::{Connector, SessionInfo};
-use super::exec::run;
-use super::output::{Cell, Sink};
+use super::rows::{Cell, Sink};
+use super::wire::WireConn;
 
 #[derive(Debug)]
 pub enum Event {
@@ -69,12 +70,12 @@ impl Sink for ChannelSink<'_> {
 /// The session loop: runs each batch of statements it receives; ends when
 /// the command channel closes.
 pub async fn serve(connector: Arc<Connector>, via: String, mut cmds: UnboundedReceiver<Vec<String>>, tx: UnboundedSender<Event>) {
-    let mut conn: Option<Conn> = None;
+    let mut conn: Option<WireConn> = None;
     while let Some(batch) = cmds.recv().await {
         if conn.is_none() {
-            match connector.connect().await {
-                Ok(mut c) => {
-                    let info = connector.session_info(&mut c, &via).await;
+            match connector.connect_wire().await {
+                Ok(c) => {
+                    let info = connector.wire_session_info(&c, &via);
                     let _ = tx.send(Event::Connected(info));
                     conn = Some(c);
                 }
@@ -88,7 +89,7 @@ pub async fn serve(connector: Arc<Connector>, via: String, mut cmds: UnboundedRe
         let c = conn.as_mut().expect("connected above");
         for sql in batch {
             let mut sink = ChannelSink { tx: &tx, buf: Vec::new(), sent_first: false };
-            match run(c, &connector, &sql, &mut sink).await {
+            match c.run(&sql, &mut sink).await.map_err(|e| connector.explain_wire(&e)) {
                 Ok(o) => {
                     let _ = tx.send(Event::StatementDone { rows: o.rows, affected: o.affected, elapsed: o.elapsed, first_row: o.first_row });
                 }
@@ -105,6 +106,6 @@ pub async fn serve(connector: Arc<Connector>, via: String, mut cmds: UnboundedRe
         let _ = tx.send(Event::Idle);
     }
     if let Some(c) = conn {
-        let _ = c.disconnect().await;
+        c.close().await;
     }
 }

@@ -312,11 +312,12 @@ impl WireConn {
         &self.server_version
     }
 
-    /// The negotiated TLS version and cipher suite.
+    /// The negotiated TLS version and cipher suite, as the server names them
+    /// (`TLSv1.3`; the IANA suite name, `TLS_AES_256_GCM_SHA384`).
     pub fn tls(&self) -> (String, String) {
         let c = self.io.get_ref().1;
-        let v = c.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default();
-        let s = c.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default();
+        let v = c.protocol_version().map(|v| format!("{v:?}").replace('_', ".")).unwrap_or_default();
+        let s = c.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()).replacen("TLS13_", "TLS_", 1)).unwrap_or_default();
         (v, s)
     }
 

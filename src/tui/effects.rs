@@ -13,8 +13,8 @@ use crate::stack::{fetch_kind, locate};
 #[derive(Default)]
 pub struct SqlHandles {
     cmds: Option<mpsc::UnboundedSender<Vec<String>>>,
-    /// Connections for KILL QUERY (a cancel reuses the last one).
-    pool: Option<crate::db::pool::Pool>,
+    /// The second connection that sends KILL QUERY (opened at the first cancel, kept).
+    canceller: Option<std::sync::Arc<crate::db::cancel::Canceller>>,
 }
 
 /// The running forwards, by the view's id (the runner owns them; the view sees status messages).
@@ -104,7 +104,7 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
                 }
             });
             sql.cmds = Some(cmd_tx);
-            sql.pool = Some(crate::db::pool::Pool::new(connector, 2, 1, std::time::Duration::from_secs(120)));
+            sql.canceller = Some(std::sync::Arc::new(crate::db::cancel::Canceller::new(connector)));
         }
         Effect::SqlRun(stmts) => {
             if let Some(c) = &sql.cmds {
@@ -112,9 +112,9 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
             }
         }
         Effect::SqlCancel { connection_id } => {
-            if let Some(p) = sql.pool.clone() {
+            if let Some(c) = sql.canceller.clone() {
                 tokio::spawn(async move {
-                    if let Err(e) = p.kill_query(connection_id).await {
+                    if let Err(e) = c.kill_query(connection_id).await {
                         tracing::warn!("cancel: {e}");
                     }
                 });
@@ -135,7 +135,9 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
         }
         Effect::SqlClose => {
             // Dropping the command channel ends the session task, which disconnects.
-            *sql = SqlHandles::default();
+            if let Some(c) = std::mem::take(sql).canceller {
+                tokio::spawn(async move { c.close().await });
+            }
         }
         Effect::LoadContext { generation, aws } => {
             tokio::spawn(async move {

@@ -143,7 +143,7 @@ impl Sql {
     }
 
     pub fn on_key(&mut self, k: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
-        let guard = crate::db::exec::Guard { read_only: cx.settings.read_only, confirmed: false };
+        let guard = crate::db::guard::Guard { read_only: cx.settings.read_only, confirmed: false };
         let page = cx.size.height.saturating_sub(14).max(1) as usize;
         let Some(q) = self.view.as_mut() else {
             cx.send(Internal::Focus(Mode::Normal));

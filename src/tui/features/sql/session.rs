@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::db::classify::Class;
 use crate::db::connect::SessionInfo;
-use crate::db::exec::Guard;
+use crate::db::guard::Guard;
 use crate::db::rows::Cell;
 use crate::db::session::Event;
 use crate::db::split::split;
