@@ -243,7 +243,6 @@ fn loading_error_and_failure_snapshots() {
     app.update(Action::Worker(Msg::Located { generation, result: Err(rdsdeck::stack::DiscoverError::Ambiguous { region: "us-east-1".into(), names }) }));
     assert_eq!(app.mode, Mode::ChooseProxy);
     key(&mut app, KeyCode::Down);
-    app.status = None;
     snap_all("choose_proxy", &mut app);
 }
 
@@ -454,8 +453,9 @@ fn mouse_clicks_tabs_and_rows_and_scrolls() {
 }
 
 fn sql_app(read_only: bool, history: Option<std::path::PathBuf>) -> App {
-    let mut app = loaded_app();
-    app.settings.read_only = read_only;
+    let mut s = settings(Config::default(), None);
+    s.read_only = read_only;
+    let mut app = loaded_app_with(s);
     let effects = key(&mut app, KeyCode::Char('e'));
     assert!(matches!(&effects[..], [Effect::SqlOpen { spec, .. }] if spec.user == "node_user" && spec.port == 3306), "{effects:?}");
     app.f.sql.history_file = history;
@@ -801,4 +801,134 @@ fn sql_shell_via_a_forward_from_config_and_palette() {
     assert!(app.run_command("sql via nope").is_empty());
     let (_, msg) = app.status.clone().unwrap();
     assert!(msg.contains("no forward named `nope`") && msg.contains("auto"), "{msg}");
+}
+
+/// Every mode's keys come from the key map: rebinding an action in `[keys.MODE]`
+/// makes the new key do it, and the hints on screen name the new key.
+#[test]
+fn a_rebound_key_works_and_its_hint_follows_in_every_mode() {
+    let cfg = |text: &str| Config::parse(text, std::path::Path::new("/cfg/config.toml")).unwrap();
+    let ctrl = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+
+    // The main list.
+    let mut app = loaded_app_with(settings(cfg("[keys]\nrefresh = \"f9\"\n"), None));
+    assert!(draw(&mut app, 120, 30).lines().last().unwrap().contains("F9 refresh"));
+    assert!(key(&mut app, KeyCode::Char('r')).is_empty());
+    assert!(key(&mut app, KeyCode::F(9)).iter().any(|e| matches!(e, Effect::Fetch { .. })));
+
+    // The detail view.
+    let mut app = loaded_app_with(settings(cfg("[keys.detail]\nback = \"x\"\n"), None));
+    app.set_tab(1);
+    key(&mut app, KeyCode::Enter);
+    assert!(draw(&mut app, 120, 30).lines().last().unwrap().contains("x back"));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Detail, "Esc is not back any more");
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.mode, Mode::Normal);
+
+    // Help.
+    let mut app = loaded_app_with(settings(cfg("[keys.help]\ndown = \"n\"\n"), None));
+    key(&mut app, KeyCode::Char('?'));
+    assert!(draw(&mut app, 120, 60).contains("↑n scroll"));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!((app.mode, app.f.help.scroll), (Mode::Help, 1));
+
+    // The palette.
+    let mut app = loaded_app_with(settings(cfg("[keys.palette]\ncomplete = \"ctrl-t\"\n"), None));
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "hos");
+    assert!(draw(&mut app, 120, 30).lines().last().unwrap().contains("C-t complete"));
+    app.update(Action::Key(ctrl('t')));
+    assert_eq!(app.f.palette.input, "hosts");
+
+    // The filter.
+    let mut app = loaded_app_with(settings(cfg("[keys.filter]\nback = \"ctrl-g\"\n"), None));
+    app.set_tab(6);
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "prx");
+    assert!(draw(&mut app, 120, 30).lines().last().unwrap().contains("C-g clear"));
+    app.update(Action::Key(ctrl('g')));
+    assert_eq!((app.mode, app.pane(Kind::SecurityGroup).table.filter.as_str()), (Mode::Normal, ""));
+
+    // The proxy chooser.
+    let mut app = build_app(Flags::default(), settings(cfg("[keys.choose]\nopen = \"o\"\n"), None)).unwrap();
+    app.start();
+    let generation = app.generation;
+    app.update(Action::Worker(Msg::Context { generation, result: Ok(ctx()) }));
+    let names = vec!["dev-node-app".into(), "prod-node-app".into()];
+    app.update(Action::Worker(Msg::Located { generation, result: Err(rdsdeck::stack::DiscoverError::Ambiguous { region: "us-east-1".into(), names }) }));
+    assert!(draw(&mut app, 120, 30).contains("o open"));
+    let e = key(&mut app, KeyCode::Char('o'));
+    assert!(matches!(&e[..], [Effect::Switch { arg, .. }] if arg == "dev-node-app"), "{e:?}");
+
+    // The token view.
+    let mut app = loaded_app_with(settings(cfg("[keys.token]\nreveal = \"R\"\n"), None));
+    let e = key(&mut app, KeyCode::Char('t'));
+    let Effect::Token { generation, target, .. } = &e[0] else { panic!("{e:?}") };
+    let tok = "h:3306/?Action=connect&DBUser=node_user&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLEKEY1234%2F20261123%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Date=20261123T210000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=00";
+    app.update(Action::Worker(Msg::Token { generation: *generation, target: target.clone(), result: Ok(tok.to_string().into()) }));
+    assert!(draw(&mut app, 120, 30).contains("R reveal"));
+    key(&mut app, KeyCode::Char('v'));
+    assert!(!app.f.token.view.as_ref().unwrap().revealed);
+    key(&mut app, KeyCode::Char('R'));
+    assert!(app.f.token.view.as_ref().unwrap().revealed);
+
+    // The SQL shell, and its results grid.
+    let mut app = loaded_app_with(settings(cfg("[keys.sql]\nrun = \"f9\"\n[keys.sql_grid]\ndown = \"n\"\n"), None));
+    key(&mut app, KeyCode::Char('e'));
+    app.status = None;
+    assert!(draw(&mut app, 160, 30).lines().last().unwrap().contains("F9 run"));
+    typed(&mut app, "SELECT 1");
+    assert!(key(&mut app, KeyCode::F(5)).is_empty());
+    let e = key(&mut app, KeyCode::F(9));
+    assert!(e.iter().any(|e| matches!(e, Effect::SqlRun(_))), "{e:?}");
+    sql_event(&mut app, rdsdeck::db::session::Event::Columns(vec!["n".into()]));
+    sql_event(&mut app, rdsdeck::db::session::Event::Rows(vec![vec![rdsdeck::db::rows::Cell::Text("1".into())]; 3]));
+    sql_event(&mut app, rdsdeck::db::session::Event::Idle);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.f.sql.view.as_ref().unwrap().row, 1);
+
+    // Forwards.
+    let mut app = loaded_app_with(settings(cfg("[keys.forwards]\nnew = \"a\"\n"), None));
+    key(&mut app, KeyCode::Char('f'));
+    assert!(draw(&mut app, 160, 30).lines().last().unwrap().contains(" a new forward"));
+    assert!(key(&mut app, KeyCode::Char('n')).is_empty());
+    assert!(matches!(&key(&mut app, KeyCode::Char('a'))[..], [Effect::ForwardStart { .. }]));
+
+    // The bootstrap.
+    let mut s = settings(cfg("[keys.bootstrap]\nrun = \"x\"\n"), None);
+    s.refresh = None;
+    let mut app = loaded_app_with(s);
+    let e = key(&mut app, KeyCode::Char('b'));
+    let Effect::BootstrapPlan { generation, .. } = &e[0] else { panic!("{e:?}") };
+    let generation = *generation;
+    app.update(Action::Worker(Msg::BootstrapPlan { generation, result: Ok(bootstrap_inputs()) }));
+    let screen = draw(&mut app, 160, 30);
+    assert!(screen.contains("x runs all steps") && screen.lines().last().unwrap().contains(" x run all"), "{screen}");
+    assert!(key(&mut app, KeyCode::Char('r')).is_empty());
+    assert!(matches!(&key(&mut app, KeyCode::Char('x'))[..], [Effect::BootstrapRun { .. }]));
+}
+
+#[test]
+fn key_conflicts_are_reported_at_start_with_the_file_lines_and_both_actions() {
+    let parse = |text: &str| Config::parse(text, std::path::Path::new("/cfg/config.toml")).unwrap();
+    let with_path = |c: Config| {
+        let mut s = settings(c, None);
+        s.config_path = Some("/cfg/config.toml".into());
+        s
+    };
+    // Two of the user's keys for two actions of one mode: refused, naming both lines.
+    let e = build_app(Flags::default(), with_path(parse("theme = \"dark\"\n[keys.sql]\nrun = \"ctrl-x\"\nexport = \"ctrl-x\"\n"))).err().expect("a conflict");
+    assert!(e.contains("/cfg/config.toml:3") && e.contains("/cfg/config.toml:4") && e.contains("run") && e.contains("export"), "{e}");
+    // A mode that does not exist, an action a mode does not have.
+    let e = build_app(Flags::default(), with_path(parse("[keys.nope]\nrun = \"x\"\n"))).err().expect("no such mode");
+    assert!(e.contains("[keys.nope]") && e.contains("sql"), "{e}");
+    let e = build_app(Flags::default(), with_path(parse("[keys.token]\nrun = \"x\"\n"))).err().expect("no such action");
+    assert!(e.contains("/cfg/config.toml:2") && e.contains("reveal"), "{e}");
+    // Taking another action's default key works and is said in the log.
+    let mut app = build_app(Flags::default(), with_path(parse("[keys]\nrefresh = \"q\"\n"))).unwrap();
+    app.start();
+    let log: Vec<String> = app.f.log.lines.iter().map(|l| l.text.clone()).collect();
+    assert!(log.iter().any(|l| l.contains("/cfg/config.toml:2") && l.contains("refresh") && l.contains("quit")), "{log:?}");
 }
