@@ -1,7 +1,8 @@
 //! rdsdeck: a terminal ops console for the RDS Proxy + IAM auth "zero-secret" stack.
 //!
-//! Core modules (`aws`, `stack`, `config`, `settings`) carry no terminal code;
-//! `tui` is a thin shell over them and `cli` prints what they return.
+//! The core (`aws`, `stack`, `target`, `auth`, `db`, `bootstrap`, `ssm`, `config`,
+//! `settings`, `tls`) carries no terminal code, never prints and never knows clap;
+//! `cli` and `tui` are the front ends over it (`tests/architecture.rs` checks this).
 
 pub mod auth;
 pub mod bootstrap;
