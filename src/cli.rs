@@ -7,6 +7,16 @@ use std::path::PathBuf;
 use unicode_width::UnicodeWidthStr;
 
 use crate::aws::AwsContext;
+
+/// `rdsdeck: error: …` on stderr; text from AWS or the database in it cannot reach the terminal as escapes.
+macro_rules! fail {
+    ($($t:tt)*) => { eprintln!("rdsdeck: error: {}", crate::untrusted::text(&format!($($t)*))) };
+}
+
+/// `rdsdeck: warning: …` on stderr, neutralised the same way.
+macro_rules! warn_user {
+    ($($t:tt)*) => { eprintln!("rdsdeck: warning: {}", crate::untrusted::text(&format!($($t)*))) };
+}
 use crate::settings::{Flags, Settings};
 use crate::target::{DbFlags, DbTarget, ForwardFlags, Route, StackFacts};
 use crate::stack::{Kind, KindResult, Snapshot, locate, snapshot};
@@ -279,7 +289,7 @@ async fn load_context(settings: &Settings) -> Option<AwsContext> {
     match AwsContext::load(&settings.aws).await {
         Ok(c) => Some(c),
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             None
         }
     }
@@ -288,13 +298,13 @@ async fn load_context(settings: &Settings) -> Option<AwsContext> {
 /// Exit codes: 0 ok, 1 nothing discovered / runtime failure, 2 bad input.
 pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i32> {
     for w in &settings.warnings {
-        eprintln!("rdsdeck: warning: {w}");
+        warn_user!("{w}");
     }
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
     let loc = match locate(&ctx, &settings.anchor, &settings.parameter_prefix).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             return Ok(1);
         }
     };
@@ -318,18 +328,18 @@ pub fn write_tables(out: &mut impl Write, snap: &Snapshot) -> std::io::Result<()
         Ok(i) => format!("{} ({})", i.arn, i.account),
         Err(e) => format!("unknown ({e})"),
     };
-    writeln!(
-        out,
+    let header = format!(
         "stack: {}  region: {}  profile: {}  identity: {}",
         snap.stack.proxy.as_deref().unwrap_or("(no proxy)"),
         snap.stack.region,
         snap.profile,
         who
-    )?;
+    );
+    writeln!(out, "{}", crate::untrusted::line(&header))?;
     for (kind, res) in &snap.kinds {
         writeln!(out)?;
         match res {
-            KindResult::Error { error } => writeln!(out, "{} — failed: {error}", kind.name().to_uppercase())?,
+            KindResult::Error { error } => writeln!(out, "{} — failed: {}", kind.name().to_uppercase(), crate::untrusted::line(error))?,
             KindResult::Ok { items } => {
                 writeln!(out, "{} ({})", kind.name().to_uppercase(), items.len())?;
                 let rows: Vec<&Vec<String>> = items.iter().map(|r| &r.cells).collect();
@@ -345,13 +355,14 @@ fn write_table(out: &mut impl Write, header: &[&str], rows: &[&Vec<String>]) -> 
     for r in rows {
         for (i, c) in r.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(c.width().min(60));
+                *w = (*w).max(crate::untrusted::line(c).width().min(60));
             }
         }
     }
     let line = |cells: Vec<&str>| {
         cells
             .iter()
+            .map(|c| crate::untrusted::line(c))
             .enumerate()
             .map(|(i, c)| {
                 let c: String = if c.width() > 60 { format!("{}…", c.chars().take(59).collect::<String>()) } else { c.to_string() };
@@ -369,6 +380,9 @@ fn write_table(out: &mut impl Write, header: &[&str], rows: &[&Vec<String>]) -> 
     Ok(())
 }
 
+/// The most `token inspect` reads from stdin.
+const TOKEN_INPUT_MAX: usize = 16 * 1024;
+
 /// `rdsdeck token`: exit codes follow the aws CLI: 0 ok, 2 usage, 255 no credentials/region.
 pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i32> {
     use crate::auth::token::{TokenRequest, generate, inspect};
@@ -376,7 +390,14 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
     if let Some(TokenAction::Inspect { token, output }) = &args.action {
         let mut text = token.clone().filter(|t| t != "-").unwrap_or_default();
         if text.is_empty() {
-            std::io::stdin().read_to_string(&mut text)?;
+            // A token is about 1-2 KB: read a little more than the largest one, never the whole stream.
+            let mut buf = Vec::new();
+            std::io::stdin().take(TOKEN_INPUT_MAX as u64 + 1).read_to_end(&mut buf)?;
+            if buf.len() > TOKEN_INPUT_MAX {
+                fail!("the input is longer than any RDS auth token ({TOKEN_INPUT_MAX} bytes read): pipe one token (`rdsdeck token | rdsdeck token inspect`)");
+                return Ok(2);
+            }
+            text = String::from_utf8(buf).map_err(|_| anyhow::anyhow!("the input is not text: not an RDS auth token"))?;
         }
         return match inspect(&text, std::time::SystemTime::now()) {
             Ok(info) => {
@@ -388,19 +409,20 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
                     } else {
                         format!("valid for {}m{:02}s", info.remaining_seconds / 60, info.remaining_seconds % 60)
                     };
-                    println!("host           {}", info.host);
+                    let u = |v: &str| crate::untrusted::line(v).into_owned();
+                    println!("host           {}", u(&info.host));
                     println!("port           {}", info.port);
-                    println!("user           {}", info.user);
-                    println!("region         {}", info.region);
-                    println!("access key     …{}", info.key_id_last4);
-                    println!("signed at      {}", info.signed_at);
-                    println!("expires at     {} ({state})", info.expires_at);
+                    println!("user           {}", u(&info.user));
+                    println!("region         {}", u(&info.region));
+                    println!("access key     …{}", u(&info.key_id_last4));
+                    println!("signed at      {}", u(&info.signed_at));
+                    println!("expires at     {} ({state})", u(&info.expires_at));
                     println!("session token  {}", if info.session_token { "yes (temporary credentials)" } else { "no (long-term key)" });
                 }
                 Ok(if info.expired { 1 } else { 0 })
             }
             Err(e) => {
-                eprintln!("rdsdeck: error: {e}");
+                fail!("{e}");
                 Ok(2)
             }
         };
@@ -410,13 +432,13 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
         .filter_map(|(n, m)| m.then_some(n))
         .collect();
     if !missing.is_empty() {
-        eprintln!("rdsdeck: error: the following arguments are required: {}", missing.join(", "));
+        fail!("the following arguments are required: {}", missing.join(", "));
         return Ok(2);
     }
     let (creds, region) = match crate::auth::credentials_for(&settings.aws).await {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             return Ok(255);
         }
     };
@@ -439,7 +461,7 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
             }
         }
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             Ok(2)
         }
     }
@@ -485,7 +507,7 @@ fn decide_hint(e: &crate::target::DecideError, flag: &str) -> String {
 
 /// Prints a core notice (a hand-over to the plugin) on stderr.
 fn notice_to_stderr(n: crate::ssm::transport::Notice) {
-    eprintln!("rdsdeck: {n}");
+    eprintln!("rdsdeck: {}", crate::untrusted::text(&n.to_string()));
 }
 
 /// `rdsdeck sql`: results on stdout, diagnostics on stderr, non-zero on any error.
@@ -502,23 +524,23 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         (None, Some(f)) => match std::fs::read_to_string(f) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("rdsdeck: error: cannot read {}: {e}", f.display());
+                fail!("cannot read {}: {e}", f.display());
                 return Ok(2);
             }
         },
         (None, None) => {
-            eprintln!("rdsdeck: error: nothing to run: pass -e SQL or -f FILE (the interactive shell is in the TUI)");
+            fail!("nothing to run: pass -e SQL or -f FILE (the interactive shell is in the TUI)");
             return Ok(2);
         }
     };
     let statements = match split(&script) {
         Ok(s) if !s.is_empty() => s,
         Ok(_) => {
-            eprintln!("rdsdeck: error: no SQL statement in the input");
+            fail!("no SQL statement in the input");
             return Ok(2);
         }
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             return Ok(2);
         }
     };
@@ -526,7 +548,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
     // Refuse before connecting: nothing half-runs because of a later statement.
     for st in &statements {
         if let Err(e) = guard.check(&st.sql) {
-            eprintln!("rdsdeck: error: line {}: {e}", st.line);
+            fail!("line {}: {e}", st.line);
             return Ok(2);
         }
     }
@@ -540,7 +562,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
             StackFacts::unknown(&e)
         }
         Err(e) => {
-            eprintln!("rdsdeck: error: cannot find the database endpoint: {e}");
+            fail!("cannot find the database endpoint: {e}");
             return Ok(1);
         }
     };
@@ -548,12 +570,12 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         Ok(p) => p,
         Err(e) => {
             let what = args.via_forward.as_deref().map(|n| format!("--via-forward {n}: ")).unwrap_or_default();
-            eprintln!("rdsdeck: error: {what}{}", decide_hint(&e, "`target` in [forwards.NAME] (or start `rdsdeck forward --target i-…` and pass --tunnel-port)"));
+            fail!("{what}{}", decide_hint(&e, "`target` in [forwards.NAME] (or start `rdsdeck forward --target i-…` and pass --tunnel-port)"));
             return Ok(if matches!(e, crate::target::DecideError::NoEndpoint) { 1 } else { 2 });
         }
     };
     let Some(provider) = ctx.sdk.credentials_provider() else {
-        eprintln!("rdsdeck: error: no AWS credentials found");
+        fail!("no AWS credentials found");
         return Ok(1);
     };
     let mut forward = None;
@@ -562,25 +584,26 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         (Route::Forward(name), Some(spec)) => match crate::ssm::transport::open_forward(&ctx, &spec, args.transport, &mut notice_to_stderr).await {
             Ok(f) => {
                 let local = f.local_addr();
-                eprintln!("via forward {name}: 127.0.0.1:{} -> {}:{} through {} ({})", local.port(), spec.host.as_deref().unwrap_or("the instance"), spec.remote_port, spec.target, f.carrier());
+                let line = format!("via forward {name}: 127.0.0.1:{} -> {}:{} through {} ({})", local.port(), spec.host.as_deref().unwrap_or("the instance"), spec.remote_port, spec.target, f.carrier());
+                eprintln!("{}", crate::untrusted::line(&line));
                 forward = Some(f);
                 Some(local.port())
             }
             Err(e) => {
-                eprintln!("rdsdeck: error: --via-forward {name}: {e}");
+                fail!("--via-forward {name}: {e}");
                 return Ok(1);
             }
         },
         _ => None,
     };
     let connector = Connector::new(
-        crate::target::connect_spec(&target, local_port, &ctx.region, settings.ca.clone(), std::time::Duration::from_secs(args.connect_timeout)),
+        crate::target::connect_spec(&target, local_port, &ctx.region, settings.ca.clone(), std::time::Duration::from_secs(args.connect_timeout), settings.read_only),
         Auth::Iam(provider),
     );
     let mut conn = match connector.connect_wire().await {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             if let Some(f) = forward {
                 f.stop().await;
             }
@@ -610,7 +633,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
             }
             Err(e) if e.message == "output closed" => break,
             Err(e) => {
-                eprintln!("rdsdeck: error: line {}: {e}", st.line);
+                fail!("line {}: {e}", st.line);
                 code = 1;
                 break;
             }
@@ -635,26 +658,26 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
     let facts = match facts_for(&ctx, settings, !flags_say_all).await {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("rdsdeck: error: cannot read the stack: {e}");
+            fail!("cannot read the stack: {e}");
             return Ok(1);
         }
     };
     let spec = match plan_forward(settings, &facts, args) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("rdsdeck: error: {}", decide_hint(&e, "--target"));
+            fail!("{}", decide_hint(&e, "--target"));
             return Ok(2);
         }
     };
     let mut f = match crate::ssm::transport::open_forward(&ctx, &spec, args.transport, &mut notice_to_stderr).await {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             return Ok(1);
         }
     };
     let local = f.local_addr();
-    println!(
+    let line = format!(
         "forwarding 127.0.0.1:{} -> {}:{} through {} (session {}, {})",
         local.port(),
         spec.host.as_deref().unwrap_or("the instance"),
@@ -663,9 +686,10 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
         f.session_id(),
         f.carrier()
     );
+    println!("{}", crate::untrusted::line(&line));
     match crate::ssm::forward::probe(local, std::time::Duration::from_secs(5)).await {
         Ok(t) => println!("probe: the remote end answered through the forward in {} ms", t.as_millis()),
-        Err(e) => eprintln!("rdsdeck: warning: probe: {e}"),
+        Err(e) => warn_user!("probe: {e}"),
     }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
@@ -679,7 +703,7 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
                 let s = f.status();
                 if s.state != last {
-                    println!("{:?}{}", s.state, s.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default());
+                    println!("{:?}{}", s.state, s.last_error.as_deref().map(|e| format!(": {}", crate::untrusted::line(e))).unwrap_or_default());
                     let _ = std::io::stdout().flush();
                     last = s.state.clone();
                 }
@@ -702,7 +726,7 @@ pub async fn run_bootstrap(settings: &Settings, args: &BootstrapArgs) -> anyhow:
     use crate::bootstrap::{Event, Options, Overrides, Report, StepId, resolve, run::execute};
     use std::io::IsTerminal;
     for w in &settings.warnings {
-        eprintln!("rdsdeck: warning: {w}");
+        warn_user!("{w}");
     }
     // A context is only needed without rds.conf (discovery) and to run; a dry
     // run from rds.conf works with no AWS account at all.
@@ -719,14 +743,14 @@ pub async fn run_bootstrap(settings: &Settings, args: &BootstrapArgs) -> anyhow:
     let inputs = match resolve(settings, args.conf.as_deref(), ov, ctx.as_ref(), None).await {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             return Ok(2);
         }
     };
     if !args.dry_run && (settings.production || settings.read_only) && !args.yes {
         let why = if settings.production { "the stack is marked production" } else { "read-only mode is on" };
         if !std::io::stdin().is_terminal() {
-            eprintln!("rdsdeck: error: {why}: confirm the bootstrap with --yes");
+            fail!("{why}: confirm the bootstrap with --yes");
             return Ok(2);
         }
         eprint!("{why}: bootstrap users on {}:{}? type yes to go on: ", inputs.host, inputs.port);
@@ -811,6 +835,7 @@ fn print_event(out: &mut impl Write, report: &crate::bootstrap::Report, ev: &cra
             if report.dry_run {
                 return Ok(());
             }
+            let detail = crate::untrusted::line(detail);
             header(out, *id, started)?;
             match status {
                 Status::Checking | Status::Running => writeln!(out, "      … {detail}"),
@@ -872,25 +897,25 @@ pub async fn run_shell(settings: &Settings, args: &ShellArgs) -> anyhow::Result<
     let facts = match facts_for(&ctx, settings, args.instance.is_none()).await {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("rdsdeck: error: cannot read the stack: {e}");
+            fail!("cannot read the stack: {e}");
             return Ok(1);
         }
     };
     let target = match plan_shell(&facts, args) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("rdsdeck: error: {}", decide_hint(&e, "rdsdeck shell INSTANCE"));
+            fail!("{}", decide_hint(&e, "rdsdeck shell INSTANCE"));
             return Ok(2);
         }
     };
     eprintln!("Starting a shell on {target} (Session Manager; exit or Ctrl-D ends it)");
     match crate::ssm::transport::run_shell(&ctx, &target, args.transport, &mut notice_to_stderr).await {
         Ok(why) => {
-            eprintln!("\r\n{why}");
+            eprintln!("\r\n{}", crate::untrusted::text(&why));
             Ok(0)
         }
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            fail!("{e}");
             Ok(1)
         }
     }

@@ -5,10 +5,8 @@ use rdsdeck::settings::Settings;
 fn init_logging(path: Option<std::path::PathBuf>) {
     let path = path.or_else(|| rdsdeck::config::Config::state_dir().map(|d| d.join("rdsdeck.log")));
     let Some(path) = path else { return };
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else { return };
+    // 0600 in a 0700 folder; a symlink planted at the path is refused.
+    let Ok(file) = rdsdeck::files::append_private(&path) else { return };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RDSDECK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("rdsdeck=info,warn"));
     let _ = tracing_subscriber::fmt()
@@ -24,7 +22,7 @@ fn main() {
     let settings = match Settings::resolve(&cli.global.flags()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            eprintln!("rdsdeck: error: {}", rdsdeck::untrusted::text(&e.to_string()));
             std::process::exit(2);
         }
     };
@@ -56,7 +54,7 @@ fn main() {
     match code {
         Ok(c) => std::process::exit(c),
         Err(e) => {
-            eprintln!("rdsdeck: error: {e:#}");
+            eprintln!("rdsdeck: error: {}", rdsdeck::untrusted::text(&format!("{e:#}")));
             std::process::exit(1);
         }
     }

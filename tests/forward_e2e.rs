@@ -88,6 +88,7 @@ fn connector(sb: &Sandbox, host: &str, port: u16, via: bool) -> Connector {
             timeout: Duration::from_secs(20),
             // Through the forward: signed for, and verified against, the database's own name.
             tls_name: via.then(|| ("localhost".to_string(), db_port)),
+            read_only: false,
         },
         Auth::Iam(SharedCredentialsProvider::new(creds)),
     )

@@ -287,6 +287,25 @@ fn list_table_prints_the_headings() {
     assert!(out.stdout.contains("rds-iam-auth-db"), "{}", out.dump());
 }
 
+/// AWS text is untrusted: an SSM parameter whose value carries an OSC 52 (clipboard) and a
+/// clear-screen sequence is printed with the escapes shown, not sent; errors quoting a name too.
+#[test]
+fn escape_sequences_in_aws_data_never_reach_the_terminal() {
+    let sb = Sandbox::start();
+    let evil = "on\u{1b}]52;c;aGFja2Vk\u{7}\u{1b}[2J";
+    sb.aws(&["ssm", "put-parameter", "--name", "/dev/database/feature", "--type", "String", "--value", &evil]);
+    let out = run(sb.cmd().args(["list", "--kind", "parameters"])).expect_code(0);
+    assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'), "raw escapes in the table: {:?}", out.stdout);
+    assert!(out.stdout.contains("on\\x1b]52;c;aGFja2Vk\\x07"), "{}", out.dump());
+    // JSON keeps the value exact (escaped by JSON itself).
+    let doc = list_json(&sb, &["--kind", "parameters"]);
+    assert!(items(&doc, "parameters").iter().any(|p| attr(p, "value") == evil), "{doc}");
+    // An error that quotes the user's (or AWS's) text.
+    let out = run(sb.cmd().args(["--proxy", "\u{1b}[31mnope", "list"]));
+    assert_ne!(out.code(), Some(0));
+    assert!(!out.stderr.contains('\u{1b}') && out.stderr.contains("\\x1b[31mnope"), "{}", out.dump());
+}
+
 // --------------------------------------------------------------------------- anchors
 
 #[test]

@@ -23,6 +23,7 @@ fn connector(sb: &Sandbox, user: &str) -> Connector {
             ca: Some(sb.var("RDSDECK_SANDBOX_DB_CA").into()),
             timeout: Duration::from_secs(10),
             tls_name: None,
+            read_only: false,
         },
         Auth::Iam(SharedCredentialsProvider::new(creds)),
     )

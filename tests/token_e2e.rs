@@ -127,3 +127,37 @@ fn token_from_a_profile_equals_botocore() {
     let out = run(&mut c).expect_code(0);
     assert_eq!(out.stdout.trim(), botocore("localhost", 3306, "node_app", "us-east-1", 1_790_000_000, None));
 }
+
+/// `token inspect` reads a bounded amount (a token is ~1-2 KB) and prints what a
+/// token carries with escape sequences neutralised: a user name is the signer's text.
+#[test]
+fn inspect_is_bounded_and_escapes_what_the_token_carries() {
+    let home = CleanHome::new();
+    let evil = "x\u{1b}]52;c;aGFja2Vk\u{7}\u{1b}[2J";
+    let token = rdsdeck(&home, &["token", "--hostname", "localhost", "--port", "3306", "--username", evil, "--region", "us-east-1"], None).expect_code(0).stdout;
+    let out = run(home.cmd().args(["token", "inspect", token.trim()]));
+    assert_eq!(out.code(), Some(0), "{}", out.dump());
+    assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'), "raw escapes reached the terminal: {:?}", out.stdout);
+    assert!(out.stdout.contains("x\\x1b]52;c;aGFja2Vk\\x07\\x1b[2J"), "{}", out.dump());
+
+    // Far more than a token on stdin: refused after reading a little, not read to the end.
+    let mut c = home.cmd();
+    c.args(["token", "inspect"]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let chunk = vec![b'A'; 64 * 1024];
+        let mut sent = 0usize;
+        // Stops when rdsdeck closes the pipe (it read its fill and left); bounded either way.
+        while sent < 64 << 20 && stdin.write_all(&chunk).is_ok() {
+            sent += chunk.len();
+        }
+        sent
+    });
+    let out = child.wait_with_output().unwrap();
+    let sent = writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than any RDS auth token"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(sent < 64 << 20, "rdsdeck read the whole stream ({sent} bytes)");
+}

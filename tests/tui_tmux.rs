@@ -281,6 +281,8 @@ fn sql_shell_runs_scrolls_cancels_and_exports() {
     t.wait_for(&["exported to"]);
     let file = std::fs::read_dir(export.path()).unwrap().next().expect("a CSV file").unwrap().path();
     let csv = std::fs::read_to_string(&file).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "the export is private");
     assert_eq!(csv.lines().count(), 101, "header + 100 rows");
     assert!(csv.starts_with("id,note\n1,order #1\n"), "{csv}");
     // A slow query, cancelled: KILL QUERY from a second connection.

@@ -462,6 +462,16 @@ fn sql_app(read_only: bool, history: Option<std::path::PathBuf>) -> App {
     app
 }
 
+/// Empties the SQL editor the way a user would.
+fn clear_editor(app: &mut App) {
+    let n: usize = app.f.sql.view.as_ref().unwrap().editor.lines().iter().map(|l| l.chars().count() + 1).sum();
+    app.update(Action::Key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE)));
+    for _ in 0..n {
+        key(app, KeyCode::Backspace);
+    }
+    assert_eq!(app.f.sql.view.as_ref().unwrap().editor.lines().join(""), "");
+}
+
 fn sql_event(app: &mut App, event: rdsdeck::db::session::Event) {
     let g = app.generation;
     let session = app.f.sql.session;
@@ -489,7 +499,6 @@ fn sql_view_snapshots_and_tiny_sizes() {
     ]).collect()));
     sql_event(&mut app, Event::StatementDone { rows: 50, affected: 0, elapsed: Duration::from_millis(3), first_row: Some(Duration::from_millis(1)) });
     sql_event(&mut app, Event::Idle);
-    app.f.sql.view.as_mut().unwrap().connected_at = Some(app.now);
     snap_all("sql_result", &mut app);
     // Scroll the grid.
     key(&mut app, KeyCode::Tab);
@@ -536,7 +545,7 @@ fn sql_history_persists_without_secrets() {
     typed(&mut app, "SELECT 1");
     persist(key(&mut app, KeyCode::F(5)));
     sql_event(&mut app, rdsdeck::db::session::Event::Idle);
-    app.f.sql.view.as_mut().unwrap().editor = Default::default();
+    clear_editor(&mut app);
     typed(&mut app, "CREATE USER x IDENTIFIED BY 'hunter2'");
     persist(key(&mut app, KeyCode::F(5)));
     sql_event(&mut app, rdsdeck::db::session::Event::Idle);
@@ -544,7 +553,7 @@ fn sql_history_persists_without_secrets() {
     assert!(saved.contains("SELECT 1"), "{saved}");
     assert!(!saved.contains("hunter2"), "a password reached the history: {saved}");
     // Ctrl-P recalls it.
-    app.f.sql.view.as_mut().unwrap().editor = Default::default();
+    clear_editor(&mut app);
     app.update(Action::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)));
     assert_eq!(app.f.sql.view.as_ref().unwrap().editor.lines().join("\n"), "SELECT 1");
 }
@@ -876,7 +885,6 @@ fn a_rebound_key_works_and_its_hint_follows_in_every_mode() {
     // The SQL shell, and its results grid.
     let mut app = loaded_app_with(settings(cfg("[keys.sql]\nrun = \"f9\"\n[keys.sql_grid]\ndown = \"n\"\n"), None));
     key(&mut app, KeyCode::Char('e'));
-    app.status = None;
     assert!(draw(&mut app, 160, 30).lines().last().unwrap().contains("F9 run"));
     typed(&mut app, "SELECT 1");
     assert!(key(&mut app, KeyCode::F(5)).is_empty());

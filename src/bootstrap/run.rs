@@ -357,6 +357,8 @@ impl Run {
             ca: self.i.ca.clone(),
             timeout: CONNECT_TIMEOUT,
             tls_name: None,
+            // The bootstrap creates users: in read-only mode it runs only after an explicit --yes.
+            read_only: false,
         }
     }
 

@@ -24,7 +24,13 @@ pub struct ConnectSpec {
     /// Name the token is signed for and the certificate is checked against,
     /// when it differs from `host` (a local port forward to the proxy).
     pub tls_name: Option<(String, u16)>,
+    /// Read-only mode: every connection runs `SET SESSION TRANSACTION READ ONLY` before anything
+    /// else, so the server refuses what the client's classifier misses.
+    pub read_only: bool,
 }
+
+/// What a read-only connection runs first.
+pub const READ_ONLY_SQL: &str = "SET SESSION TRANSACTION READ ONLY";
 
 /// How the connection authenticates.
 #[derive(Clone)]
@@ -112,11 +118,16 @@ impl Connector {
             // On loopback the driver would otherwise switch to the Unix socket.
             .prefer_socket(false)
             .stmt_cache_size(0);
-        match tokio::time::timeout(self.spec.timeout, Conn::new(opts)).await {
-            Err(_) => Err(self.timed_out()),
-            Ok(Err(e)) => Err(self.explain(&e)),
-            Ok(Ok(c)) => Ok(c),
+        let mut conn = match tokio::time::timeout(self.spec.timeout, Conn::new(opts)).await {
+            Err(_) => return Err(self.timed_out()),
+            Ok(Err(e)) => return Err(self.explain(&e)),
+            Ok(Ok(c)) => c,
+        };
+        if self.spec.read_only {
+            use mysql_async::prelude::Queryable;
+            conn.query_drop(READ_ONLY_SQL).await.map_err(|e| self.explain(&e))?;
         }
+        Ok(conn)
     }
 
     /// Opens one lean connection for streaming statements ([`super::wire`]), with a fresh token.
@@ -133,11 +144,15 @@ impl Connector {
             secret: secret.expose_secret(),
             tls,
         };
-        match tokio::time::timeout(self.spec.timeout, super::wire::WireConn::connect(login)).await {
-            Err(_) => Err(self.timed_out()),
-            Ok(Err(e)) => Err(self.explain_wire(&e)),
-            Ok(Ok(c)) => Ok(c),
+        let mut conn = match tokio::time::timeout(self.spec.timeout, super::wire::WireConn::connect(login)).await {
+            Err(_) => return Err(self.timed_out()),
+            Ok(Err(e)) => return Err(self.explain_wire(&e)),
+            Ok(Ok(c)) => c,
+        };
+        if self.spec.read_only {
+            conn.run(READ_ONLY_SQL, &mut super::rows::Discard).await.map_err(|e| self.explain_wire(&e))?;
         }
+        Ok(conn)
     }
 
     fn timed_out(&self) -> DbError {
@@ -194,6 +209,7 @@ impl Connector {
             ),
             1045 => " — wrong user or password".to_string(),
             3159 => " — connect with TLS (rdsdeck always does: is something in between terminating it?)".into(),
+            1792 => " — read-only mode: the server refused a write (rdsdeck opens every connection read-only when --read-only, the config or a production stack's read_only says so)".into(),
             1524 => " — IAM database authentication is disabled on the instance: enable it (aws rds modify-db-instance --enable-iam-database-authentication)".into(),
             9501 => " — the proxy could not get a database connection in time: check the target's health and the pool settings".into(),
             1040 => " — too many connections (IAM auth is meant for < 200 new connections per second): reuse connections".into(),

@@ -116,3 +116,21 @@ pub struct Outcome {
     /// Time from sending the statement to the first row.
     pub first_row: Option<Duration>,
 }
+
+/// A sink that keeps nothing (for statements run for their effect).
+pub struct Discard;
+
+impl Sink for Discard {
+    fn start(&mut self, _columns: &[String]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, _row: Vec<Cell>) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn row_text(&mut self, _row: &TextRow<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

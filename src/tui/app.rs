@@ -368,67 +368,48 @@ impl App {
             self.quit = true;
             return Vec::new();
         }
-        let km = &self.keymap;
-        match self.mode {
-            Mode::Normal => match km.lookup(Scope::Main, &k) {
+        let mode = self.mode;
+        let c = self.keymap.lookup(self.scope(), &k);
+        if mode == Mode::Normal {
+            return match c {
                 Some(c) => self.main_command(c),
                 None => {
                     self.dirty = false;
                     Vec::new()
                 }
-            },
-            Mode::Filter => {
-                let c = km.lookup(Scope::Filter, &k);
-                self.route(|f, cx| {
-                    f.browser.on_filter(k, c, cx);
-                    Vec::new()
-                })
+            };
+        }
+        let completions = if mode == Mode::Palette { self.completions() } else { Completions::default() };
+        self.route(|f, cx| {
+            match mode {
+                Mode::Filter => f.browser.on_filter(k, c, cx),
+                Mode::Palette => f.palette.on_key(k, c, &completions, cx),
+                Mode::Help => f.help.on_key(c, cx),
+                Mode::Detail => f.browser.on_detail(c, cx),
+                Mode::ChooseProxy => f.browser.on_choose(c, cx),
+                Mode::Token => return f.token.on_key(c, cx),
+                Mode::Sql => return f.sql.on_key(k, c, cx),
+                Mode::Bootstrap => return f.bootstrap.on_key(c, cx),
+                Mode::Forwards => return f.forwards.on_key(c, cx),
+                Mode::Normal => {}
             }
-            Mode::Palette => {
-                let c = km.lookup(Scope::Palette, &k);
-                let completions = self.completions();
-                self.route(|f, cx| {
-                    f.palette.on_key(k, c, &completions, cx);
-                    Vec::new()
-                })
-            }
-            Mode::Help => {
-                let c = km.lookup(Scope::Help, &k);
-                self.route(|f, cx| {
-                    f.help.on_key(c, cx);
-                    Vec::new()
-                })
-            }
-            Mode::Detail => {
-                let c = km.lookup(Scope::Detail, &k);
-                self.route(|f, cx| {
-                    f.browser.on_detail(c, cx);
-                    Vec::new()
-                })
-            }
-            Mode::ChooseProxy => {
-                let c = km.lookup(Scope::Choose, &k);
-                self.route(|f, cx| {
-                    f.browser.on_choose(c, cx);
-                    Vec::new()
-                })
-            }
-            Mode::Token => {
-                let c = km.lookup(Scope::Token, &k);
-                self.route(|f, cx| f.token.on_key(c, cx))
-            }
-            Mode::Sql => {
-                let c = km.lookup(self.f.sql.scope(), &k);
-                self.route(|f, cx| f.sql.on_key(k, c, cx))
-            }
-            Mode::Bootstrap => {
-                let c = km.lookup(Scope::Bootstrap, &k);
-                self.route(|f, cx| f.bootstrap.on_key(c, cx))
-            }
-            Mode::Forwards => {
-                let c = km.lookup(Scope::Forwards, &k);
-                self.route(|f, cx| f.forwards.on_key(c, cx))
-            }
+            Vec::new()
+        })
+    }
+
+    /// Where keys are read now.
+    fn scope(&self) -> Scope {
+        match self.mode {
+            Mode::Normal => Scope::Main,
+            Mode::Filter => Scope::Filter,
+            Mode::Palette => Scope::Palette,
+            Mode::Help => Scope::Help,
+            Mode::Detail => Scope::Detail,
+            Mode::ChooseProxy => Scope::Choose,
+            Mode::Token => Scope::Token,
+            Mode::Sql => self.f.sql.scope(),
+            Mode::Bootstrap => Scope::Bootstrap,
+            Mode::Forwards => Scope::Forwards,
         }
     }
 

@@ -120,9 +120,9 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
                 });
             }
         }
-        Effect::SqlExport { path, columns, rows } => {
+        Effect::SqlExport { dir, stem, columns, rows } => {
             tokio::task::spawn_blocking(move || {
-                let r = super::features::sql::session::export_csv(&path, &columns, &rows).map(|_| path).map_err(|e| e.to_string());
+                let r = super::features::sql::session::export_csv(&dir, &stem, &columns, &rows).map_err(|e| e.to_string());
                 let _ = tx.send(Msg::Exported(r));
             });
         }

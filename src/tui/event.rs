@@ -70,7 +70,8 @@ pub enum Effect {
     SqlOpen { generation: u64, session: u64, spec: crate::db::connect::ConnectSpec, ctx: AwsContext, via: String },
     SqlRun(Vec<String>),
     SqlCancel { connection_id: u32 },
-    SqlExport { path: std::path::PathBuf, columns: Vec<String>, rows: Vec<Vec<crate::db::rows::Cell>> },
+    /// Write the result to a new CSV file in `dir` named from `stem` (never over an existing file).
+    SqlExport { dir: std::path::PathBuf, stem: String, columns: Vec<String>, rows: Vec<Vec<crate::db::rows::Cell>> },
     /// Append a statement to the SQL history file.
     SqlHistory { path: std::path::PathBuf, text: String },
     SqlClose,

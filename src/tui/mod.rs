@@ -58,7 +58,12 @@ pub fn read_inputs(settings: &Settings) -> Inputs {
         themes: theme::Theme::names(Config::user_theme_dir(settings.config_path.as_deref()).as_deref()),
         history_file,
         history,
-        export_dir: std::env::var_os("RDSDECK_EXPORT_DIR").map(std::path::PathBuf::from).unwrap_or_else(std::env::temp_dir),
+        // Exports are private: the state folder unless RDSDECK_EXPORT_DIR names another (never the shared temp dir).
+        export_dir: std::env::var_os("RDSDECK_EXPORT_DIR")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| Config::state_dir().map(|d| d.join("exports")))
+            .unwrap_or_else(|| std::path::PathBuf::from(".")),
     }
 }
 
@@ -76,7 +81,7 @@ pub async fn run_with_args(args: Flags, settings: Settings) -> anyhow::Result<i3
     let mut app = match build_app(args, settings) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("rdsdeck: error: {e}");
+            eprintln!("rdsdeck: error: {}", crate::untrusted::text(&e));
             return Ok(2);
         }
     };
@@ -158,7 +163,7 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 let mut notices = Vec::new();
                 // The terminal is the shell's now: a hand-over is said there, and logged after.
                 let mut notify = |n: crate::ssm::transport::Notice| {
-                    eprintln!("rdsdeck: {n}");
+                    eprintln!("rdsdeck: {}", crate::untrusted::text(&n.to_string()));
                     notices.push(n.to_string());
                 };
                 let result = crate::ssm::transport::run_shell(&ctx, &target, crate::ssm::transport::Transport::Auto, &mut notify).await;

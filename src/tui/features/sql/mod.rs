@@ -112,7 +112,7 @@ impl Sql {
             Some((name, port)) => format!("forward {name} (127.0.0.1:{port})"),
             None => "direct".to_string(),
         };
-        let spec = crate::target::connect_spec(&target, via.as_ref().map(|v| v.1), &ctx.region, cx.settings.ca.clone(), Duration::from_secs(10));
+        let spec = crate::target::connect_spec(&target, via.as_ref().map(|v| v.1), &ctx.region, cx.settings.ca.clone(), Duration::from_secs(10), cx.settings.read_only);
         let mut effects = Vec::new();
         if self.view.take().is_some() {
             effects.push(Effect::SqlClose);
@@ -164,7 +164,7 @@ impl Sql {
                 Some(connection_id) => vec![Effect::SqlCancel { connection_id }],
                 None => Vec::new(),
             },
-            SqlAction::Export(path) => vec![Effect::SqlExport { path, columns: q.columns.clone(), rows: q.rows.clone() }],
+            SqlAction::Export(dir, stem) => vec![Effect::SqlExport { dir, stem, columns: q.columns.clone(), rows: q.rows.clone() }],
             SqlAction::Close => {
                 cx.send(Internal::Focus(Mode::Normal));
                 self.view = None;

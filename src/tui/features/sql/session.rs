@@ -52,7 +52,8 @@ pub enum SqlAction {
     None,
     Run(Vec<String>),
     Cancel,
-    Export(PathBuf),
+    /// A new file in this folder, named from this stem.
+    Export(PathBuf, String),
     Close,
 }
 
@@ -244,7 +245,7 @@ impl SqlView {
                     return SqlAction::None;
                 }
                 let stamp = chrono::DateTime::<chrono::Local>::from(wall).format("%Y%m%d-%H%M%S");
-                return SqlAction::Export(export_dir.join(format!("rdsdeck-result-{stamp}.csv")));
+                return SqlAction::Export(export_dir.to_path_buf(), format!("rdsdeck-result-{stamp}"));
             }
             Some(Cmd::Back) => return SqlAction::Close,
             Some(Cmd::SwitchFocus) => self.focus_grid = !self.focus_grid,
@@ -267,23 +268,22 @@ impl SqlView {
     }
 }
 
-/// Appends one statement to the history file (runs on a blocking thread).
+/// Appends one statement to the history file (runs on a blocking thread): 0600 in a 0700 folder.
 pub fn append_history(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d)?;
-    }
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut f = crate::files::append_private(path)?;
     writeln!(f, "{}", serde_json::to_string(text).unwrap_or_default())
 }
 
-/// Writes the kept rows as CSV (runs on a blocking thread).
-pub fn export_csv(path: &std::path::Path, columns: &[String], rows: &[Vec<Cell>]) -> std::io::Result<()> {
-    let f = std::fs::File::create(path)?;
+/// Writes the kept rows as CSV to a new file in `dir` (runs on a blocking thread): a unique name,
+/// 0600, never over an existing file. Returns where it went.
+pub fn export_csv(dir: &std::path::Path, stem: &str, columns: &[String], rows: &[Vec<Cell>]) -> std::io::Result<PathBuf> {
+    let (f, path) = crate::files::create_unique(dir, stem, "csv")?;
     let mut s = crate::db::output::sink(crate::db::output::Format::Csv, std::io::BufWriter::new(f));
     s.start(columns)?;
     for r in rows {
         s.row(r.clone())?;
     }
-    s.finish()
+    s.finish()?;
+    Ok(path)
 }
