@@ -86,6 +86,14 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
             // (a task woken on the same tokio worker would wait for it to yield).
             let c = connector.clone();
             let spawned = std::thread::Builder::new().name("rdsdeck-sql".into()).spawn(move || {
+                // Decoding is background work: when it and the UI both want a core (two cores,
+                // the database server on one), the UI wins and the first rows reach the screen
+                // at once. (Linux: a thread's nice value is its own.)
+                // SAFETY: setpriority on this thread's own id; no memory is involved.
+                unsafe {
+                    let tid = libc::gettid();
+                    libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+                }
                 match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     Ok(rt) => rt.block_on(crate::db::session::serve(c, via, cmd_rx, ev_tx)),
                     Err(e) => {

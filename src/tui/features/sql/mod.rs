@@ -174,14 +174,17 @@ impl Sql {
         effects
     }
 
+    /// A session event; says whether the screen changed (a stale session's events and the
+    /// first-row timestamp, which the rows right behind it show, do not redraw).
     pub fn on_event(&mut self, session: u64, event: crate::db::session::Event, cx: &Cx) -> bool {
         if session != self.session {
             return false;
         }
+        let redraw = !matches!(event, crate::db::session::Event::FirstRow(_));
         if let Some(q) = self.view.as_mut() {
             q.on_event(event, cx.now);
         }
-        true
+        redraw
     }
 
     pub fn on_exported(&mut self, r: Result<PathBuf, String>) {
