@@ -21,6 +21,8 @@ use super::features::palette::{Completions, Palette};
 use super::features::sql::Sql;
 use super::features::token::Token;
 use super::features::{Cx, shell};
+
+pub use super::features::Features;
 use super::keymap::{Cmd, Keymap, Scope};
 use super::layout::layout;
 use super::theme::Theme;
@@ -40,18 +42,6 @@ pub struct Inputs {
     pub history_file: Option<PathBuf>,
     pub history: Vec<String>,
     pub export_dir: PathBuf,
-}
-
-/// Every feature's state.
-pub struct Features {
-    pub browser: Browser,
-    pub token: Token,
-    pub sql: Sql,
-    pub forwards: Forwards,
-    pub bootstrap: Bootstrap,
-    pub palette: Palette,
-    pub help: Help,
-    pub log: Log,
 }
 
 pub struct App {
@@ -310,7 +300,10 @@ impl App {
 
     fn focus(&mut self, m: Mode) {
         match m {
-            Mode::Palette => self.f.palette.open(),
+            Mode::Palette => {
+                let c = self.completions();
+                self.f.palette.open(c);
+            }
             Mode::Help => self.f.help.open(),
             _ => {}
         }
@@ -379,19 +372,15 @@ impl App {
                 }
             };
         }
-        let completions = if mode == Mode::Palette { self.completions() } else { Completions::default() };
         self.route(|f, cx| {
+            if let Some(v) = f.view_mut(mode) {
+                return v.on_key(k, c, cx);
+            }
             match mode {
                 Mode::Filter => f.browser.on_filter(k, c, cx),
-                Mode::Palette => f.palette.on_key(k, c, &completions, cx),
-                Mode::Help => f.help.on_key(c, cx),
                 Mode::Detail => f.browser.on_detail(c, cx),
                 Mode::ChooseProxy => f.browser.on_choose(c, cx),
-                Mode::Token => return f.token.on_key(c, cx),
-                Mode::Sql => return f.sql.on_key(k, c, cx),
-                Mode::Bootstrap => return f.bootstrap.on_key(c, cx),
-                Mode::Forwards => return f.forwards.on_key(c, cx),
-                Mode::Normal => {}
+                _ => {}
             }
             Vec::new()
         })
@@ -399,17 +388,14 @@ impl App {
 
     /// Where keys are read now.
     fn scope(&self) -> Scope {
+        if let Some(v) = self.f.view(self.mode) {
+            return v.scope();
+        }
         match self.mode {
-            Mode::Normal => Scope::Main,
             Mode::Filter => Scope::Filter,
-            Mode::Palette => Scope::Palette,
-            Mode::Help => Scope::Help,
             Mode::Detail => Scope::Detail,
             Mode::ChooseProxy => Scope::Choose,
-            Mode::Token => Scope::Token,
-            Mode::Sql => self.f.sql.scope(),
-            Mode::Bootstrap => Scope::Bootstrap,
-            Mode::Forwards => Scope::Forwards,
+            _ => Scope::Main,
         }
     }
 

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::app::{App, Mode, Phase};
-use super::features::ViewCx;
+use super::features::{Footer, ViewCx};
 use super::features::browser::overview::Stack;
 use super::keymap::{Cmd, Scope};
 use super::layout::layout;
@@ -39,16 +39,13 @@ pub fn render(app: &App, f: &mut Frame) {
         app.f.log.draw(&vx, f, l);
     }
     render_footer(app, &vx, f, a.footer);
-    match app.mode {
-        Mode::Help => app.f.help.draw(&vx, f, area),
-        Mode::Detail => app.f.browser.draw_detail(&vx, f, a.main),
-        Mode::Palette => app.f.palette.draw(&vx, &app.completions(), f, a.main),
-        Mode::ChooseProxy => app.f.browser.draw_choose(&vx, f, a.main),
-        Mode::Token => app.f.token.draw(&vx, f, a.main),
-        Mode::Sql => app.f.sql.draw(&vx, f, a.main),
-        Mode::Bootstrap => app.f.bootstrap.draw(&vx, f, a.main),
-        Mode::Forwards => app.f.forwards.draw(&vx, f, a.main),
-        Mode::Normal | Mode::Filter => {}
+    match app.f.view(app.mode) {
+        Some(v) => v.draw(&vx, f, a.main, area),
+        None => match app.mode {
+            Mode::Detail => app.f.browser.draw_detail(&vx, f, a.main),
+            Mode::ChooseProxy => app.f.browser.draw_choose(&vx, f, a.main),
+            _ => {}
+        },
     }
 }
 
@@ -108,20 +105,18 @@ fn render_header(app: &App, f: &mut Frame, r: Rect) {
 
 fn render_footer(app: &App, vx: &ViewCx, f: &mut Frame, r: Rect) {
     let th = &app.theme;
-    let line = match app.mode {
-        Mode::Filter => app.f.browser.filter_footer(vx),
-        Mode::Palette => app.f.palette.footer(vx),
+    let footer = match app.f.view(app.mode) {
+        Some(v) => v.footer(vx),
+        None if app.mode == Mode::Filter => Footer::Input(app.f.browser.filter_footer(vx)),
+        None => Footer::Keys,
+    };
+    let line = match footer {
+        Footer::Input(line) => line,
         _ => {
             if let Some((h, s)) = &app.status {
                 Line::from(Span::styled(format!(" {s}"), if *h == Health::Unknown { th.base } else { th.health(*h) }))
             } else {
-                let hint = match app.mode {
-                    Mode::Sql => Some(app.f.sql.hints(vx)),
-                    Mode::Bootstrap => Some(app.f.bootstrap.hints(vx)),
-                    Mode::Forwards => Some(app.f.forwards.hints(vx)),
-                    _ => None,
-                };
-                if let Some(hint) = hint {
+                if let Footer::Hints(hint) = footer {
                     f.render_widget(Clear, r);
                     f.render_widget(Paragraph::new(Span::styled(hint, th.muted)).style(th.base), r);
                     return;

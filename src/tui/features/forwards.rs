@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row as TRow, Table, Wrap};
 use std::time::{Duration, Instant};
 
-use super::{Cx, Effect, ViewCx};
+use super::{Cx, Effect, Footer, View, ViewCx};
 use crate::ssm::forward::{ForwardSpec, State, Status};
 use crate::stack::Health;
 use crate::target::{DbFlags, DbTarget, ForwardFlags, Route};
@@ -165,7 +165,7 @@ impl Forwards {
         }
     }
 
-    pub fn on_key(&mut self, c: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+    fn on_cmd(&mut self, c: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
         let n = self.rows.len();
         match c {
             Some(Cmd::Back) => cx.send(Internal::Focus(Mode::Normal)),
@@ -239,7 +239,7 @@ impl Forwards {
         cx.log(Health::Unknown, format!("forward {name} stopped"));
     }
 
-    pub fn draw(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
+    fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
         let v = self;
         f.render_widget(Clear, area);
@@ -343,7 +343,7 @@ impl Forwards {
         }
     }
 
-    pub fn hints(&self, vx: &ViewCx) -> String {
+    fn hints(&self, vx: &ViewCx) -> String {
         let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Forwards, c));
         format!(
             " {} new forward to the DB (through the selected or only host) · {} stop · {}/{} select · {} back",
@@ -353,6 +353,21 @@ impl Forwards {
             vx.keymap.keys(Scope::Forwards, Cmd::Up).iter().map(|k| k.label()).find(|l| l.len() == 1).unwrap_or_else(|| k(Cmd::Up)),
             k(Cmd::Back)
         )
+    }
+}
+
+impl View for Forwards {
+    fn scope(&self) -> Scope {
+        Scope::Forwards
+    }
+    fn on_key(&mut self, _key: crossterm::event::KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+        self.on_cmd(cmd, cx)
+    }
+    fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, _screen: Rect) {
+        self.draw_in(vx, f, main)
+    }
+    fn footer(&self, vx: &ViewCx) -> Footer {
+        Footer::Hints(self.hints(vx))
     }
 }
 

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::{Cx, ViewCx, centered};
+use super::{Cx, Effect, View, ViewCx, centered};
 use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::{Cmd, Scope};
 
@@ -20,7 +20,7 @@ impl Help {
         self.scroll = 0;
     }
 
-    pub fn on_key(&mut self, c: Option<Cmd>, cx: &mut Cx) {
+    fn on_cmd(&mut self, c: Option<Cmd>, cx: &mut Cx) {
         match c {
             Some(Cmd::Down) => self.scroll = self.scroll.saturating_add(1),
             Some(Cmd::Up) => self.scroll = self.scroll.saturating_sub(1),
@@ -72,7 +72,7 @@ impl Help {
         lines
     }
 
-    pub fn draw(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
+    fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
         let lines = Help::lines(vx);
         let width = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 2;
@@ -90,4 +90,18 @@ impl Help {
 fn pretty_pair(vx: &ViewCx) -> String {
     let k = |c: Cmd| crate::tui::keymap::pretty(&vx.keymap.label(Scope::Help, c));
     format!("{}{}", k(Cmd::Up), k(Cmd::Down))
+}
+
+impl View for Help {
+    fn scope(&self) -> Scope {
+        Scope::Help
+    }
+    fn on_key(&mut self, _key: crossterm::event::KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+        self.on_cmd(cmd, cx);
+        Vec::new()
+    }
+    /// The whole screen: every mode's keys.
+    fn draw(&self, vx: &ViewCx, f: &mut Frame, _main: Rect, screen: Rect) {
+        self.draw_in(vx, f, screen)
+    }
 }

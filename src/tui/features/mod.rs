@@ -31,6 +31,81 @@ use crate::target::StackFacts;
 
 pub use super::event::Effect;
 
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::text::Line;
+
+use super::keymap::{Cmd, Scope};
+
+/// A feature that takes the keys when it has focus (a [`super::shared::Mode`]): the scope its keys
+/// are read in, what they do, what it draws, and its footer. The browser's own modes (the lists,
+/// the filter, the detail view, the proxy chooser) are the base layer and are routed by `App`.
+pub trait View {
+    /// The key map scope its keys are read in now.
+    fn scope(&self) -> Scope;
+    /// A key, with what the key map says it means here (`None`: unbound; text input may use it).
+    fn on_key(&mut self, key: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect>;
+    /// Draws over the main area (`screen` for views that take the whole screen).
+    fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, screen: Rect);
+    /// Its footer line.
+    fn footer(&self, _vx: &ViewCx) -> Footer {
+        Footer::Keys
+    }
+}
+
+/// What the footer shows while a view has focus.
+pub enum Footer {
+    /// The status line, else the main list's key hints.
+    Keys,
+    /// The status line, else this view's hints.
+    Hints(String),
+    /// This line, always (a text input).
+    Input(Line<'static>),
+}
+
+/// Every feature's state.
+pub struct Features {
+    pub browser: browser::Browser,
+    pub token: token::Token,
+    pub sql: sql::Sql,
+    pub forwards: forwards::Forwards,
+    pub bootstrap: bootstrap::Bootstrap,
+    pub palette: palette::Palette,
+    pub help: help::Help,
+    pub log: log::Log,
+}
+
+/// Which feature is the [`View`] of each mode: one line a view.
+macro_rules! views {
+    ($($mode:ident => $field:ident),* $(,)?) => {
+        impl Features {
+            /// The view that has the keys in `mode` (`None`: the browser's own modes).
+            pub fn view(&self, mode: crate::tui::shared::Mode) -> Option<&dyn View> {
+                match mode {
+                    $(crate::tui::shared::Mode::$mode => Some(&self.$field),)*
+                    _ => None,
+                }
+            }
+
+            pub fn view_mut(&mut self, mode: crate::tui::shared::Mode) -> Option<&mut dyn View> {
+                match mode {
+                    $(crate::tui::shared::Mode::$mode => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+views! {
+    Token => token,
+    Sql => sql,
+    Forwards => forwards,
+    Bootstrap => bootstrap,
+    Palette => palette,
+    Help => help,
+}
+
 /// What a feature reads while it updates (shared state, owned by `App`), and the queue it writes to.
 pub struct Cx<'a> {
     pub settings: &'a Settings,

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::{Cx, ViewCx};
+use super::{Cx, Effect, Footer, View, ViewCx};
 use crate::aws::REGIONS;
 use crate::stack::{Health, Kind};
 use crate::tui::event::{Internal, Mode};
@@ -33,6 +33,8 @@ pub struct Completions {
 pub struct Palette {
     pub input: String,
     pub selected: usize,
+    /// What arguments complete from, as of when the palette opened.
+    pub completions: Completions,
 }
 
 /// Whether `line` is a command (and if not, why).
@@ -48,13 +50,15 @@ pub fn parse_command(line: &str) -> Result<(), String> {
 }
 
 impl Palette {
-    pub fn open(&mut self) {
+    pub fn open(&mut self, completions: Completions) {
         self.input.clear();
         self.selected = 0;
+        self.completions = completions;
     }
 
     /// Completions for the current input.
-    pub fn candidates(&self, c: &Completions) -> Vec<String> {
+    pub fn candidates(&self) -> Vec<String> {
+        let c = &self.completions;
         let input = self.input.trim_start().to_lowercase();
         let mut all: Vec<String> = vec!["overview".into()];
         all.extend(Kind::ALL.iter().map(|k| k.name().to_string()));
@@ -89,16 +93,16 @@ impl Palette {
         v
     }
 
-    pub fn on_key(&mut self, k: KeyEvent, c: Option<Cmd>, completions: &Completions, cx: &mut Cx) {
+    fn on_key_in(&mut self, k: KeyEvent, c: Option<Cmd>, cx: &mut Cx) {
         match (c, k.code) {
             (Some(Cmd::Back), _) => cx.send(Internal::Focus(Mode::Normal)),
             (Some(Cmd::Up), _) => self.selected = self.selected.saturating_sub(1),
             (Some(Cmd::Down), _) => {
-                let n = self.candidates(completions).len();
+                let n = self.candidates().len();
                 self.selected = (self.selected + 1).min(n.saturating_sub(1));
             }
             (Some(Cmd::Complete), _) => {
-                if let Some(c) = self.candidates(completions).get(self.selected) {
+                if let Some(c) = self.candidates().get(self.selected) {
                     self.input = c.clone();
                     self.selected = 0;
                 }
@@ -112,7 +116,7 @@ impl Palette {
                 let line = if parse_command(&input).is_ok() {
                     input
                 } else {
-                    self.candidates(completions).get(self.selected).cloned().unwrap_or(input)
+                    self.candidates().get(self.selected).cloned().unwrap_or(input)
                 };
                 match parse_command(&line) {
                     Ok(()) => cx.send(Internal::Command(line)),
@@ -131,9 +135,9 @@ impl Palette {
         }
     }
 
-    pub fn draw(&self, vx: &ViewCx, completions: &Completions, f: &mut Frame, area: Rect) {
+    fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
-        let cands = self.candidates(completions);
+        let cands = self.candidates();
         if cands.is_empty() || area.height < 3 {
             return;
         }
@@ -149,7 +153,7 @@ impl Palette {
         f.render_widget(Paragraph::new(lines).block(b), r);
     }
 
-    pub fn footer(&self, vx: &ViewCx) -> Line<'static> {
+    fn input_line(&self, vx: &ViewCx) -> Line<'static> {
         let th = vx.theme;
         let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Palette, c));
         Line::from(vec![
@@ -158,5 +162,21 @@ impl Palette {
             Span::styled("▏", th.accent),
             Span::styled(format!("  {} complete · {} run · {} cancel", k(Cmd::Complete), k(Cmd::Run), k(Cmd::Back)), th.muted),
         ])
+    }
+}
+
+impl View for Palette {
+    fn scope(&self) -> Scope {
+        Scope::Palette
+    }
+    fn on_key(&mut self, key: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+        self.on_key_in(key, cmd, cx);
+        Vec::new()
+    }
+    fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, _screen: Rect) {
+        self.draw_in(vx, f, main)
+    }
+    fn footer(&self, vx: &ViewCx) -> Footer {
+        Footer::Input(self.input_line(vx))
     }
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, SystemTime};
 
-use super::{Cx, Effect, ViewCx, centered};
+use super::{Cx, Effect, View, ViewCx, centered};
 use crate::auth::token::{TokenInfo, TokenRequest, inspect};
 use crate::stack::{Health, Kind, Resource};
 use crate::tui::event::{Internal, Mode};
@@ -61,7 +61,7 @@ impl Token {
         vec![Effect::Token { generation: cx.generation, ctx: ctx.clone(), req: request, target }]
     }
 
-    pub fn on_key(&mut self, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+    fn on_cmd(&mut self, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
         match cmd {
             Some(Cmd::Reveal) => {
                 if let Some(v) = self.view.as_mut() {
@@ -116,7 +116,7 @@ impl Token {
         }
     }
 
-    pub fn draw(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
+    fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
         let Some(v) = &self.view else { return };
         let row = |k: &str, val: String| Line::from(vec![Span::styled(format!("{k:>14}  "), th.muted), Span::raw(val)]);
@@ -179,5 +179,17 @@ impl Token {
         f.render_widget(Clear, r);
         let b = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(" Token ", th.title));
         f.render_widget(Paragraph::new(lines).block(b).wrap(Wrap { trim: false }), r);
+    }
+}
+
+impl View for Token {
+    fn scope(&self) -> Scope {
+        Scope::Token
+    }
+    fn on_key(&mut self, _key: crossterm::event::KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+        self.on_cmd(cmd, cx)
+    }
+    fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, _screen: Rect) {
+        self.draw_in(vx, f, main)
     }
 }

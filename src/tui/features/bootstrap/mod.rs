@@ -138,7 +138,7 @@ impl Bootstrap {
         }]
     }
 
-    pub fn on_key(&mut self, c: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+    fn on_cmd(&mut self, c: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
         let needs_confirm = cx.settings.production || cx.settings.read_only;
         let Some(b) = self.view.as_mut() else {
             cx.send(Internal::Focus(Mode::Normal));
@@ -197,13 +197,13 @@ impl Bootstrap {
         true
     }
 
-    pub fn draw(&self, vx: &super::ViewCx, f: &mut ratatui::Frame, area: ratatui::layout::Rect) {
+    fn draw_in(&self, vx: &super::ViewCx, f: &mut ratatui::Frame, area: ratatui::layout::Rect) {
         if let Some(v) = &self.view {
             view::render(v, vx, f, area);
         }
     }
 
-    pub fn hints(&self, vx: &super::ViewCx) -> String {
+    fn hints(&self, vx: &super::ViewCx) -> String {
         use crate::tui::keymap::{Scope, pretty};
         let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Bootstrap, c));
         let letter = |c: Cmd| vx.keymap.keys(Scope::Bootstrap, c).iter().map(|k| k.label()).find(|l| l.len() == 1).unwrap_or_else(|| k(c));
@@ -221,5 +221,20 @@ impl Bootstrap {
 
     pub fn is_busy(&self) -> bool {
         self.view.as_ref().is_some_and(|b| b.running.is_some() || (b.report.is_none() && b.error.is_none()))
+    }
+}
+
+impl super::View for Bootstrap {
+    fn scope(&self) -> crate::tui::keymap::Scope {
+        crate::tui::keymap::Scope::Bootstrap
+    }
+    fn on_key(&mut self, _key: crossterm::event::KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+        self.on_cmd(cmd, cx)
+    }
+    fn draw(&self, vx: &super::ViewCx, f: &mut ratatui::Frame, main: ratatui::layout::Rect, _screen: ratatui::layout::Rect) {
+        self.draw_in(vx, f, main)
+    }
+    fn footer(&self, vx: &super::ViewCx) -> super::Footer {
+        super::Footer::Hints(self.hints(vx))
     }
 }

@@ -11,7 +11,7 @@ use ratatui::layout::Rect;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Cx, Effect, ViewCx};
+use super::{Cx, Effect, Footer, View, ViewCx};
 use crate::ssm::forward::ForwardSpec;
 use crate::stack::Health;
 use crate::target::{DbFlags, DbTarget, Route};
@@ -138,11 +138,11 @@ impl Sql {
     }
 
     /// The scope keys are read in: the grid's when the grid has focus.
-    pub fn scope(&self) -> Scope {
+    fn key_scope(&self) -> Scope {
         if self.view.as_ref().is_some_and(|q| q.focus_grid) { Scope::SqlGrid } else { Scope::Sql }
     }
 
-    pub fn on_key(&mut self, k: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+    fn on_key_in(&mut self, k: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
         let guard = crate::db::guard::Guard { read_only: cx.settings.read_only, confirmed: false };
         let page = cx.size.height.saturating_sub(14).max(1) as usize;
         let Some(q) = self.view.as_mut() else {
@@ -201,13 +201,13 @@ impl Sql {
         self.view.as_ref().is_some_and(|q| q.running.is_some())
     }
 
-    pub fn draw(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
+    fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         if let Some(q) = &self.view {
             view::render(q, vx, f, area);
         }
     }
 
-    pub fn hints(&self, vx: &ViewCx) -> String {
+    fn hints(&self, vx: &ViewCx) -> String {
         let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Sql, c));
         let keys = |c: Cmd| vx.keymap.keys(Scope::Sql, c).iter().map(|k| pretty(&k.label())).collect::<Vec<_>>().join("/");
         format!(
@@ -219,5 +219,21 @@ impl Sql {
             k(Cmd::HistoryNext),
             k(Cmd::Export)
         )
+    }
+}
+
+impl View for Sql {
+    /// The grid's keys when the grid has focus.
+    fn scope(&self) -> Scope {
+        self.key_scope()
+    }
+    fn on_key(&mut self, key: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+        self.on_key_in(key, cmd, cx)
+    }
+    fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, _screen: Rect) {
+        self.draw_in(vx, f, main)
+    }
+    fn footer(&self, vx: &ViewCx) -> Footer {
+        Footer::Hints(self.hints(vx))
     }
 }
