@@ -23,24 +23,21 @@ def subnets_and_routes(c, out: dict) -> None:
     ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
     out["igw_id"] = igw_id
 
-    public, private = [], []
-    for i, az in enumerate(AZS):
-        sid = ec2.create_subnet(
-            VpcId=vpc_id,
-            CidrBlock=PUBLIC_CIDRS[i],
-            AvailabilityZone=az,
-            TagSpecifications=ec2_tag_spec("subnet", f"{PROJECT}-public-subnet-{i + 1}"),
-        )["Subnet"]["SubnetId"]
-        ec2.modify_subnet_attribute(SubnetId=sid, MapPublicIpOnLaunch={"Value": True})
-        public.append(sid)
-    for i, az in enumerate(AZS):
-        sid = ec2.create_subnet(
-            VpcId=vpc_id,
-            CidrBlock=PRIVATE_CIDRS[i],
-            AvailabilityZone=az,
-            TagSpecifications=ec2_tag_spec("subnet", f"{PROJECT}-private-subnet-{i + 1}"),
-        )["Subnet"]["SubnetId"]
-        private.append(sid)
+    def subnets(kind: str, cidrs: list[str]) -> list[str]:
+        ids = []
+        for i, az in enumerate(AZS):
+            sid = ec2.create_subnet(
+                VpcId=vpc_id,
+                CidrBlock=cidrs[i],
+                AvailabilityZone=az,
+                TagSpecifications=ec2_tag_spec("subnet", f"{PROJECT}-{kind}-subnet-{i + 1}"),
+            )["Subnet"]["SubnetId"]
+            if kind == "public":
+                ec2.modify_subnet_attribute(SubnetId=sid, MapPublicIpOnLaunch={"Value": True})
+            ids.append(sid)
+        return ids
+
+    public, private = subnets("public", PUBLIC_CIDRS), subnets("private", PRIVATE_CIDRS)
     out["public_subnet_ids"], out["private_subnet_ids"] = public, private
 
     eip = ec2.allocate_address(Domain="vpc", TagSpecifications=ec2_tag_spec("elastic-ip", f"{PROJECT}-nat-eip"))
