@@ -237,7 +237,8 @@ pub struct SqlArgs {
 pub struct TokenCmd {
     #[command(subcommand)]
     pub action: Option<TokenAction>,
-    /// The endpoint the client connects to (the proxy endpoint, not the instance, when going through the proxy)
+    /// The endpoint the client connects to (the proxy endpoint, not the instance, when going through
+    /// the proxy). Without --hostname, --port and --username: the stack's endpoint and the app's user
     #[arg(long)]
     pub hostname: Option<String>,
     /// The port the client connects to
@@ -431,22 +432,38 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
         .into_iter()
         .filter_map(|(n, m)| m.then_some(n))
         .collect();
-    if !missing.is_empty() {
-        fail!("the following arguments are required: {}", missing.join(", "));
-        return Ok(2);
-    }
-    let (creds, region) = match crate::auth::credentials_for(&settings.aws).await {
-        Ok(x) => x,
-        Err(e) => {
-            fail!("{e}");
-            return Ok(255);
+    // All three: the aws CLI's drop-in. None: the stack's endpoint and the app's user, as `sql` connects.
+    let (creds, req) = match missing.len() {
+        0 => {
+            let (creds, region) = match crate::auth::credentials_for(&settings.aws).await {
+                Ok(x) => x,
+                Err(e) => {
+                    fail!("{e}");
+                    return Ok(255);
+                }
+            };
+            let req = TokenRequest {
+                hostname: args.hostname.clone().unwrap_or_default(),
+                port: args.port.unwrap_or_default(),
+                region,
+                username: args.username.clone().unwrap_or_default(),
+            };
+            (creds, req)
         }
-    };
-    let req = TokenRequest {
-        hostname: args.hostname.clone().unwrap_or_default(),
-        port: args.port.unwrap_or_default(),
-        region,
-        username: args.username.clone().unwrap_or_default(),
+        3 => match stack_token_request(settings).await {
+            Ok(x) => x,
+            Err((code, e)) => {
+                fail!("{e}");
+                return Ok(code);
+            }
+        },
+        _ => {
+            fail!(
+                "the following arguments are required: {} (pass all of --hostname, --port and --username, as `aws rds generate-db-auth-token` takes them, or none for the stack's endpoint and the app's user)",
+                missing.join(", ")
+            );
+            return Ok(2);
+        }
     };
     let now = match args.signing_time {
         Some(t) => std::time::UNIX_EPOCH + std::time::Duration::from_secs(t),
@@ -465,6 +482,17 @@ pub async fn run_token(settings: &Settings, args: &TokenCmd) -> anyhow::Result<i
             Ok(2)
         }
     }
+}
+
+/// A token request for the stack's endpoint and the app's user (what `rdsdeck sql` connects to),
+/// with the context's credentials; the exit code and message when there is none.
+async fn stack_token_request(settings: &Settings) -> Result<(aws_credential_types::Credentials, crate::auth::TokenRequest), (i32, String)> {
+    let ctx = AwsContext::load(&settings.aws).await.map_err(|e| (255, e.to_string()))?;
+    let facts = crate::target::gather(&ctx, settings).await.map_err(|e| (1, format!("cannot find the stack's endpoint: {e} (or pass --hostname, --port and --username)")))?;
+    let t = crate::target::db_target(&facts, &DbFlags::default(), Route::Direct, &settings.config.forwards).map_err(|e| (1, e.to_string()))?;
+    let provider = ctx.sdk.credentials_provider().ok_or((255, "no AWS credentials found".to_string()))?;
+    let creds = crate::auth::credentials(&provider).await.map_err(|e| (255, e.to_string()))?;
+    Ok((creds, crate::auth::TokenRequest { hostname: t.host, port: t.port, region: ctx.region.clone(), username: t.user }))
 }
 
 /// The stack's facts when the decision needs them; without them when the flags say it all.
@@ -690,6 +718,17 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
     match crate::ssm::forward::probe(local, std::time::Duration::from_secs(5)).await {
         Ok(t) => println!("probe: the remote end answered through the forward in {} ms", t.as_millis()),
         Err(e) => warn_user!("probe: {e}"),
+    }
+    if let Some(host) = spec.host.as_deref() {
+        // How to use it: the token is signed for, and TLS checked against, the remote end.
+        let (p, rp) = (local.port(), spec.remote_port);
+        let usage = format!(
+            "use it:\n  rdsdeck sql --host {host} --port {rp} --tunnel-port {p} -e \"SELECT CURRENT_USER()\"\n  \
+             MYSQL_PWD=\"$(rdsdeck token --hostname {host} --port {rp} --username USER)\" \
+             mysql -h 127.0.0.1 -P {p} -u USER --enable-cleartext-plugin --ssl-mode=REQUIRED   \
+             # the certificate names {host}, not 127.0.0.1"
+        );
+        println!("{}", crate::untrusted::text(&usage));
     }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();

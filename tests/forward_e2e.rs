@@ -47,6 +47,17 @@ impl ForwardProc {
         let mut probe = String::new();
         out.read_line(&mut probe).unwrap();
         assert!(probe.starts_with("probe: the remote end answered"), "{probe}");
+        // Then how to use it; the `rdsdeck sql` line works as printed.
+        let mut usage = String::new();
+        for _ in 0..3 {
+            out.read_line(&mut usage).unwrap();
+        }
+        let sql_line = usage.lines().find(|l| l.trim_start().starts_with("rdsdeck sql ")).unwrap_or_else(|| panic!("no usage line: {usage}"));
+        assert!(sql_line.contains(&format!("--tunnel-port {port}")) && usage.contains("MYSQL_PWD="), "{usage}");
+        let argv: Vec<&str> = sql_line.trim().split(" -e ").next().unwrap().split_whitespace().skip(1).collect();
+        let out_sql = run(sb.cmd().args(&argv).args(["--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "-o", "csv", "-e", "SELECT CURRENT_USER()"]));
+        assert_eq!(out_sql.code(), Some(0), "{}", out_sql.dump());
+        assert!(out_sql.stdout.contains("node_user@%"), "{}", out_sql.dump());
         // Keep reading stdout so the process never blocks on a full pipe.
         let rest = std::thread::spawn(move || {
             let mut s = String::new();
@@ -162,7 +173,7 @@ fn eight_connections_through_one_forward_survive_faults_byte_for_byte() {
     assert!(c["dropped"].as_u64().unwrap() > 0 && c["duplicated"].as_u64().unwrap() > 0, "{s}");
     assert!(c["acks_withheld"].as_u64().unwrap() > 0 && c["resent"].as_u64().unwrap() > 0, "{s}");
     assert!(s["closed_1000"].as_u64().unwrap() > 0, "no websocket close was injected: {s}");
-    assert_eq!(c["tcp_opened"].as_u64().unwrap(), 9, "8 connections and the probe, over one session: {s}");
+    assert_eq!(c["tcp_opened"].as_u64().unwrap(), 10, "the probe, the printed usage line, 8 connections, over one session: {s}");
     // The browser sees the session on the host.
     let hosts = run(sb.cmd().args(["list", "--kind", "hosts", "-o", "json"])).expect_code(0).json();
     let host = &hosts["kinds"]["hosts"]["items"][0];

@@ -172,3 +172,18 @@ fn packets_split_rows_errors_mid_result_and_multiple_result_sets() {
     let logins = auth_log(&sb, "RDSDECK_SANDBOX_DB_AUTH_LOG").iter().filter(|e| e["user"] == "dbadmin").count();
     assert_eq!(logins, 1, "{}", out.dump());
 }
+
+/// `rdsdeck token` with no flags signs for what `rdsdeck sql` connects to: the stack's endpoint
+/// parameter and the app's user; `rdsdeck token | rdsdeck token inspect` works as the README shows.
+#[test]
+fn token_without_flags_is_for_the_stack_endpoint_and_the_app_user() {
+    let sb = Sandbox::start();
+    let token = run(sb.cmd().args(["token"])).expect_code(0).stdout;
+    let out = run(sb.cmd().args(["token", "inspect", "-o", "json", token.trim()])).expect_code(0);
+    let v = out.json();
+    assert_eq!(v["host"], "localhost", "{}", out.dump());
+    assert_eq!(v["port"].as_u64().unwrap().to_string(), sb.var("RDSDECK_SANDBOX_DB_PORT"));
+    assert_eq!(v["user"], "node_user");
+    // Some flags but not all: as the aws CLI, an error that names what is missing and the other way.
+    run(sb.cmd().args(["token", "--hostname", "h"])).expect_code(2).expect_stderr(&["--port", "--username", "or none"]);
+}
