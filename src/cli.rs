@@ -314,7 +314,8 @@ pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i3
     let mut out = std::io::stdout().lock();
     let written = match args.output {
         Output::Json => serde_json::to_writer_pretty(&mut out, &snap).map_err(std::io::Error::from).and_then(|_| writeln!(out)),
-        Output::Table => write_tables(&mut out, &snap),
+        // A terminal gets columns cut to fit; a pipe gets every value whole.
+        Output::Table => write_tables(&mut out, &snap, std::io::IsTerminal::is_terminal(&std::io::stdout()).then_some(60)),
     };
     match written.and_then(|_| out.flush()) {
         Ok(()) => Ok(0),
@@ -324,7 +325,8 @@ pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i3
     }
 }
 
-pub fn write_tables(out: &mut impl Write, snap: &Snapshot) -> std::io::Result<()> {
+/// The snapshot as tables; `max` cuts cells to that width (with `…`), `None` keeps them whole.
+pub fn write_tables(out: &mut impl Write, snap: &Snapshot, max: Option<usize>) -> std::io::Result<()> {
     let who = match &snap.identity {
         Ok(i) => format!("{} ({})", i.arn, i.account),
         Err(e) => format!("unknown ({e})"),
@@ -344,19 +346,20 @@ pub fn write_tables(out: &mut impl Write, snap: &Snapshot) -> std::io::Result<()
             KindResult::Ok { items } => {
                 writeln!(out, "{} ({})", kind.name().to_uppercase(), items.len())?;
                 let rows: Vec<&Vec<String>> = items.iter().map(|r| &r.cells).collect();
-                write_table(out, kind.columns(), &rows)?;
+                write_table(out, kind.columns(), &rows, max)?;
             }
         }
     }
     Ok(())
 }
 
-fn write_table(out: &mut impl Write, header: &[&str], rows: &[&Vec<String>]) -> std::io::Result<()> {
+fn write_table(out: &mut impl Write, header: &[&str], rows: &[&Vec<String>], max: Option<usize>) -> std::io::Result<()> {
+    let max = max.unwrap_or(usize::MAX);
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(crate::untrusted::line(c).width().min(60));
+                *w = (*w).max(crate::untrusted::line(c).width().min(max));
             }
         }
     }
@@ -366,7 +369,7 @@ fn write_table(out: &mut impl Write, header: &[&str], rows: &[&Vec<String>]) -> 
             .map(|c| crate::untrusted::line(c))
             .enumerate()
             .map(|(i, c)| {
-                let c: String = if c.width() > 60 { format!("{}…", c.chars().take(59).collect::<String>()) } else { c.to_string() };
+                let c: String = if c.width() > max { format!("{}…", c.chars().take(max - 1).collect::<String>()) } else { c.to_string() };
                 format!("{c}{}", " ".repeat(widths[i].saturating_sub(c.width())))
             })
             .collect::<Vec<_>>()
@@ -493,6 +496,35 @@ async fn stack_token_request(settings: &Settings) -> Result<(aws_credential_type
     let provider = ctx.sdk.credentials_provider().ok_or((255, "no AWS credentials found".to_string()))?;
     let creds = crate::auth::credentials(&provider).await.map_err(|e| (255, e.to_string()))?;
     Ok((creds, crate::auth::TokenRequest { hostname: t.host, port: t.port, region: ctx.region.clone(), username: t.user }))
+}
+
+/// Output for a command that must finish its work even when the reader leaves (`| head`): once the
+/// pipe is closed, what is written is dropped instead of failing the command.
+struct Lenient<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for Lenient<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.closed {
+            match self.inner.write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.closed = true,
+                other => return other,
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.inner.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other if self.closed => other.or(Ok(())),
+            other => other,
+        }
+    }
 }
 
 /// The stack's facts when the decision needs them; without them when the flags say it all.
@@ -803,7 +835,8 @@ pub async fn run_bootstrap(settings: &Settings, args: &BootstrapArgs) -> anyhow:
     let opts = Options { from: args.from.unwrap_or(StepId::Config), only: args.only, dry_run: args.dry_run };
     let mut report = Report::new(inputs.clone(), args.dry_run);
     let text = args.output == BootstrapOutput::Text;
-    let mut out = std::io::stdout().lock();
+    // The bootstrap finishes even when the reader leaves (`| head`): its output is then dropped.
+    let mut out = Lenient { inner: std::io::stdout().lock(), closed: false };
     if text {
         writeln!(out, "bootstrap of {} — {}", inputs.endpoint, inputs.source)?;
         for w in &inputs.warnings {
@@ -911,7 +944,7 @@ fn print_summary(out: &mut impl Write, report: &crate::bootstrap::Report) -> std
             .iter()
             .map(|r| vec![r.user.clone(), r.plugin.clone(), r.ssl_type.clone(), r.login.clone()])
             .collect();
-        write_table(out, &["USER", "PLUGIN", "SSL", "IAM LOGIN"], &rows.iter().collect::<Vec<_>>())?;
+        write_table(out, &["USER", "PLUGIN", "SSL", "IAM LOGIN"], &rows.iter().collect::<Vec<_>>(), None)?;
         for r in &report.verification {
             for g in &r.grants {
                 writeln!(out, "  {g}")?;

@@ -225,3 +225,23 @@ fn bad_inputs_are_refused_with_a_message_naming_the_problem() {
     assert!(!out.stdout.contains(&password));
     assert_eq!(users_state(&sb), fresh, "a failed run left users behind");
 }
+
+/// `rdsdeck bootstrap … | head`: the reader leaving is not an error (the run still ends properly).
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    let home = common::CleanHome::new();
+    let conf = home.write(
+        "rds.conf",
+        "RDS_ENDPOINT=\"db.c0ffee.us-east-1.rds.amazonaws.com\"\nREGION=\"us-east-1\"\nMASTER_SECRET_NAME=\"rds!db-1\"\nDB_NAME=\"node_db\"\nIAM_ADMIN_USER=\"dbadmin\"\n",
+    );
+    let mut child = home.cmd().args(["bootstrap", "--dry-run", "--conf"]).arg(&conf).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // The reader is gone (as `head -1` after its line).
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(first.starts_with("bootstrap of"), "{first}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+}

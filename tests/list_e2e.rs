@@ -623,3 +623,14 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A terminal gets table cells cut to fit; a pipe gets every value whole.
+#[test]
+fn list_to_a_pipe_keeps_long_values_whole() {
+    let sb = Sandbox::start();
+    let long = format!("a-long-value-{}", "x".repeat(120));
+    sb.aws(&["ssm", "put-parameter", "--name", "/dev/database/long", "--type", "String", "--value", &long]);
+    let out = run(sb.cmd().args(["list", "--kind", "parameters"])).expect_code(0);
+    assert!(out.stdout.contains(&long), "{}", out.dump());
+    assert!(!out.stdout.contains('…'), "{}", out.dump());
+}
