@@ -940,3 +940,22 @@ fn key_conflicts_are_reported_at_start_with_the_file_lines_and_both_actions() {
     let log: Vec<String> = app.f.log.lines.iter().map(|l| l.text.clone()).collect();
     assert!(log.iter().any(|l| l.contains("/cfg/config.toml:2") && l.contains("refresh") && l.contains("quit")), "{log:?}");
 }
+
+/// A message on the status line gives the footer back to the key hints after a while.
+#[test]
+fn status_messages_expire_and_the_key_hints_come_back() {
+    let mut app = loaded_app();
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "frobnicate");
+    key(&mut app, KeyCode::Enter);
+    let footer = |app: &mut App| draw(app, 120, 30).lines().last().unwrap().to_string();
+    assert!(footer(&mut app).contains("unknown command"));
+    let until = app.next_deadline().expect("a wake-up to clear the message");
+    assert!(until <= app.now + rdsdeck::tui::app::STATUS_FOR);
+    app.update(Action::Tick(app.now + Duration::from_secs(2)));
+    assert!(footer(&mut app).contains("unknown command"), "still there after 2 s");
+    app.update(Action::Tick(until));
+    assert!(app.status.is_none());
+    assert!(footer(&mut app).contains("? help"), "the hints are back");
+    assert_eq!(app.next_deadline(), None, "and nothing more to wake up for");
+}

@@ -56,6 +56,8 @@ pub struct App {
     pub located: Option<Located>,
     pub mode: Mode,
     pub status: Option<(Health, String)>,
+    /// When the status line's message gives the footer back to the key hints.
+    pub status_until: Option<Instant>,
     /// The clock, as of the latest input.
     pub now: Instant,
     pub wall: SystemTime,
@@ -68,6 +70,9 @@ pub struct App {
     pub inputs: Inputs,
     pub f: Features,
 }
+
+/// How long a status message stays before the footer shows the keys again.
+pub const STATUS_FOR: Duration = Duration::from_secs(6);
 
 /// How many internal events one input may cause before the chain is cut (a bug, never a hang).
 const MAX_INTERNAL: usize = 256;
@@ -97,6 +102,7 @@ impl App {
             located: None,
             mode: Mode::Normal,
             status: None,
+            status_until: None,
             now,
             wall: SystemTime::now(),
             size: Rect::new(0, 0, 80, 24),
@@ -184,10 +190,7 @@ impl App {
             .is_loading()
             .then(|| self.now + Duration::from_millis(100))
             .or_else(|| (self.mode == Mode::Token).then(|| self.now + Duration::from_secs(1)));
-        match (spin, self.next_refresh) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [spin, self.next_refresh, self.status_until].into_iter().flatten().min()
     }
 
     /// Palette completions.
@@ -199,6 +202,12 @@ impl App {
             proxies: self.located.as_ref().map(|l| l.all_proxies.clone()).unwrap_or_default(),
             forwards: self.f.forwards.running_names().into_iter().chain(self.settings.config.forwards.keys().cloned()).collect(),
         }
+    }
+
+    /// A message on the status line; it gives the footer back to the key hints after a while.
+    pub fn say(&mut self, h: Health, text: impl Into<String>) {
+        self.status = Some((h, text.into()));
+        self.status_until = Some(self.now + STATUS_FOR);
     }
 
     /// A line in the log file and the log pane.
@@ -259,11 +268,12 @@ impl App {
             }
             let (out, more) = match e {
                 Internal::Status(h, t) => {
-                    self.status = Some((h, t));
+                    self.say(h, t);
                     (Vec::new(), Vec::new())
                 }
                 Internal::ClearStatus => {
                     self.status = None;
+                    self.status_until = None;
                     (Vec::new(), Vec::new())
                 }
                 Internal::Log(h, t) => {
@@ -315,11 +325,16 @@ impl App {
         match action {
             Action::Tick(now) => {
                 self.now = now;
+                let expired = self.status_until.is_some_and(|t| now >= t);
+                if expired {
+                    self.status = None;
+                    self.status_until = None;
+                }
                 if self.next_refresh.is_some_and(|t| now >= t) {
                     self.next_refresh = self.settings.refresh.map(|d| now + d);
                     return self.refresh_all();
                 }
-                self.dirty = self.is_loading() || self.mode == Mode::Token;
+                self.dirty = expired || self.is_loading() || self.mode == Mode::Token;
                 Vec::new()
             }
             Action::Resize(w, h) => {
@@ -406,7 +421,7 @@ impl App {
             Cmd::Help => self.focus(Mode::Help),
             Cmd::Palette => self.focus(Mode::Palette),
             Cmd::Refresh => {
-                self.status = Some((Health::Unknown, "refreshing".into()));
+                self.say(Health::Unknown, "refreshing");
                 return self.refresh_all();
             }
             Cmd::ToggleLog => {
@@ -572,7 +587,7 @@ impl App {
             }),
             Msg::Notice(text) => {
                 self.log_line(Health::Warn, text.clone());
-                self.status = Some((Health::Warn, text));
+                self.say(Health::Warn, text);
                 Vec::new()
             }
             Msg::ShellEnded { target, result } => self.route(|_, cx| {
@@ -583,12 +598,12 @@ impl App {
                 Ok(s) => {
                     self.args = args;
                     self.settings = *s;
-                    self.status = Some((Health::Unknown, format!("switched {verb} to {arg}")));
+                    self.say(Health::Unknown, format!("switched {verb} to {arg}"));
                     self.log_line(Health::Unknown, format!("switch {verb} -> {arg}"));
                     self.start()
                 }
                 Err(e) => {
-                    self.status = Some((Health::Bad, e));
+                    self.say(Health::Bad, e);
                     Vec::new()
                 }
             },
@@ -596,9 +611,9 @@ impl App {
                 match result {
                     Ok(t) => {
                         self.theme = *t;
-                        self.status = Some((Health::Ok, format!("theme {name}")));
+                        self.say(Health::Ok, format!("theme {name}"));
                     }
-                    Err(e) => self.status = Some((Health::Bad, e)),
+                    Err(e) => self.say(Health::Bad, e),
                 }
                 Vec::new()
             }
@@ -608,7 +623,7 @@ impl App {
     /// Runs a palette command line.
     pub fn run_command(&mut self, line: &str) -> Vec<Effect> {
         if let Err(e) = super::features::palette::parse_command(line) {
-            self.status = Some((Health::Bad, e));
+            self.say(Health::Bad, e);
             return Vec::new();
         }
         let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim().to_string())).unwrap_or((line, String::new()));
@@ -625,7 +640,7 @@ impl App {
                     let v = v.to_string();
                     return self.route(|f, cx| f.sql.open_via(&v, cx));
                 }
-                _ => self.status = Some((Health::Bad, "usage: :sql, or :sql via direct|auto|FORWARD".into())),
+                _ => self.say(Health::Bad, "usage: :sql, or :sql via direct|auto|FORWARD"),
             },
             "shell" => return self.route(|_, cx| shell::open(cx)),
             "forwards" => self.focus(Mode::Forwards),
