@@ -697,11 +697,23 @@ fn forwards_view_starts_reports_flags_dead_and_stops() {
     app.update(Action::Worker(Msg::ForwardStatus { id, status: Box::new(status.clone()), probe: Some(Err("nothing came back".into())) }));
     let screen = draw(&mut app, 160, 30);
     assert!(screen.contains("DEAD") && screen.contains("probe: nothing came back"), "{screen}");
+    // `e` opens the SQL shell through it; closing the shell comes back here.
+    app.update(Action::Worker(Msg::ForwardStatus { id, status: Box::new(status.clone()), probe: Some(Ok(Duration::from_millis(2))) }));
+    let e = key(&mut app, KeyCode::Char('e'));
+    assert!(e.iter().any(|e| matches!(e, Effect::SqlOpen { spec, .. } if spec.port == 13306)), "{e:?}");
+    assert_eq!(app.mode, Mode::Sql);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Forwards, "Esc returns to the forwards view");
     let e = key(&mut app, KeyCode::Char('s'));
     assert!(matches!(&e[..], [Effect::ForwardStop { id: x }] if *x == id), "{e:?}");
     assert!(key(&mut app, KeyCode::Char('s')).is_empty(), "stopping once");
     app.update(Action::Worker(Msg::ForwardStopped { id, last: Some(Box::new(status)) }));
-    assert!(draw(&mut app, 160, 30).contains("stopped"));
+    let screen = draw(&mut app, 160, 30);
+    assert!(screen.contains("stopped") && !screen.contains("ok 2 ms"), "no stale probe: {screen}");
+    assert!(screen.contains("stopped: n starts a new one") && !screen.contains("SQL shell through it"), "{screen}");
+    // A stopped forward offers nothing, and says so.
+    assert!(key(&mut app, KeyCode::Char('e')).is_empty());
+    assert!(app.status.as_ref().is_some_and(|(_, m)| m.contains("is stopped")), "{:?}", app.status);
     // A forward that cannot start says why.
     let e = key(&mut app, KeyCode::Char('n'));
     let Effect::ForwardStart { id, .. } = &e[0] else { panic!() };

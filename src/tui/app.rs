@@ -241,6 +241,7 @@ impl App {
                 main,
                 facts: &facts,
                 selected_host: selected.as_deref(),
+                mode: self.mode,
                 queue: &mut queue,
             };
             f(&mut self.f, &mut cx)

@@ -175,8 +175,13 @@ impl Forwards {
                 Ok(spec) => return self.start(spec, cx),
                 Err(e) => cx.status(Health::Bad, format!("new forward: {e}")),
             },
+            Some(Cmd::Sql | Cmd::Stop) if self.rows.get(self.selected).is_some_and(|r| !r.running() || r.stopping) => {
+                let r = &self.rows[self.selected];
+                let why = if r.stopping { "is stopping" } else if r.error.is_some() { "failed" } else { "is stopped" };
+                cx.status(Health::Unknown, format!("forward {} {why}: {} starts a new one", r.spec.name, cx.keymap.label(Scope::Forwards, Cmd::New)));
+            }
             Some(Cmd::Sql) => {
-                if let Some(r) = self.rows.get(self.selected).filter(|r| r.running() && !r.stopping) {
+                if let Some(r) = self.rows.get(self.selected) {
                     // The SQL shell on what this forward reaches.
                     let flags = DbFlags { host: r.spec.host.clone(), port: Some(r.spec.remote_port), ..Default::default() };
                     match crate::target::db_target(cx.facts, &flags, Route::Forward(r.spec.name.clone()), &Default::default()) {
@@ -229,6 +234,8 @@ impl Forwards {
     pub fn on_stopped(&mut self, id: u64, last: Option<Status>, cx: &mut Cx) {
         let Some(r) = self.row_mut(id) else { return };
         r.stopping = false;
+        // A probe of a forward that is gone says nothing any more.
+        r.probe = None;
         let mut st = last.or(r.status.clone());
         if let Some(s) = st.as_mut() {
             s.state = State::Stopped;
@@ -335,7 +342,11 @@ impl Forwards {
                         "session {}{}",
                         r.status.as_ref().and_then(|s| s.session_id.clone()).unwrap_or_else(|| "-".into()),
                         r.status.as_ref().map(|s| format!(" · {} reconnects", s.reconnects)).unwrap_or_default()
-                    ) + &format!(" · {}: SQL shell through it · {}: stop", vx.keymap.label(Scope::Forwards, Cmd::Sql), vx.keymap.label(Scope::Forwards, Cmd::Stop)),
+                    ) + &if r.running() && !r.stopping {
+                        format!(" · {}: SQL shell through it · {}: stop", vx.keymap.label(Scope::Forwards, Cmd::Sql), vx.keymap.label(Scope::Forwards, Cmd::Stop))
+                    } else {
+                        format!(" · stopped: {} starts a new one", vx.keymap.label(Scope::Forwards, Cmd::New))
+                    },
                     th.muted,
                 )),
             };

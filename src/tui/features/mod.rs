@@ -122,6 +122,8 @@ pub struct Cx<'a> {
     pub facts: &'a StackFacts,
     /// The host selected in the Hosts list, when it is on screen.
     pub selected_host: Option<&'a str>,
+    /// Which feature had the keys when the input came.
+    pub mode: super::shared::Mode,
     pub queue: &'a mut Vec<Internal>,
 }
 

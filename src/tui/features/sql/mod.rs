@@ -30,16 +30,19 @@ pub struct Sql {
     pub history_file: Option<PathBuf>,
     /// Where `export` writes.
     pub export_dir: PathBuf,
+    /// Where closing the shell goes back to (the forwards view when it was opened there).
+    pub return_to: Mode,
 }
 
 impl Sql {
     /// `history` is the history file's content, read before the TUI started.
     pub fn new(history_file: Option<PathBuf>, history: Vec<String>, export_dir: PathBuf) -> Sql {
-        Sql { view: None, session: 0, pending: None, history, history_file, export_dir }
+        Sql { view: None, session: 0, pending: None, history, history_file, export_dir, return_to: Mode::Normal }
     }
 
     /// `e` / `:sql`: the open shell, else one on the stack's endpoint by the config's `sql_via`.
     pub fn open(&mut self, cx: &mut Cx) -> Vec<Effect> {
+        self.return_to = back_to(cx.mode);
         if self.view.is_some() {
             cx.send(Internal::Focus(Mode::Sql));
             return Vec::new();
@@ -49,6 +52,7 @@ impl Sql {
 
     /// `:sql via direct|auto|NAME`.
     pub fn open_via(&mut self, via: &str, cx: &mut Cx) -> Vec<Effect> {
+        self.return_to = back_to(cx.mode);
         self.open_route(Route::decide(Some(via), None, None), DbFlags::default(), cx)
     }
 
@@ -74,6 +78,9 @@ impl Sql {
 
     /// The shell on `t`: now when it goes direct, else once a forward to it is ready.
     pub fn open_target(&mut self, t: DbTarget, cx: &mut Cx) -> Vec<Effect> {
+        if cx.mode == Mode::Forwards {
+            self.return_to = Mode::Forwards;
+        }
         if !matches!(t.route, Route::Forward(_)) {
             return self.open_session(t, None, cx);
         }
@@ -166,7 +173,7 @@ impl Sql {
             },
             SqlAction::Export(dir, stem) => vec![Effect::SqlExport { dir, stem, columns: q.columns.clone(), rows: q.rows.clone() }],
             SqlAction::Close => {
-                cx.send(Internal::Focus(Mode::Normal));
+                cx.send(Internal::Focus(self.return_to));
                 self.view = None;
                 vec![Effect::SqlClose]
             }
@@ -235,5 +242,13 @@ impl View for Sql {
     }
     fn footer(&self, vx: &ViewCx) -> Footer {
         Footer::Hints(self.hints(vx))
+    }
+}
+
+/// Where closing the shell returns to: the view it was opened from, else the lists.
+fn back_to(mode: Mode) -> Mode {
+    match mode {
+        Mode::Forwards => Mode::Forwards,
+        _ => Mode::Normal,
     }
 }
