@@ -65,11 +65,20 @@ impl TableView {
                     .filter(|&i| words.iter().all(|w| is_subsequence(w, self.lower[i].as_bytes())))
                     .collect()
             } else {
+                // `^prefix` and `suffix$` are about a value, not the whole row: they are checked
+                // against each cell (and the id); the other atoms against the row, as nucleo does.
+                let (anchored, rest): (Vec<&str>, Vec<&str>) = f.split_whitespace().partition(|w| Anchored::parse(w).is_some());
+                let anchored: Vec<Anchored> = anchored.iter().filter_map(|w| Anchored::parse(w)).collect();
                 let mut matcher = Matcher::new(Config::DEFAULT);
-                let pattern = Pattern::parse(&f, CaseMatching::Smart, Normalization::Smart);
+                let pattern = Pattern::parse(&rest.join(" "), CaseMatching::Smart, Normalization::Smart);
+                let items = &self.items;
                 candidates
                     .into_iter()
-                    .filter(|&i| pattern.score(self.haystacks[i].slice(..), &mut matcher).is_some())
+                    .filter(|&i| {
+                        let r = &items[i];
+                        anchored.iter().all(|a| a.matches(r.cells.iter().map(String::as_str).chain(std::iter::once(r.id.as_str()))))
+                            && (rest.is_empty() || pattern.score(self.haystacks[i].slice(..), &mut matcher).is_some())
+                    })
                     .collect()
             };
             if !narrowing {
@@ -161,6 +170,50 @@ impl TableView {
 
 /// A filter of lower-case ASCII words with none of nucleo's special syntax
 /// (`'exact`, `^prefix`, `suffix$`, `!not`, escapes, smart-case upper case).
+/// A `^prefix`, `suffix$` or `^exact$` atom (`!` in front: no value may match), with smart case.
+struct Anchored {
+    text: String,
+    prefix: bool,
+    suffix: bool,
+    negated: bool,
+    ignore_case: bool,
+}
+
+impl Anchored {
+    fn parse(w: &str) -> Option<Anchored> {
+        let (negated, w) = match w.strip_prefix('!') {
+            Some(r) => (true, r),
+            None => (false, w),
+        };
+        if w.contains('\\') {
+            return None;
+        }
+        let (prefix, w) = match w.strip_prefix('^') {
+            Some(r) => (true, r),
+            None => (false, w),
+        };
+        let (suffix, w) = match w.strip_suffix('$') {
+            Some(r) => (true, r),
+            None => (false, w),
+        };
+        let ignore_case = !w.chars().any(char::is_uppercase);
+        (prefix || suffix).then(|| Anchored { ignore_case, text: w.to_string(), prefix, suffix, negated })
+    }
+
+    fn matches<'a>(&self, mut values: impl Iterator<Item = &'a str>) -> bool {
+        let t = self.text.as_str();
+        let hit = values.any(|v| {
+            let v = if self.ignore_case { std::borrow::Cow::Owned(v.to_lowercase()) } else { std::borrow::Cow::Borrowed(v) };
+            match (self.prefix, self.suffix) {
+                (true, true) => v == t,
+                (true, false) => v.starts_with(t),
+                _ => v.ends_with(t),
+            }
+        });
+        hit != self.negated
+    }
+}
+
 fn is_plain(f: &str) -> bool {
     f.split_whitespace().all(|w| {
         w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b'\\')
@@ -187,6 +240,25 @@ mod tests {
 
     fn rows(names: &[&str]) -> Vec<Resource> {
         names.iter().map(|n| Resource::new(Kind::Host, *n, *n).cells([n.to_string(), format!("{}", n.len())])).collect()
+    }
+
+    #[test]
+    fn anchors_are_about_a_value_not_the_row() {
+        let mut t = TableView::default();
+        t.set_items(rows(&["rds-iam-auth-proxy-sg", "bastion", "rds-iam-auth-db"]));
+        // Each row is "NAME LENGTH": the row ends with a number, the name with "sg".
+        t.set_filter("sg$");
+        assert_eq!(t.visible, vec![0]);
+        t.set_filter("^bas");
+        assert_eq!(t.visible, vec![1]);
+        t.set_filter("^rds auth db");
+        assert_eq!(t.visible, vec![2], "anchored and fuzzy atoms together");
+        t.set_filter("!sg$ ^rds");
+        assert_eq!(t.visible, vec![2]);
+        t.set_filter("^bastion$");
+        assert_eq!(t.visible, vec![1]);
+        t.set_filter("^Bastion");
+        assert!(t.visible.is_empty(), "an upper-case letter makes it case-sensitive");
     }
 
     #[test]
