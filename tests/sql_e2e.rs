@@ -85,7 +85,13 @@ fn results_stream_as_csv_and_json_with_null_and_binary() {
     let out = sql(&sb, &["--user", "node_app", "-o", "json", "-e", "SELECT id, email FROM node_db.users ORDER BY id LIMIT 2"]).expect_code(0);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
-    assert_eq!(v[0]["id"], "1");
+    assert_eq!(v[0]["id"], 1, "numeric columns are JSON numbers: {}", out.stdout);
+    assert!(v[0]["email"].is_string());
+    let out = sql(&sb, &["--user", "node_app", "-o", "json", "-e", "SELECT 12.50 AS d, -3 AS i, 1.5e3 AS f, 18446744073709551615 AS big, NULL AS n, '42' AS s, YEAR('2026-01-01') AS y"]).expect_code(0);
+    assert!(out.stdout.contains(r#""d":12.50"#) && out.stdout.contains(r#""i":-3"#) && out.stdout.contains(r#""big":18446744073709551615"#), "exact, as the server sent it: {}", out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!((v[0]["n"].is_null(), v[0]["s"].as_str(), v[0]["y"].as_u64()), (true, Some("42"), Some(2026)));
+    assert!(v[0]["f"].is_number());
 }
 
 #[test]

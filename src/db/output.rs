@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-pub use super::rows::{Cell, Sink};
+pub use super::rows::{Cell, Sink, ValueKind};
 use super::rows::TextRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ impl Format {
         match self {
             Format::Table => "an aligned table",
             Format::Csv => "RFC 4180 CSV with a header row",
-            Format::Json => "one JSON array of objects per result set",
+            Format::Json => "one JSON array of objects per result set (numeric columns as numbers)",
         }
     }
 }
@@ -37,7 +37,7 @@ impl Format {
 pub fn sink<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink + 'a> {
     match format {
         Format::Csv => Box::new(Csv { out, first_set: true }),
-        Format::Json => Box::new(Json { out, columns: Vec::new(), n: 0 }),
+        Format::Json => Box::new(Json { out, keys: Vec::new(), kinds: Vec::new(), n: 0 }),
         Format::Table => Box::new(Table { out, columns: Vec::new(), rows: Vec::new(), widths: Vec::new(), flushed: false }),
     }
 }
@@ -107,33 +107,89 @@ impl<W: Write> Sink for Csv<W> {
 
 struct Json<W: Write> {
     out: W,
-    columns: Vec<String>,
+    /// The columns' names, already as JSON strings.
+    keys: Vec<String>,
+    kinds: Vec<ValueKind>,
     n: usize,
 }
 
+/// Whether `s` is a JSON number as written (so a numeric column's text can go out verbatim, exact).
+fn json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+impl<W: Write> Json<W> {
+    fn value(&mut self, i: usize, c: Cell) -> std::io::Result<()> {
+        match c {
+            Cell::Null => write!(self.out, "null"),
+            Cell::Text(s) if self.kinds.get(i) == Some(&ValueKind::Number) && json_number(&s) => write!(self.out, "{s}"),
+            Cell::Text(s) => serde_json::to_writer(&mut self.out, &s).map_err(std::io::Error::from),
+            Cell::Binary(b) => serde_json::to_writer(&mut self.out, &Cell::hex(&b)).map_err(std::io::Error::from),
+        }
+    }
+}
+
 impl<W: Write> Sink for Json<W> {
+    fn kinds(&mut self, kinds: &[ValueKind]) -> std::io::Result<()> {
+        self.kinds = kinds.to_vec();
+        Ok(())
+    }
     fn start(&mut self, columns: &[String]) -> std::io::Result<()> {
-        self.columns = columns.to_vec();
+        self.keys = columns.iter().map(|c| serde_json::to_string(c).unwrap_or_default()).collect();
+        if self.kinds.len() != columns.len() {
+            self.kinds = vec![ValueKind::Other; columns.len()];
+        }
         self.n = 0;
         write!(self.out, "[")
     }
-    /// One object per row: NULL is null, binary is a `0x…` hex string.
+    /// One object per row: NULL is null, numeric columns are numbers, binary is a `0x…` hex string.
     fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()> {
-        let obj: serde_json::Map<String, serde_json::Value> = self
-            .columns
-            .iter()
-            .cloned()
-            .zip(row.into_iter().map(|c| match c {
-                Cell::Null => serde_json::Value::Null,
-                Cell::Text(s) => serde_json::Value::String(s),
-                Cell::Binary(b) => serde_json::Value::String(Cell::hex(&b)),
-            }))
-            .collect();
-        write!(self.out, "{}\n  {}", if self.n == 0 { "" } else { "," }, serde_json::Value::Object(obj))?;
+        write!(self.out, "{}\n  {{", if self.n == 0 { "" } else { "," })?;
+        for (i, c) in row.into_iter().enumerate() {
+            let key = self.keys.get(i).cloned().unwrap_or_else(|| format!("\"{i}\""));
+            write!(self.out, "{}{key}:", if i == 0 { "" } else { "," })?;
+            self.value(i, c)?;
+        }
+        write!(self.out, "}}")?;
         self.n += 1;
         Ok(())
     }
     fn finish(&mut self) -> std::io::Result<()> {
+        self.kinds.clear();
         writeln!(self.out, "{}]", if self.n == 0 { "" } else { "\n" })?;
         self.out.flush()
     }
@@ -256,6 +312,26 @@ mod tests {
     #[test]
     fn csv_tells_null_from_empty_and_hexes_binary() {
         assert_eq!(render(Format::Csv), "id,note,blob\n1,,0xFF00\n2,\"\",\"a,\"\"b\"\"\"\n");
+    }
+
+    #[test]
+    fn json_numbers_are_checked_before_going_out_verbatim() {
+        for ok in ["0", "-3", "12.50", "1.5e3", "1E-7", "18446744073709551615"] {
+            assert!(json_number(ok), "{ok}");
+        }
+        for bad in ["", "-", "01", "1.", ".5", "1e", "NaN", "inf", "0x10", "1 2", "+1"] {
+            assert!(!json_number(bad), "{bad}");
+        }
+        let mut out = Vec::new();
+        {
+            let mut s = sink(Format::Json, &mut out);
+            s.kinds(&[ValueKind::Number, ValueKind::Number]).unwrap();
+            s.start(&["n".into(), "odd".into()]).unwrap();
+            s.row(vec![Cell::Text("7".into()), Cell::Text("NaN".into())]).unwrap();
+            s.finish().unwrap();
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!((v[0]["n"].as_u64(), v[0]["odd"].as_str()), (Some(7), Some("NaN")), "not a JSON number: a string");
     }
 
     #[test]

@@ -95,6 +95,14 @@ impl Cell {
     }
 }
 
+/// What a column holds, as the protocol's column definition says (for outputs that keep types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Integer, decimal, float, double, year: a number in JSON.
+    Number,
+    Other,
+}
+
 /// Receives one result set at a time.
 pub trait Sink {
     fn start(&mut self, columns: &[String]) -> std::io::Result<()>;
@@ -105,6 +113,10 @@ pub trait Sink {
         self.row(row.iter().map(Cell::from_bytes).collect())
     }
     fn finish(&mut self) -> std::io::Result<()>;
+    /// The columns' kinds, just before `start` (readers that know them call it).
+    fn kinds(&mut self, _kinds: &[ValueKind]) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

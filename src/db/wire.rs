@@ -359,16 +359,19 @@ impl WireConn {
     async fn result_set<S: Sink + ?Sized>(&mut self, sink: &mut S, out: &mut Outcome, start: Instant) -> Result<Done, WireError> {
         let n = lenenc(&self.f.pkt).map(|(n, _)| n as usize).ok_or_else(|| WireError::Protocol("a malformed column count".into()))?;
         let mut columns = Vec::with_capacity(n);
+        let mut kinds = Vec::with_capacity(n);
         for _ in 0..n {
             self.f.read(&mut self.io).await?;
             let c: Column = ParseBuf(&self.f.pkt).parse(()).map_err(|e| WireError::Protocol(format!("a malformed column definition: {e}")))?;
             columns.push(c.name_str().into_owned());
+            kinds.push(kind_of(c.column_type()));
         }
         self.f.read(&mut self.io).await?;
         if !is_eof(&self.f.pkt) {
             return Err(WireError::Protocol("no end-of-columns marker".into()));
         }
         out.result_sets += 1;
+        sink.kinds(&kinds).map_err(WireError::Output)?;
         sink.start(&columns).map_err(WireError::Output)?;
         loop {
             self.f.read(&mut self.io).await?;
@@ -397,6 +400,16 @@ impl WireConn {
         self.f.codec.reset_seq_id();
         let _ = self.f.write(&mut self.io, &[0x01]).await;
         let _ = self.io.shutdown().await;
+    }
+}
+
+/// Numbers are the numeric column types (BIT is bytes, TIMESTAMP and the like are text).
+fn kind_of(t: mysql_common::constants::ColumnType) -> super::rows::ValueKind {
+    use mysql_common::constants::ColumnType::*;
+    match t {
+        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL | MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_LONG | MYSQL_TYPE_INT24
+        | MYSQL_TYPE_LONGLONG | MYSQL_TYPE_FLOAT | MYSQL_TYPE_DOUBLE | MYSQL_TYPE_YEAR => super::rows::ValueKind::Number,
+        _ => super::rows::ValueKind::Other,
     }
 }
 
