@@ -44,6 +44,13 @@ pub enum Command {
     Forward(ForwardArgs),
     /// An interactive shell on an SSM-managed instance (Session Manager, native data channel)
     Shell(ShellArgs),
+    /// Print a shell completion script: `source <(rdsdeck completions bash)`, or save it where your shell
+    /// loads completions (bash: ~/.local/share/bash-completion/completions/rdsdeck; zsh: a file `_rdsdeck`
+    /// in your $fpath; fish: ~/.config/fish/completions/rdsdeck.fish)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -283,6 +290,20 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
     Kind::parse(s).ok_or_else(|| {
         format!("unknown kind `{s}`; one of: {}", Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "))
     })
+}
+
+/// `rdsdeck completions SHELL`: the completion script on stdout.
+pub fn run_completions(shell: clap_complete::Shell) -> i32 {
+    use clap::CommandFactory;
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut Cli::command(), "rdsdeck", &mut out);
+    match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            fail!("{e}");
+            1
+        }
+        _ => 0,
+    }
 }
 
 /// The AWS context, or `None` after saying why on stderr (the caller exits 1).

@@ -18,6 +18,9 @@ fn init_logging(path: Option<std::path::PathBuf>) {
 
 fn main() {
     let cli = Cli::parse();
+    if let Some(Command::Completions { shell }) = &cli.command {
+        std::process::exit(rdsdeck::cli::run_completions(*shell));
+    }
     init_logging(cli.global.log_file.clone());
     let settings = match Settings::resolve(&cli.global.flags()) {
         Ok(s) => s,
@@ -47,6 +50,7 @@ fn main() {
             Some(Command::Bootstrap(args)) => run_bootstrap(&settings, args).await,
             Some(Command::Forward(args)) => run_forward(&settings, args).await,
             Some(Command::Shell(args)) => run_shell(&settings, args).await,
+            Some(Command::Completions { .. }) => Ok(0),
             None => rdsdeck::tui::run_with_args(cli.global.flags(), settings).await,
         }
     });

@@ -161,3 +161,24 @@ fn inspect_is_bounded_and_escapes_what_the_token_carries() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("longer than any RDS auth token"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(sent < 64 << 20, "rdsdeck read the whole stream ({sent} bytes)");
 }
+
+/// `rdsdeck completions SHELL` prints a script the shell accepts, with every subcommand in it.
+#[test]
+fn completion_scripts_for_bash_zsh_and_fish() {
+    let home = CleanHome::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(home.cmd().args(["completions", shell])).expect_code(0);
+        for sub in ["list", "token", "sql", "bootstrap", "forward", "shell", "completions"] {
+            assert!(out.stdout.contains(sub), "{shell}: {sub} missing");
+        }
+        if shell == "bash" {
+            let mut c = Command::new("bash");
+            c.arg("-n").stdin(std::process::Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(out.stdout.as_bytes()).unwrap();
+            assert!(child.wait().unwrap().success(), "bash rejects the script");
+        }
+    }
+    run(home.cmd().args(["completions", "tcsh"])).expect_code(2);
+}
