@@ -44,6 +44,8 @@ pub enum Command {
     Forward(ForwardArgs),
     /// An interactive shell on an SSM-managed instance (Session Manager, native data channel)
     Shell(ShellArgs),
+    /// Walk the chain app host -> proxy -> target -> database and name the broken link, with the evidence and the fix
+    Doctor(DoctorArgs),
     /// Print a shell completion script: `source <(rdsdeck completions bash)`, or save it where your shell
     /// loads completions (bash: ~/.local/share/bash-completion/completions/rdsdeck; zsh: a file `_rdsdeck`
     /// in your $fpath; fish: ~/.config/fish/completions/rdsdeck.fish)
@@ -51,6 +53,22 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    #[arg(long, short, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Log in as this database user (default: the app's, from its username parameter)
+    #[arg(long, short = 'u')]
+    pub user: Option<String>,
+    /// Show only this check (its prerequisites still run): identity, proxy, proxy.tls, proxy.auth, targets,
+    /// instance, host, network.host-proxy, network.proxy-db, config, login
+    #[arg(long, value_name = "ID")]
+    pub check: Option<String>,
+    /// Show the evidence of every check, not only of the failing ones
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -290,6 +308,74 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
     Kind::parse(s).ok_or_else(|| {
         format!("unknown kind `{s}`; one of: {}", Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "))
     })
+}
+
+/// `rdsdeck doctor`: 0 when nothing failed (warnings do not fail), 1 when a check failed, 2 on bad input.
+pub async fn run_doctor(settings: &Settings, args: &DoctorArgs) -> anyhow::Result<i32> {
+    use crate::doctor::{CHECKS, Finding, Options, Status};
+    if let Some(id) = &args.check
+        && !CHECKS.iter().any(|c| c.0 == id)
+    {
+        fail!("--check {id}: no such check; checks: {}", CHECKS.iter().map(|c| c.0).collect::<Vec<_>>().join(", "));
+        return Ok(2);
+    }
+    let Some(ctx) = load_context(settings).await else { return Ok(1) };
+    let shown = |f: &Finding| args.check.as_deref().is_none_or(|c| c == f.id);
+    let text = args.output == Output::Table;
+    let mut out = Lenient { inner: std::io::stdout().lock(), closed: false };
+    if text {
+        writeln!(out, "rdsdeck doctor — profile {}, region {}", ctx.profile, ctx.region)?;
+    }
+    let verbose = args.verbose;
+    let print = |out: &mut dyn Write, f: &Finding| -> std::io::Result<()> {
+        let u = |s: &str| crate::untrusted::line(s).into_owned();
+        writeln!(out, "{} {:<19} {}", f.status.symbol(), f.id, u(&f.summary))?;
+        if verbose || f.status == Status::Fail || f.status == Status::Warn {
+            for e in &f.evidence {
+                writeln!(out, "      {}", u(e))?;
+            }
+            if let Some(fix) = &f.fix {
+                writeln!(out, "      fix: {}", u(fix))?;
+            }
+        }
+        Ok(())
+    };
+    let mut err = None;
+    let findings = crate::doctor::run(&ctx, settings, &Options { user: args.user.clone() }, |f| {
+        if text && shown(f)
+            && let Err(e) = print(&mut out, f)
+        {
+            err.get_or_insert(e);
+        }
+    })
+    .await;
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    let findings: Vec<&Finding> = findings.iter().filter(|f| shown(f)).collect();
+    let count = |s: Status| findings.iter().filter(|f| f.status == s).count();
+    let (passed, warned, failed, skipped) = (count(Status::Pass), count(Status::Warn), count(Status::Fail), count(Status::Skipped));
+    if text {
+        writeln!(out)?;
+        writeln!(out, "{passed} passed, {warned} warnings, {failed} failed, {skipped} skipped")?;
+        if let Some(f) = findings.iter().find(|f| f.status == Status::Fail) {
+            writeln!(out, "first broken link: {} — {}", f.id, crate::untrusted::line(&f.summary))?;
+        }
+    } else {
+        let doc = serde_json::json!({
+            "region": ctx.region,
+            "findings": findings,
+            "passed": passed,
+            "warnings": warned,
+            "failed": failed,
+            "skipped": skipped,
+            "first_failure": findings.iter().find(|f| f.status == Status::Fail).map(|f| f.id),
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if failed > 0 { 1 } else { 0 })
 }
 
 /// `rdsdeck completions SHELL`: the completion script on stdout.

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod doctor;
 pub mod files;
 pub mod settings;
 pub mod ssm;

@@ -417,3 +417,29 @@ fn a_forward_from_the_forwards_view_counts_bytes_carries_the_sql_shell_and_stops
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
 }
+
+/// The doctor view: `D` walks the chain, shows each check, highlights the first
+/// failure and its fix; `r` runs it again; Esc goes back.
+#[test]
+fn the_doctor_view_names_the_broken_link() {
+    let sb = Sandbox::start();
+    let mut cmd = sb.cmd();
+    cmd.env("RDSDECK_CA", sb.var("RDSDECK_SANDBOX_DB_CA"));
+    let t = Tmux::start(&cmd, &[], 140, 40);
+    t.wait_for(&["dev-node-app", "SSM parameters under"]);
+    t.keys(&["D"]);
+    let s = t.wait_for(&["Doctor · nothing failed", "network.host-proxy", "logged in as node_user"]);
+    assert!(s.contains("✓ proxy.auth") || s.contains("IAMAuth REQUIRED"), "{s}");
+    // Break the link from the host to the proxy, run again: it is named, with its fix.
+    let sgs = sb.facts()["security_groups"].clone();
+    // moto matches the rule's description on revoke (AWS does not): give it.
+    let perm = format!(r#"[{{"IpProtocol":"tcp","FromPort":3306,"ToPort":3306,"UserIdGroupPairs":[{{"GroupId":"{}","Description":"Allow Incoming request on 3306 from EC2 Instance"}}]}}]"#, sgs["ec2"].as_str().unwrap());
+    sb.aws(&["ec2", "revoke-security-group-ingress", "--group-id", sgs["proxy"].as_str().unwrap(), "--ip-permissions", &perm]);
+    t.keys(&["r"]);
+    let s = t.wait_for(&["Doctor · 1 failed", "▶✗ network.host-proxy", "authorize-security-group-ingress"]);
+    assert!(s.contains("waits for network.host-proxy") || !s.contains("✗ login"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for(&["SSM parameters under"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}

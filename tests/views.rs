@@ -971,3 +971,32 @@ fn status_messages_expire_and_the_key_hints_come_back() {
     assert!(footer(&mut app).contains("? help"), "the hints are back");
     assert_eq!(app.next_deadline(), None, "and nothing more to wake up for");
 }
+
+/// The doctor view, fed findings as the runner sends them: the first failure is selected and marked,
+/// its evidence and fix below.
+#[test]
+fn doctor_view_snapshots() {
+    use rdsdeck::doctor::{CHECKS, Finding, Status};
+    let mut app = loaded_app();
+    let e = key(&mut app, KeyCode::Char('D'));
+    let run = match &e[..] {
+        [Effect::Doctor { run, .. }] => *run,
+        other => panic!("D runs the doctor: {other:?}"),
+    };
+    assert_eq!(app.mode, Mode::Doctor);
+    for (id, title, _) in CHECKS {
+        let (status, summary, fix) = match *id {
+            "network.host-proxy" => (Status::Fail, "no rule lets the app host (sg-ec2) reach the proxy (sg-prx) on 3306".to_string(), Some("aws ec2 authorize-security-group-ingress --group-id sg-prx --ip-permissions 'IpProtocol=tcp,FromPort=3306,ToPort=3306,UserIdGroupPairs=[{GroupId=sg-ec2}]'".to_string())),
+            "login" => (Status::Skipped, "waits for network.host-proxy".to_string(), None),
+            _ => (Status::Pass, format!("{title}: ok"), None),
+        };
+        let finding = Finding { id, title, status, summary, evidence: vec![format!("evidence of {id}")], fix, waited_for: None };
+        app.update(Action::Worker(Msg::DoctorFinding { run, finding: Box::new(finding) }));
+    }
+    app.update(Action::Worker(Msg::DoctorDone { run }));
+    snap_all("doctor_failed", &mut app);
+    // y copies the selected (first failing) check's fix.
+    assert!(matches!(&key(&mut app, KeyCode::Char('y'))[..], [Effect::Copy(_)]));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+}

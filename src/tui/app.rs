@@ -89,6 +89,7 @@ impl App {
             palette: Palette::default(),
             help: Help::default(),
             log: Log::default(),
+            doctor: Default::default(),
         };
         App {
             args,
@@ -178,6 +179,7 @@ impl App {
             || self.f.browser.is_loading()
             || self.f.sql.is_running()
             || self.f.bootstrap.is_busy()
+            || self.f.doctor.is_running()
     }
 
     pub fn spinner(&self, since: Instant) -> String {
@@ -440,6 +442,7 @@ impl App {
             Cmd::Sql => return self.route(|f, cx| f.sql.open(cx)),
             Cmd::Bootstrap => return self.route(|f, cx| f.bootstrap.open(cx)),
             Cmd::Shell => return self.route(|_, cx| shell::open(cx)),
+            Cmd::Doctor => return self.route(|f, cx| f.doctor.open(cx)),
             Cmd::Forwards => self.focus(Mode::Forwards),
             c => {
                 return self.route(|f, cx| {
@@ -586,6 +589,19 @@ impl App {
                 f.forwards.on_stopped(id, last.map(|b| *b), cx);
                 Vec::new()
             }),
+            Msg::DoctorFinding { run, finding } => {
+                self.dirty = self.f.doctor.on_finding(run, *finding);
+                Vec::new()
+            }
+            Msg::DoctorDone { run } => {
+                let mut fresh = true;
+                let e = self.route(|f, cx| {
+                    fresh = f.doctor.on_done(run, cx);
+                    Vec::new()
+                });
+                self.dirty = fresh;
+                e
+            }
             Msg::Notice(text) => {
                 self.log_line(Health::Warn, text.clone());
                 self.say(Health::Warn, text);
@@ -644,6 +660,7 @@ impl App {
                 _ => self.say(Health::Bad, "usage: :sql, or :sql via direct|auto|FORWARD"),
             },
             "shell" => return self.route(|_, cx| shell::open(cx)),
+            "doctor" => return self.main_command(Cmd::Doctor),
             "forwards" => self.focus(Mode::Forwards),
             "token" => return self.main_command(Cmd::Token),
             "bootstrap" => return self.route(|f, cx| f.bootstrap.open(cx)),

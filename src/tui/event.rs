@@ -51,6 +51,9 @@ pub enum Msg {
     ShellEnded { target: String, result: Result<String, String> },
     /// Settings for a switched profile, region, stack or proxy (they may read rds.conf or terraform output).
     Switched { verb: String, arg: String, args: Flags, result: Result<Box<Settings>, String> },
+    /// One check of a doctor run finished; then the run did.
+    DoctorFinding { run: u64, finding: Box<crate::doctor::Finding> },
+    DoctorDone { run: u64 },
     /// A theme read for `:theme NAME`.
     Theme { name: String, result: Result<Box<super::theme::Theme>, String> },
 }
@@ -86,6 +89,8 @@ pub enum Effect {
     Shell { ctx: AwsContext, target: String },
     /// Resolve settings for new flags (reads the files they name).
     Switch { verb: String, arg: String, args: Box<Flags>, config: Box<crate::config::Config>, config_path: Option<std::path::PathBuf> },
+    /// Run the doctor (each finding comes back as it is made).
+    Doctor { run: u64, ctx: Box<AwsContext>, settings: Box<Settings> },
     /// Read a theme.
     LoadTheme { name: String, dir: Option<std::path::PathBuf> },
 }

@@ -26,10 +26,11 @@ pub enum Scope {
     SqlGrid,
     Forwards,
     Bootstrap,
+    Doctor,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Main,
         Scope::Detail,
         Scope::Help,
@@ -41,6 +42,7 @@ impl Scope {
         Scope::SqlGrid,
         Scope::Forwards,
         Scope::Bootstrap,
+        Scope::Doctor,
     ];
 
     /// The config's name: `[keys.NAME]` (`[keys]` itself is the main list's).
@@ -57,6 +59,7 @@ impl Scope {
             Scope::SqlGrid => "sql_grid",
             Scope::Forwards => "forwards",
             Scope::Bootstrap => "bootstrap",
+            Scope::Doctor => "doctor",
         }
     }
 
@@ -73,6 +76,7 @@ impl Scope {
             Scope::SqlGrid => "SQL results grid",
             Scope::Forwards => "Forwards",
             Scope::Bootstrap => "Bootstrap",
+            Scope::Doctor => "Doctor",
         }
     }
 
@@ -132,6 +136,7 @@ pub enum Cmd {
     HistoryPrev,
     HistoryNext,
     Export,
+    Doctor,
 }
 
 /// (mode, command, config name, description, default keys)
@@ -161,6 +166,7 @@ pub const TABLE: &[Def] = &[
     (Scope::Main, Cmd::Token, "token", "IAM auth token for the selected proxy/DB", &["t"]),
     (Scope::Main, Cmd::Bootstrap, "bootstrap", "database bootstrap: IAM admin and app users, step by step", &["b"]),
     (Scope::Main, Cmd::Forwards, "forwards", "port forwards through Session Manager", &["f"]),
+    (Scope::Main, Cmd::Doctor, "doctor", "the doctor: walk the chain and name the broken link", &["D"]),
     (Scope::Main, Cmd::Shell, "shell", "shell on the selected host (Session Manager); exit returns here", &["x"]),
     (Scope::Main, Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
     (Scope::Detail, Cmd::Back, "back", "close the detail view", &["esc", "enter", "d"]),
@@ -228,6 +234,11 @@ pub const TABLE: &[Def] = &[
     (Scope::Bootstrap, Cmd::Top, "top", "first step", &["home", "g"]),
     (Scope::Bootstrap, Cmd::Bottom, "bottom", "last step", &["end", "G"]),
     (Scope::Bootstrap, Cmd::Back, "back", "back to the lists (a run goes on)", &["esc", "q"]),
+    (Scope::Doctor, Cmd::Up, "up", "previous check", &["up", "k"]),
+    (Scope::Doctor, Cmd::Down, "down", "next check", &["down", "j"]),
+    (Scope::Doctor, Cmd::Copy, "copy", "copy the selected check's fix (OSC 52)", &["y"]),
+    (Scope::Doctor, Cmd::Refresh, "refresh", "run the doctor again", &["r"]),
+    (Scope::Doctor, Cmd::Back, "back", "back to the lists", &["esc", "q"]),
 ];
 
 /// A key as written in the config: `q`, `G`, `ctrl-r`, `f5`, `shift-tab`, `enter`.

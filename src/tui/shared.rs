@@ -24,4 +24,5 @@ pub enum Mode {
     Sql,
     Bootstrap,
     Forwards,
+    Doctor,
 }

@@ -62,7 +62,7 @@ impl Help {
             ("proxy NAME", "centre the stack on another proxy"),
             ("theme NAME", "dark, light, high-contrast, or yours"),
             ("sql via direct|auto|NAME", "the SQL shell directly or through a forward"),
-            ("sql · token · bootstrap · shell · forwards", "open that view"),
+            ("sql · token · bootstrap · shell · forwards · doctor", "open that view"),
             ("refresh · log · help · quit", ""),
         ] {
             lines.push(Line::from(vec![Span::styled(format!("{c:>28}  "), th.key), Span::raw(d)]));

@@ -10,6 +10,7 @@
 
 pub mod bootstrap;
 pub mod browser;
+pub mod doctor;
 pub mod forwards;
 pub mod help;
 pub mod log;
@@ -73,6 +74,7 @@ pub struct Features {
     pub palette: palette::Palette,
     pub help: help::Help,
     pub log: log::Log,
+    pub doctor: doctor::Doctor,
 }
 
 /// Which feature is the [`View`] of each mode: one line a view.
@@ -104,6 +106,7 @@ views! {
     Bootstrap => bootstrap,
     Palette => palette,
     Help => help,
+    Doctor => doctor,
 }
 
 /// What a feature reads while it updates (shared state, owned by `App`), and the queue it writes to.

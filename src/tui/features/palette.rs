@@ -14,7 +14,7 @@ use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::{Cmd, Scope, pretty};
 
 /// Verbs that take no argument.
-pub const VERBS: [&str; 11] = ["overview", "refresh", "log", "help", "quit", "sql", "token", "bootstrap", "shell", "forwards", "q"];
+pub const VERBS: [&str; 12] = ["overview", "refresh", "log", "help", "quit", "sql", "token", "bootstrap", "shell", "forwards", "doctor", "q"];
 /// Verbs that take a name.
 pub const NAMED: [&str; 5] = ["profile", "region", "stack", "proxy", "theme"];
 
@@ -45,7 +45,7 @@ pub fn parse_command(line: &str) -> Result<(), String> {
         v if NAMED.contains(&v) && !arg.is_empty() => Ok(()),
         v if NAMED.contains(&v) => Err(format!("`{verb}` needs a name, e.g. :{verb} NAME")),
         v if Kind::parse(v).is_some() => Ok(()),
-        _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh, sql, token, bootstrap, shell, forwards")),
+        _ => Err(format!("unknown command `{line}`: try a kind (proxies, hosts…), profile, region, stack, proxy, theme, refresh, sql, token, bootstrap, shell, forwards, doctor")),
     }
 }
 
