@@ -978,11 +978,10 @@ fn status_messages_expire_and_the_key_hints_come_back() {
 fn doctor_view_snapshots() {
     use rdsdeck::doctor::{CHECKS, Finding, Status};
     let mut app = loaded_app();
+    use rdsdeck::tui::features::doctor::DoctorMsg;
     let e = key(&mut app, KeyCode::Char('D'));
-    let run = match &e[..] {
-        [Effect::Doctor { run, .. }] => *run,
-        other => panic!("D runs the doctor: {other:?}"),
-    };
+    assert!(matches!(&e[..], [Effect::Job { to: Mode::Doctor, .. }]), "D runs the doctor: {e:?}");
+    let run = app.f.doctor.run;
     assert_eq!(app.mode, Mode::Doctor);
     for (id, title, _) in CHECKS {
         let (status, summary, fix) = match *id {
@@ -991,9 +990,12 @@ fn doctor_view_snapshots() {
             _ => (Status::Pass, format!("{title}: ok"), None),
         };
         let finding = Finding { id, title, status, summary, evidence: vec![format!("evidence of {id}")], fix, waited_for: None };
-        app.update(Action::Worker(Msg::DoctorFinding { run, finding: Box::new(finding) }));
+        app.update(Action::Worker(Msg::To { to: Mode::Doctor, msg: Box::new(DoctorMsg::Finding(run, Box::new(finding))) }));
     }
-    app.update(Action::Worker(Msg::DoctorDone { run }));
+    // A stale run's message is dropped.
+    app.update(Action::Worker(Msg::To { to: Mode::Doctor, msg: Box::new(DoctorMsg::Done(run + 7)) }));
+    assert!(app.f.doctor.running.is_some());
+    app.update(Action::Worker(Msg::To { to: Mode::Doctor, msg: Box::new(DoctorMsg::Done(run)) }));
     snap_all("doctor_failed", &mut app);
     // y copies the selected (first failing) check's fix.
     assert!(matches!(&key(&mut app, KeyCode::Char('y'))[..], [Effect::Copy(_)]));

@@ -179,7 +179,7 @@ impl App {
             || self.f.browser.is_loading()
             || self.f.sql.is_running()
             || self.f.bootstrap.is_busy()
-            || self.f.doctor.is_running()
+            || self.f.any_busy()
     }
 
     pub fn spinner(&self, since: Instant) -> String {
@@ -419,6 +419,9 @@ impl App {
 
     /// The main list's actions: the app's own, or the feature they open.
     fn main_command(&mut self, c: Cmd) -> Vec<Effect> {
+        if let Some(&(mode, _, _)) = super::features::OPENERS.iter().find(|o| o.1 == c) {
+            return self.open_view(mode);
+        }
         match c {
             Cmd::Quit => self.quit = true,
             Cmd::Help => self.focus(Mode::Help),
@@ -442,7 +445,6 @@ impl App {
             Cmd::Sql => return self.route(|f, cx| f.sql.open(cx)),
             Cmd::Bootstrap => return self.route(|f, cx| f.bootstrap.open(cx)),
             Cmd::Shell => return self.route(|_, cx| shell::open(cx)),
-            Cmd::Doctor => return self.route(|f, cx| f.doctor.open(cx)),
             Cmd::Forwards => self.focus(Mode::Forwards),
             c => {
                 return self.route(|f, cx| {
@@ -452,6 +454,12 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Gives the keys to the view of `mode` and lets it start what it shows.
+    fn open_view(&mut self, mode: Mode) -> Vec<Effect> {
+        self.focus(mode);
+        self.route(|f, cx| f.view_mut(mode).map(|v| v.open(cx)).unwrap_or_default())
     }
 
     fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
@@ -589,17 +597,17 @@ impl App {
                 f.forwards.on_stopped(id, last.map(|b| *b), cx);
                 Vec::new()
             }),
-            Msg::DoctorFinding { run, finding } => {
-                self.dirty = self.f.doctor.on_finding(run, *finding);
-                Vec::new()
-            }
-            Msg::DoctorDone { run } => {
-                let mut fresh = true;
-                let e = self.route(|f, cx| {
-                    fresh = f.doctor.on_done(run, cx);
-                    Vec::new()
+            Msg::To { to, msg } => {
+                let mut fresh = false;
+                let e = self.route(|f, cx| match f.view_mut(to) {
+                    Some(v) => {
+                        let (changed, effects) = v.on_msg(msg, cx);
+                        fresh = changed;
+                        effects
+                    }
+                    None => Vec::new(),
                 });
-                self.dirty = fresh;
+                self.dirty = fresh || !e.is_empty();
                 e
             }
             Msg::Notice(text) => {
@@ -646,6 +654,10 @@ impl App {
         let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim().to_string())).unwrap_or((line, String::new()));
         let mut args = self.args.clone();
         match verb {
+            v if super::features::OPENERS.iter().any(|o| o.2 == v) => {
+                let mode = super::features::OPENERS.iter().find(|o| o.2 == v).map(|o| o.0).expect("found");
+                return self.open_view(mode);
+            }
             "overview" => self.set_tab(0),
             "refresh" => return self.refresh_all(),
             "log" => self.f.log.shown = !self.f.log.shown,
@@ -660,7 +672,6 @@ impl App {
                 _ => self.say(Health::Bad, "usage: :sql, or :sql via direct|auto|FORWARD"),
             },
             "shell" => return self.route(|_, cx| shell::open(cx)),
-            "doctor" => return self.main_command(Cmd::Doctor),
             "forwards" => self.focus(Mode::Forwards),
             "token" => return self.main_command(Cmd::Token),
             "bootstrap" => return self.route(|f, cx| f.bootstrap.open(cx)),

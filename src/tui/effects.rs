@@ -207,15 +207,8 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
                 let _ = tx.send(Msg::Theme { name, result });
             });
         }
-        Effect::Doctor { run, ctx, settings } => {
-            tokio::spawn(async move {
-                let each = tx.clone();
-                crate::doctor::run(&ctx, &settings, &crate::doctor::Options::default(), |f| {
-                    let _ = each.send(Msg::DoctorFinding { run, finding: Box::new(f.clone()) });
-                })
-                .await;
-                let _ = tx.send(Msg::DoctorDone { run });
-            });
+        Effect::Job { to, job } => {
+            tokio::spawn((job.0)(super::event::Reply::new(tx, to)));
         }
         Effect::Copy(_) | Effect::Suspend | Effect::Shell { .. } => {}
     }

@@ -51,9 +51,8 @@ pub enum Msg {
     ShellEnded { target: String, result: Result<String, String> },
     /// Settings for a switched profile, region, stack or proxy (they may read rds.conf or terraform output).
     Switched { verb: String, arg: String, args: Flags, result: Result<Box<Settings>, String> },
-    /// One check of a doctor run finished; then the run did.
-    DoctorFinding { run: u64, finding: Box<crate::doctor::Finding> },
-    DoctorDone { run: u64 },
+    /// A message for the view of `to`, sent by a [`Job`] it started (its type is the view's own).
+    To { to: Mode, msg: Box<dyn std::any::Any + Send> },
     /// A theme read for `:theme NAME`.
     Theme { name: String, result: Result<Box<super::theme::Theme>, String> },
 }
@@ -89,8 +88,8 @@ pub enum Effect {
     Shell { ctx: AwsContext, target: String },
     /// Resolve settings for new flags (reads the files they name).
     Switch { verb: String, arg: String, args: Box<Flags>, config: Box<crate::config::Config>, config_path: Option<std::path::PathBuf> },
-    /// Run the doctor (each finding comes back as it is made).
-    Doctor { run: u64, ctx: Box<AwsContext>, settings: Box<Settings> },
+    /// Async work a view starts; what it sends comes back to that view as [`Msg::To`].
+    Job { to: Mode, job: Job },
     /// Read a theme.
     LoadTheme { name: String, dir: Option<std::path::PathBuf> },
 }
@@ -120,4 +119,37 @@ pub enum Internal {
     OpenSql(DbTarget),
     /// Hosts or parameters changed: saved forwards may start now.
     StackKnown,
+}
+
+/// A view's async work: given where to send its messages, a future the runner spawns.
+pub struct Job(pub Box<dyn FnOnce(Reply) -> futures::future::BoxFuture<'static, ()> + Send>);
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+impl Job {
+    pub fn new<F: std::future::Future<Output = ()> + Send + 'static>(f: impl FnOnce(Reply) -> F + Send + 'static) -> Job {
+        Job(Box::new(move |r| Box::pin(f(r))))
+    }
+}
+
+/// Sends a job's messages back to the view that started it.
+#[derive(Clone)]
+pub struct Reply {
+    tx: tokio::sync::mpsc::UnboundedSender<Msg>,
+    to: Mode,
+}
+
+impl Reply {
+    pub fn new(tx: tokio::sync::mpsc::UnboundedSender<Msg>, to: Mode) -> Reply {
+        Reply { tx, to }
+    }
+
+    /// False when nobody listens any more (the TUI is ending).
+    pub fn send<T: std::any::Any + Send>(&self, msg: T) -> bool {
+        self.tx.send(Msg::To { to: self.to, msg: Box::new(msg) }).is_ok()
+    }
 }

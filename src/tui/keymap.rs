@@ -166,7 +166,6 @@ pub const TABLE: &[Def] = &[
     (Scope::Main, Cmd::Token, "token", "IAM auth token for the selected proxy/DB", &["t"]),
     (Scope::Main, Cmd::Bootstrap, "bootstrap", "database bootstrap: IAM admin and app users, step by step", &["b"]),
     (Scope::Main, Cmd::Forwards, "forwards", "port forwards through Session Manager", &["f"]),
-    (Scope::Main, Cmd::Doctor, "doctor", "the doctor: walk the chain and name the broken link", &["D"]),
     (Scope::Main, Cmd::Shell, "shell", "shell on the selected host (Session Manager); exit returns here", &["x"]),
     (Scope::Main, Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
     (Scope::Detail, Cmd::Back, "back", "close the detail view", &["esc", "enter", "d"]),
@@ -234,11 +233,6 @@ pub const TABLE: &[Def] = &[
     (Scope::Bootstrap, Cmd::Top, "top", "first step", &["home", "g"]),
     (Scope::Bootstrap, Cmd::Bottom, "bottom", "last step", &["end", "G"]),
     (Scope::Bootstrap, Cmd::Back, "back", "back to the lists (a run goes on)", &["esc", "q"]),
-    (Scope::Doctor, Cmd::Up, "up", "previous check", &["up", "k"]),
-    (Scope::Doctor, Cmd::Down, "down", "next check", &["down", "j"]),
-    (Scope::Doctor, Cmd::Copy, "copy", "copy the selected check's fix (OSC 52)", &["y"]),
-    (Scope::Doctor, Cmd::Refresh, "refresh", "run the doctor again", &["r"]),
-    (Scope::Doctor, Cmd::Back, "back", "back to the lists", &["esc", "q"]),
 ];
 
 /// A key as written in the config: `q`, `G`, `ctrl-r`, `f5`, `shift-tab`, `enter`.
@@ -401,21 +395,22 @@ pub struct Keymap {
 
 impl Default for Keymap {
     fn default() -> Self {
-        Keymap::new(&Overrides::new()).expect("the defaults have no conflicts")
+        Keymap::new(&Overrides::new(), &[]).expect("the defaults have no conflicts")
     }
 }
 
 impl Keymap {
-    /// Defaults, with `overrides` replacing an action's keys.
-    pub fn new(overrides: &Overrides) -> Result<Keymap, String> {
+    /// Defaults (this table and the views' own, `extra`), with `overrides` replacing an action's keys.
+    pub fn new(overrides: &Overrides, extra: &[&[Def]]) -> Result<Keymap, String> {
+        let table: Vec<&Def> = TABLE.iter().chain(extra.iter().flat_map(|t| t.iter())).collect();
         for ((scope, name), o) in overrides {
-            if !TABLE.iter().any(|d| d.0 == *scope && d.2 == name) {
-                let known: Vec<&str> = TABLE.iter().filter(|d| d.0 == *scope).map(|d| d.2).collect();
+            if !table.iter().any(|d| d.0 == *scope && d.2 == name) {
+                let known: Vec<&str> = table.iter().filter(|d| d.0 == *scope).map(|d| d.2).collect();
                 return Err(format!("{}: [keys{}] `{name}` is not an action of this mode; its actions: {}", o.at, table_suffix(*scope), known.join(", ")));
             }
         }
         let mut bindings = Vec::new();
-        for (scope, cmd, name, desc, defaults) in TABLE {
+        for (scope, cmd, name, desc, defaults) in table {
             let keys: Vec<Key> = match overrides.get(&(*scope, name.to_string())) {
                 Some(o) => o
                     .keys
@@ -562,7 +557,7 @@ mod tests {
 
     #[test]
     fn the_defaults_have_no_conflicts() {
-        let k = Keymap::default();
+        let k = Keymap::new(&Overrides::new(), crate::tui::features::VIEW_KEYS).unwrap();
         assert!(k.warnings.is_empty(), "{:?}", k.warnings);
         for scope in Scope::ALL {
             assert!(k.bindings.iter().any(|b| b.scope == scope), "{scope:?} has actions");
@@ -572,7 +567,7 @@ mod tests {
     #[test]
     fn an_override_takes_a_default_key_and_says_so() {
         let (m, _, _) = o(Scope::Main, "refresh", "q", 7);
-        let k = Keymap::new(&m).unwrap();
+        let k = Keymap::new(&m, &[]).unwrap();
         let ev = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(k.lookup(Scope::Main, &ev), Some(Cmd::Refresh));
         assert_eq!(k.lookup(Scope::Main, &KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)), None);
@@ -584,7 +579,7 @@ mod tests {
     #[test]
     fn per_mode_overrides_stay_in_their_mode() {
         let (m, _, _) = o(Scope::Sql, "run", "f9", 3);
-        let k = Keymap::new(&m).unwrap();
+        let k = Keymap::new(&m, &[]).unwrap();
         let f9 = KeyEvent::new(KeyCode::F(9), KeyModifiers::NONE);
         assert_eq!(k.lookup(Scope::Sql, &f9), Some(Cmd::Run));
         assert_eq!(k.lookup(Scope::SqlGrid, &f9), Some(Cmd::Run), "the grid reads the shell's keys");
@@ -597,22 +592,22 @@ mod tests {
     fn two_user_keys_for_two_actions_are_an_error_with_both_lines() {
         let (mut m, _, _) = o(Scope::Forwards, "new", "x", 4);
         m.insert((Scope::Forwards, "stop".into()), Override { keys: "x".into(), at: "config.toml:5".into() });
-        let e = Keymap::new(&m).unwrap_err();
+        let e = Keymap::new(&m, &[]).unwrap_err();
         assert!(e.contains("config.toml:4") && e.contains("config.toml:5") && e.contains("new") && e.contains("stop"), "{e}");
         // The grid and the shell are one group: a grid key may not shadow a shell key.
         let (mut m, _, _) = o(Scope::Sql, "export", "x", 8);
         m.insert((Scope::SqlGrid, "left".into()), Override { keys: "x".into(), at: "config.toml:9".into() });
-        assert!(Keymap::new(&m).is_err());
+        assert!(Keymap::new(&m, &[]).is_err());
     }
 
     #[test]
     fn bad_overrides_are_errors() {
         let (m, _, _) = o(Scope::Main, "explode", "x", 2);
-        let e = Keymap::new(&m).unwrap_err();
+        let e = Keymap::new(&m, &[]).unwrap_err();
         assert!(e.contains("explode") && e.contains("config.toml:2"), "{e}");
         let (m, _, _) = o(Scope::Bootstrap, "quit", "x", 2);
-        assert!(Keymap::new(&m).unwrap_err().contains("[keys.bootstrap]"));
+        assert!(Keymap::new(&m, &[]).unwrap_err().contains("[keys.bootstrap]"));
         let (m, _, _) = o(Scope::Main, "quit", "ctrl-banana", 2);
-        assert!(Keymap::new(&m).unwrap_err().contains("not a key"));
+        assert!(Keymap::new(&m, &[]).unwrap_err().contains("not a key"));
     }
 }

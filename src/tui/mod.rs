@@ -42,7 +42,7 @@ pub fn keymap_for(settings: &Settings) -> Result<keymap::Keymap, String> {
         })?;
         overrides.insert((scope, action), keymap::Override { keys, at });
     }
-    keymap::Keymap::new(&overrides)
+    keymap::Keymap::new(&overrides, features::VIEW_KEYS)
 }
 
 /// What the app reads once before it starts: profile and theme names, the SQL history, the export folder.

@@ -13,8 +13,25 @@ use std::time::Instant;
 use super::{Cx, Effect, Footer, View, ViewCx};
 use crate::doctor::{CHECKS, Finding, Status};
 use crate::stack::Health;
-use crate::tui::event::{Internal, Mode};
-use crate::tui::keymap::{Cmd, Scope, pretty};
+use crate::tui::event::{Internal, Job, Mode};
+use crate::tui::keymap::{Cmd, Def, Scope, pretty};
+
+/// The doctor's keys: `D` on the lists opens it; in the view, these.
+pub const KEYS: &[Def] = &[
+    (Scope::Main, Cmd::Doctor, "doctor", "the doctor: walk the chain and name the broken link", &["D"]),
+    (Scope::Doctor, Cmd::Up, "up", "previous check", &["up", "k"]),
+    (Scope::Doctor, Cmd::Down, "down", "next check", &["down", "j"]),
+    (Scope::Doctor, Cmd::Copy, "copy", "copy the selected check's fix (OSC 52)", &["y"]),
+    (Scope::Doctor, Cmd::Refresh, "refresh", "run the doctor again", &["r"]),
+    (Scope::Doctor, Cmd::Back, "back", "back to the lists", &["esc", "q"]),
+];
+
+/// What a doctor run sends back, tagged with the run it belongs to.
+#[derive(Debug)]
+pub enum DoctorMsg {
+    Finding(u64, Box<Finding>),
+    Done(u64),
+}
 
 #[derive(Debug, Default)]
 pub struct Doctor {
@@ -28,14 +45,6 @@ pub struct Doctor {
 }
 
 impl Doctor {
-    /// Opens the view; runs the doctor unless it has a result (r runs it again).
-    pub fn open(&mut self, cx: &mut Cx) -> Vec<Effect> {
-        cx.send(Internal::Focus(Mode::Doctor));
-        if self.running.is_some() || !self.findings.is_empty() {
-            return Vec::new();
-        }
-        self.start(cx)
-    }
 
     fn start(&mut self, cx: &mut Cx) -> Vec<Effect> {
         let Some(ctx) = cx.ctx else {
@@ -48,11 +57,19 @@ impl Doctor {
         self.moved = false;
         self.running = Some(cx.now);
         cx.log(Health::Unknown, "doctor: walking the chain");
-        vec![Effect::Doctor { run: self.run, ctx: Box::new(ctx.clone()), settings: Box::new(cx.settings.clone()) }]
+        let (run, ctx, settings) = (self.run, ctx.clone(), cx.settings.clone());
+        let job = Job::new(move |reply| async move {
+            crate::doctor::run(&ctx, &settings, &crate::doctor::Options::default(), |f| {
+                reply.send(DoctorMsg::Finding(run, Box::new(f.clone())));
+            })
+            .await;
+            reply.send(DoctorMsg::Done(run));
+        });
+        vec![Effect::Job { to: Mode::Doctor, job }]
     }
 
     /// A check finished.
-    pub fn on_finding(&mut self, run: u64, f: Finding) -> bool {
+    fn on_finding(&mut self, run: u64, f: Finding) -> bool {
         if run != self.run {
             return false;
         }
@@ -66,7 +83,7 @@ impl Doctor {
         true
     }
 
-    pub fn on_done(&mut self, run: u64, cx: &mut Cx) -> bool {
+    fn on_done(&mut self, run: u64, cx: &mut Cx) -> bool {
         if run != self.run {
             return false;
         }
@@ -175,9 +192,6 @@ impl Doctor {
         format!(" {}{} select · {} copy the fix · {} run again · {} back", k(Cmd::Up), k(Cmd::Down), k(Cmd::Copy), k(Cmd::Refresh), k(Cmd::Back))
     }
 
-    pub fn is_running(&self) -> bool {
-        self.running.is_some()
-    }
 }
 
 impl View for Doctor {
@@ -192,5 +206,22 @@ impl View for Doctor {
     }
     fn footer(&self, vx: &ViewCx) -> Footer {
         Footer::Hints(self.hints(vx))
+    }
+    /// Runs the doctor unless it has a result (r runs it again).
+    fn open(&mut self, cx: &mut Cx) -> Vec<Effect> {
+        if self.running.is_some() || !self.findings.is_empty() {
+            return Vec::new();
+        }
+        self.start(cx)
+    }
+    fn busy(&self) -> bool {
+        self.running.is_some()
+    }
+    fn on_msg(&mut self, msg: Box<dyn std::any::Any + Send>, cx: &mut Cx) -> (bool, Vec<Effect>) {
+        match msg.downcast::<DoctorMsg>().map(|m| *m) {
+            Ok(DoctorMsg::Finding(run, f)) => (self.on_finding(run, *f), Vec::new()),
+            Ok(DoctorMsg::Done(run)) => (self.on_done(run, cx), Vec::new()),
+            Err(_) => (false, Vec::new()),
+        }
     }
 }

@@ -52,6 +52,18 @@ pub trait View {
     fn footer(&self, _vx: &ViewCx) -> Footer {
         Footer::Keys
     }
+    /// Opened by its key or palette verb (focus is given to it already).
+    fn open(&mut self, _cx: &mut Cx) -> Vec<Effect> {
+        Vec::new()
+    }
+    /// Work is going on (the spinner ticks).
+    fn busy(&self) -> bool {
+        false
+    }
+    /// A message from a job it started ([`Effect::Job`]); whether the screen changed.
+    fn on_msg(&mut self, _msg: Box<dyn std::any::Any + Send>, _cx: &mut Cx) -> (bool, Vec<Effect>) {
+        (false, Vec::new())
+    }
 }
 
 /// What the footer shows while a view has focus.
@@ -77,9 +89,15 @@ pub struct Features {
     pub doctor: doctor::Doctor,
 }
 
-/// Which feature is the [`View`] of each mode: one line a view.
+/// Which feature is the [`View`] of each mode: one line a view; a view that opens by a key of the
+/// lists and a palette verb names them (`open: Cmd, "verb"`), and may bring its own keys (`keys:`).
 macro_rules! views {
-    ($($mode:ident => $field:ident),* $(,)?) => {
+    ($($mode:ident => $field:ident $(, open: $cmd:ident, $verb:literal)? $(, keys: $keys:path)?);* $(;)?) => {
+        /// The lists' actions and palette verbs that open a view, by mode.
+        pub const OPENERS: &[(crate::tui::shared::Mode, Cmd, &str)] = &[$($((crate::tui::shared::Mode::$mode, Cmd::$cmd, $verb),)?)*];
+        /// Keys the views bring (added to the key map's table).
+        pub const VIEW_KEYS: &[&[crate::tui::keymap::Def]] = &[$($($keys,)?)*];
+
         impl Features {
             /// The view that has the keys in `mode` (`None`: the browser's own modes).
             pub fn view(&self, mode: crate::tui::shared::Mode) -> Option<&dyn View> {
@@ -95,18 +113,23 @@ macro_rules! views {
                     _ => None,
                 }
             }
+
+            /// Some view has work going on.
+            pub fn any_busy(&self) -> bool {
+                false $(|| View::busy(&self.$field))*
+            }
         }
     };
 }
 
 views! {
-    Token => token,
-    Sql => sql,
-    Forwards => forwards,
-    Bootstrap => bootstrap,
-    Palette => palette,
-    Help => help,
-    Doctor => doctor,
+    Token => token;
+    Sql => sql;
+    Forwards => forwards;
+    Bootstrap => bootstrap;
+    Palette => palette;
+    Help => help;
+    Doctor => doctor, open: Doctor, "doctor", keys: doctor::KEYS;
 }
 
 /// What a feature reads while it updates (shared state, owned by `App`), and the queue it writes to.

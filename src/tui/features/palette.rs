@@ -14,7 +14,7 @@ use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::{Cmd, Scope, pretty};
 
 /// Verbs that take no argument.
-pub const VERBS: [&str; 12] = ["overview", "refresh", "log", "help", "quit", "sql", "token", "bootstrap", "shell", "forwards", "doctor", "q"];
+pub const VERBS: [&str; 11] = ["overview", "refresh", "log", "help", "quit", "sql", "token", "bootstrap", "shell", "forwards", "q"];
 /// Verbs that take a name.
 pub const NAMED: [&str; 5] = ["profile", "region", "stack", "proxy", "theme"];
 
@@ -41,7 +41,7 @@ pub struct Palette {
 pub fn parse_command(line: &str) -> Result<(), String> {
     let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((line, ""));
     match verb {
-        v if VERBS.contains(&v) => Ok(()),
+        v if VERBS.contains(&v) || super::OPENERS.iter().any(|o| o.2 == v) => Ok(()),
         v if NAMED.contains(&v) && !arg.is_empty() => Ok(()),
         v if NAMED.contains(&v) => Err(format!("`{verb}` needs a name, e.g. :{verb} NAME")),
         v if Kind::parse(v).is_some() => Ok(()),
@@ -63,6 +63,7 @@ impl Palette {
         let mut all: Vec<String> = vec!["overview".into()];
         all.extend(Kind::ALL.iter().map(|k| k.name().to_string()));
         all.extend(VERBS.iter().filter(|v| **v != "q").map(|v| v.to_string()));
+        all.extend(super::OPENERS.iter().map(|o| o.2.to_string()));
         let (verb, arg) = input.split_once(' ').unwrap_or((input.as_str(), ""));
         let args: Vec<String> = match verb {
             "profile" => c.profiles.clone(),
