@@ -12,14 +12,8 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::features::bootstrap::Bootstrap;
-use super::features::browser::Browser;
-use super::features::forwards::Forwards;
-use super::features::help::Help;
-use super::features::log::Log;
-use super::features::palette::{Completions, Palette};
+use super::features::palette::Completions;
 use super::features::sql::Sql;
-use super::features::token::Token;
 use super::features::{Cx, shell};
 
 pub use super::features::Features;
@@ -80,17 +74,8 @@ const MAX_INTERNAL: usize = 256;
 impl App {
     pub fn new(args: Flags, settings: Settings, theme: Theme, keymap: Keymap, inputs: Inputs) -> App {
         let now = Instant::now();
-        let f = Features {
-            browser: Browser::default(),
-            token: Token::default(),
-            sql: Sql::new(inputs.history_file.clone(), inputs.history.clone(), inputs.export_dir.clone()),
-            forwards: Forwards::default(),
-            bootstrap: Bootstrap::default(),
-            palette: Palette::default(),
-            help: Help::default(),
-            log: Log::default(),
-            doctor: Default::default(),
-        };
+        // A feature whose state starts empty needs no line here.
+        let f = Features { sql: Sql::new(inputs.history_file.clone(), inputs.history.clone(), inputs.export_dir.clone()), ..Features::default() };
         App {
             args,
             settings,

@@ -77,6 +77,7 @@ pub enum Footer {
 }
 
 /// Every feature's state.
+#[derive(Default)]
 pub struct Features {
     pub browser: browser::Browser,
     pub token: token::Token,

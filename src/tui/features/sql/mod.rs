@@ -34,6 +34,13 @@ pub struct Sql {
     pub return_to: Mode,
 }
 
+impl Default for Sql {
+    /// No history file, exports in the current folder (the app passes the real ones).
+    fn default() -> Self {
+        Sql::new(None, Vec::new(), PathBuf::from("."))
+    }
+}
+
 impl Sql {
     /// `history` is the history file's content, read before the TUI started.
     pub fn new(history_file: Option<PathBuf>, history: Vec<String>, export_dir: PathBuf) -> Sql {
