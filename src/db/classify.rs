@@ -27,6 +27,26 @@ fn verdict(class: Class, reason: impl Into<String>) -> Verdict {
     Verdict { class, reason: reason.into() }
 }
 
+/// Whether a script may carry a secret (a password, a key), read by the SQL tokenizer so that
+/// comments, line breaks, case and spacing change nothing: a `PASSWORD` keyword or function, or
+/// `IDENTIFIED … BY` / `IDENTIFIED … AS` (`IDENTIFIED WITH plugin BY 'x'` too). What the tokenizer
+/// cannot read is treated as carrying one. Statements it flags are never written to the history.
+pub fn carries_secret(sql: &str) -> bool {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&MySqlDialect {}, sql).tokenize() else { return true };
+    let words: Vec<String> = tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        })
+        .collect();
+    if words.iter().any(|w| matches!(w.as_str(), "PASSWORD" | "OLD_PASSWORD" | "ENCRYPT" | "AES_ENCRYPT" | "DES_ENCRYPT")) {
+        return true;
+    }
+    words.iter().position(|w| w == "IDENTIFIED").is_some_and(|i| words[i + 1..].iter().any(|w| w == "BY" || w == "AS" || w == "VIA" || w == "USING"))
+}
+
 /// Classifies one statement. What the parser cannot read is treated as a
 /// write (never as a read): read-only mode refuses it, and says why.
 pub fn classify(sql: &str) -> Verdict {
@@ -102,6 +122,27 @@ fn always_true(e: &Expr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secrets_are_found_however_they_are_written() {
+        for sql in [
+            "CREATE USER x IDENTIFIED BY 'hunter2'",
+            "create user x identified   by 'hunter2'",
+            "CREATE USER x IDENTIFIED\n  BY 'hunter2'",
+            "CREATE USER x IDENTIFIED /* the secret */ BY 'hunter2'",
+            "ALTER USER x IDENTIFIED WITH mysql_native_password BY 'hunter2'",
+            "CREATE USER x IDENTIFIED VIA ed25519 USING PASSWORD('hunter2')",
+            "SET PASSWORD FOR x = 'hunter2'",
+            "GRANT ALL ON *.* TO x IDENTIFIED BY 'hunter2'",
+            "CREATE USER x IDENTIFIED BY -- a comment\n 'hunter2'",
+            "SELECT AES_ENCRYPT('data', 'the-key')",
+        ] {
+            assert!(carries_secret(sql), "{sql}");
+        }
+        for sql in ["SELECT 1", "SELECT 'password' AS word", "SELECT `identified`, `by` FROM t", "CREATE USER x IDENTIFIED WITH AWSAuthenticationPlugin"] {
+            assert!(!carries_secret(sql), "{sql}");
+        }
+    }
+
     use super::*;
 
     fn c(s: &str) -> Class {

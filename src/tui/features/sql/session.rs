@@ -186,10 +186,9 @@ impl SqlView {
         SqlAction::Run(sqls)
     }
 
-    /// History without secrets: statements that set passwords are not kept.
+    /// History without secrets: a script whose tokens carry one is not kept (see `carries_secret`).
     fn remember(&mut self, text: &str) {
-        let upper = text.to_uppercase();
-        if upper.contains("IDENTIFIED BY") || upper.contains("PASSWORD") || text.trim().is_empty() {
+        if text.trim().is_empty() || crate::db::classify::carries_secret(text) {
             return;
         }
         if self.history.last().map(String::as_str) != Some(text) {
