@@ -139,11 +139,12 @@ impl Palette {
     fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
         let cands = self.candidates();
-        if cands.is_empty() || area.height < 3 {
+        // Inside the main pane's frame: above its bottom border, right of its left one.
+        let h = (cands.len() as u16 + 2).min(area.height.saturating_sub(2));
+        if cands.is_empty() || h < 3 {
             return;
         }
-        let h = (cands.len() as u16 + 2).min(area.height);
-        let r = Rect::new(area.x + 1, area.bottom().saturating_sub(h), area.width.saturating_sub(2).min(50), h);
+        let r = Rect::new(area.x + 1, area.bottom().saturating_sub(h + 1), area.width.saturating_sub(2).min(50), h);
         f.render_widget(Clear, r);
         let lines: Vec<Line> = cands
             .iter()

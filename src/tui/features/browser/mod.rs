@@ -393,9 +393,11 @@ impl Browser {
         let th = vx.theme;
         let mut spans = Vec::new();
         let mut x = 0;
-        let positions = tab_positions(&self.tab_widths(), self.tab, r.width.saturating_sub(1));
+        let widths = self.tab_widths();
+        let positions = tab_positions(&widths, self.tab, r.width.saturating_sub(1));
         let hidden_left = positions.first().is_some_and(|(t, _)| *t > 0);
-        let hidden_right = positions.last().is_some_and(|(t, _)| *t < Kind::ALL.len());
+        // More tabs to the right, or the last one shown is cut short.
+        let hidden_right = positions.last().is_some_and(|(t, range)| *t < Kind::ALL.len() || range.end - range.start < widths[*t]);
         for (t, range) in positions {
             if range.start > x {
                 spans.push(Span::raw(" ".repeat((range.start - x) as usize)));
