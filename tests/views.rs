@@ -1002,3 +1002,19 @@ fn doctor_view_snapshots() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.mode, Mode::Normal);
 }
+
+/// The light theme paints its own background, so it stays readable on a dark terminal.
+#[test]
+fn the_light_theme_sets_its_own_background() {
+    let mut app = loaded_app();
+    // Colours on whatever the environment says about NO_COLOR.
+    app.theme = rdsdeck::tui::theme::Theme::load("light", None, false).unwrap();
+    app.update(Action::Resize(80, 24));
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| views::render(&app, f)).unwrap();
+    let buf = t.backend().buffer();
+    let white = ratatui::style::Color::Rgb(255, 255, 255);
+    // A blank cell inside the overview, and the footer's empty end.
+    assert_eq!(buf[(70, 20)].bg, white);
+    assert_eq!(buf[(79, 23)].bg, white);
+}
