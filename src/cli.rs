@@ -59,6 +59,9 @@ pub enum Command {
 pub struct DoctorArgs {
     #[arg(long, short, value_enum, default_value_t = Output::Table)]
     pub output: Output,
+    /// Warnings fail too (exit 1)
+    #[arg(long)]
+    pub strict: bool,
     /// Log in as this database user (default: the app's, from its username parameter)
     #[arg(long, short = 'u')]
     pub user: Option<String>,
@@ -91,7 +94,7 @@ pub struct ForwardArgs {
     #[arg(long)]
     pub host: Option<String>,
     /// The remote port (default: the stack's database port, else 3306)
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub remote_port: Option<u16>,
     /// The local port on 127.0.0.1 (default 0: any free port)
     #[arg(long)]
@@ -375,7 +378,7 @@ pub async fn run_doctor(settings: &Settings, args: &DoctorArgs) -> anyhow::Resul
         writeln!(out)?;
     }
     out.flush()?;
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(if failed > 0 || (args.strict && warned > 0) { 1 } else { 0 })
 }
 
 /// `rdsdeck completions SHELL`: the completion script on stdout.

@@ -244,6 +244,9 @@ impl Config {
                 .map(|i| i + 1);
             ConfigError { path: path.to_path_buf(), line, key: Some(key.to_string()), message }
         };
+        if self.timeout_seconds == Some(0) {
+            return Err(err("timeout_seconds", "must be at least 1 (seconds before an AWS call is abandoned)".into()));
+        }
         if let Some(d) = &self.default_stack
             && !self.stacks.contains_key(d)
         {
@@ -375,6 +378,13 @@ production = true
         assert_eq!(e.line, Some(3));
         assert_eq!(e.key.as_deref(), Some("stacks.prod.production"));
         assert!(e.to_string().contains("/tmp/config.toml"), "{e}");
+    }
+
+    #[test]
+    fn a_zero_timeout_is_refused() {
+        let e = parse("timeout_seconds = 0\n").unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("at least 1"), "{}", e.message);
     }
 
     #[test]

@@ -41,6 +41,8 @@ fn the_healthy_sandbox_passes_and_the_text_names_every_link() {
     let out = run(sb.cmd().args(["doctor", "--check", "network.proxy-db"])).expect_code(0);
     assert!(out.stdout.contains("network.proxy-db") && !out.stdout.contains("proxy.tls"), "{}", out.dump());
     run(sb.cmd().args(["doctor", "--check", "nope"])).expect_code(2).expect_stderr(&["no such check", "network.host-proxy"]);
+    // --strict: the sandbox's config warning fails the run.
+    run(sb.cmd().args(["doctor", "--strict", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(1);
 }
 
 #[test]

@@ -182,3 +182,14 @@ fn completion_scripts_for_bash_zsh_and_fish() {
     }
     run(home.cmd().args(["completions", "tcsh"])).expect_code(2);
 }
+
+/// Out-of-range values are refused with a clear message before anything runs.
+#[test]
+fn zero_ports_and_timeouts_are_refused() {
+    let home = CleanHome::new();
+    run(home.cmd().args(["forward", "--remote-port", "0"])).expect_code(2).expect_stderr(&["--remote-port", "0"]);
+    let cfg = home.write("bad.toml", "timeout_seconds = 0\n");
+    let out = run(home.cmd().arg("--config").arg(&cfg).args(["list"]));
+    assert_eq!(out.code(), Some(2), "{}", out.dump());
+    assert!(out.stderr.contains("bad.toml") && out.stderr.contains("timeout_seconds") && out.stderr.contains("at least 1"), "{}", out.dump());
+}
