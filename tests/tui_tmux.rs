@@ -443,3 +443,45 @@ fn the_doctor_view_names_the_broken_link() {
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
 }
+
+/// Ctrl-Z under the demo (`sandbox.py run -- rdsdeck`) stops the whole job, so the shell gets the
+/// terminal back; `fg` brings rdsdeck back as it was; quitting ends the sandbox too.
+#[test]
+fn ctrl_z_under_the_demo_gives_the_shell_back_and_fg_resumes() {
+    let home = CleanHome::new();
+    let socket = format!("rdsdeck-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let t = Tmux { socket, dir: tempfile::tempdir().unwrap() };
+    let out = t
+        .tmux(&["-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "120", "-y", "35"])
+        .arg("env -i TERM=xterm-256color PATH=/usr/bin:/bin PS1='demo$ ' bash --norc --noprofile -i")
+        .output()
+        .expect("tmux runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    t.wait_for(&["demo$"]);
+    let python = common::venv().join("bin/python");
+    let line = format!(
+        "env -i PATH=/usr/bin:/bin TERM=xterm-256color HOME={} XDG_CONFIG_HOME={} XDG_STATE_HOME={} {} {} run --no-db --env-file {} -- {}",
+        sh_quote(&home.home().to_string_lossy()),
+        sh_quote(&home.config_home().to_string_lossy()),
+        sh_quote(&home.state_home().to_string_lossy()),
+        sh_quote(&python.to_string_lossy()),
+        sh_quote(&common::repo_root().join("sandbox/sandbox.py").to_string_lossy()),
+        sh_quote(&t.dir.path().join("env").to_string_lossy()),
+        sh_quote(env!("CARGO_BIN_EXE_rdsdeck")),
+    );
+    t.text(&line);
+    t.keys(&["Enter"]);
+    t.wait_for(&["dev-node-app", "SSM parameters under"]);
+    t.keys(&["C-z"]);
+    let s = t.wait_for(&["Stopped", "demo$"]);
+    assert!(!s.contains("SSM parameters under"), "the shell has the screen back: {s}");
+    t.text("fg");
+    t.keys(&["Enter"]);
+    t.wait_for(&["dev-node-app", "SSM parameters under"]);
+    t.keys(&["q"]);
+    // rdsdeck and the sandbox both end: the prompt comes back with no job left.
+    t.wait_for(&["demo$"]);
+    t.text("echo JOBS=$(jobs | wc -l)");
+    t.keys(&["Enter"]);
+    t.wait_for(&["JOBS=0"]);
+}

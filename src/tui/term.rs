@@ -50,9 +50,12 @@ pub fn osc52_copy(text: &SecretString) -> std::io::Result<()> {
 /// Ctrl-Z: give the terminal back, stop, and take it again on SIGCONT.
 pub fn suspend(term: &mut Term) -> anyhow::Result<()> {
     restore_terminal();
-    // SAFETY: raising a signal on our own process; the default SIGTSTP action stops it.
+    // What the terminal does on a real ^Z (raw mode turned that off): SIGTSTP to the whole
+    // foreground process group, so a wrapper rdsdeck runs under (the demo's sandbox) stops with it
+    // and the shell gets the terminal back; `fg` continues the group.
+    // SAFETY: signalling our own process group; the default SIGTSTP action stops it.
     unsafe {
-        libc::raise(libc::SIGTSTP);
+        libc::kill(0, libc::SIGTSTP);
     }
     retake(term)?;
     std::thread::sleep(Duration::from_millis(1));
