@@ -107,7 +107,7 @@ async fn the_shell_session_streams_through_the_lean_reader_and_cancels() {
     let c = std::sync::Arc::new(connector(&sb, "node_app"));
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
     let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let task = tokio::spawn(serve(c.clone(), "direct".into(), cmd_rx, ev_tx));
+    let task = tokio::spawn(serve(c.clone(), "direct".into(), 1000, cmd_rx, ev_tx));
     let batch = |tx: &tokio::sync::mpsc::UnboundedSender<Vec<String>>, sql: &[&str]| tx.send(sql.iter().map(|s| s.to_string()).collect()).unwrap();
     async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
         let mut got = Vec::new();
@@ -124,9 +124,12 @@ async fn the_shell_session_streams_through_the_lean_reader_and_cancels() {
     let info = events.iter().find_map(|e| if let Event::Connected(i) = e { Some(i.clone()) } else { None }).expect("connected");
     assert_eq!(info.tls_version, "TLSv1.3", "{info:?}");
     assert!(info.tls_cipher.starts_with("TLS_") && !info.tls_cipher.starts_with("TLS13_"), "{info:?}");
+    // At most `keep` rows are built and sent; the rest are counted.
     let rows: usize = events.iter().map(|e| if let Event::Rows(r) = e { r.len() } else { 0 }).sum();
-    assert_eq!(rows, 2000);
-    assert!(events.iter().filter(|e| matches!(e, Event::Rows(_))).count() >= 4, "streamed in chunks");
+    let counted: u64 = events.iter().map(|e| if let Event::Counted(n) = e { *n } else { 0 }).sum();
+    assert_eq!((rows, counted), (1000, 1000), "kept and counted");
+    assert!(events.iter().filter(|e| matches!(e, Event::Rows(_))).count() >= 2, "streamed in chunks");
+    assert!(events.iter().any(|e| matches!(e, Event::StatementDone { rows: 2000, .. })), "the statement saw every row");
     let failed = events.iter().find_map(|e| if let Event::Failed(m) = e { Some(m.clone()) } else { None }).expect("the missing table fails");
     assert!(failed.contains("1146") || failed.contains("doesn't exist"), "{failed}");
     // The batch stops at the error; the connection stays for the next one.

@@ -19,17 +19,23 @@ pub enum Event {
     /// When the statement's first row came off the connection (sent just before it).
     FirstRow(std::time::Instant),
     Rows(Vec<Vec<Cell>>),
+    /// Rows past what the consumer keeps: counted, never built or sent.
+    Counted(u64),
     StatementDone { rows: u64, affected: u64, elapsed: Duration, first_row: Option<Duration> },
     Failed(String),
     /// Every statement of the batch ran (or one failed).
     Idle,
 }
 
-/// Sends rows in chunks, so a million-row result is a few thousand messages.
+/// Sends rows in chunks, so a million-row result is a few thousand messages; past `keep` rows of a
+/// result set it only counts them (memory stays bounded whatever the result's size).
 struct ChannelSink<'a> {
     tx: &'a UnboundedSender<Event>,
     buf: Vec<Vec<Cell>>,
     sent_first: bool,
+    keep: usize,
+    sent: usize,
+    counted: u64,
 }
 
 impl ChannelSink<'_> {
@@ -39,11 +45,26 @@ impl ChannelSink<'_> {
 }
 
 const CHUNK: usize = 512;
+/// How often rows past the kept ones are reported.
+const COUNT_EVERY: u64 = 65_536;
 
 impl Sink for ChannelSink<'_> {
     fn start(&mut self, columns: &[String]) -> std::io::Result<()> {
         self.sent_first = false;
+        self.sent = 0;
+        self.counted = 0;
         self.send(Event::Columns(columns.to_vec()))
+    }
+    /// Past the rows kept, a row is only counted: no cell is built.
+    fn row_text(&mut self, row: &super::rows::TextRow<'_>) -> std::io::Result<()> {
+        if self.sent + self.buf.len() >= self.keep {
+            self.counted += 1;
+            if self.counted % COUNT_EVERY == 0 {
+                self.send(Event::Counted(COUNT_EVERY))?;
+            }
+            return Ok(());
+        }
+        self.row(row.iter().map(Cell::from_bytes).collect())
     }
     fn row(&mut self, row: Vec<Cell>) -> std::io::Result<()> {
         if !self.sent_first {
@@ -54,6 +75,7 @@ impl Sink for ChannelSink<'_> {
         if self.buf.len() >= CHUNK || !self.sent_first {
             self.sent_first = true;
             let rows = std::mem::take(&mut self.buf);
+            self.sent += rows.len();
             self.send(Event::Rows(rows))?;
         }
         Ok(())
@@ -61,7 +83,12 @@ impl Sink for ChannelSink<'_> {
     fn finish(&mut self) -> std::io::Result<()> {
         if !self.buf.is_empty() {
             let rows = std::mem::take(&mut self.buf);
+            self.sent += rows.len();
             self.send(Event::Rows(rows))?;
+        }
+        let rest = self.counted % COUNT_EVERY;
+        if rest > 0 {
+            self.send(Event::Counted(rest))?;
         }
         Ok(())
     }
@@ -69,7 +96,8 @@ impl Sink for ChannelSink<'_> {
 
 /// The session loop: runs each batch of statements it receives; ends when
 /// the command channel closes.
-pub async fn serve(connector: Arc<Connector>, via: String, mut cmds: UnboundedReceiver<Vec<String>>, tx: UnboundedSender<Event>) {
+/// `keep`: rows of a result set that are built and sent; the rest are counted.
+pub async fn serve(connector: Arc<Connector>, via: String, keep: usize, mut cmds: UnboundedReceiver<Vec<String>>, tx: UnboundedSender<Event>) {
     let mut conn: Option<WireConn> = None;
     while let Some(batch) = cmds.recv().await {
         if conn.is_none() {
@@ -88,7 +116,7 @@ pub async fn serve(connector: Arc<Connector>, via: String, mut cmds: UnboundedRe
         }
         let c = conn.as_mut().expect("connected above");
         for sql in batch {
-            let mut sink = ChannelSink { tx: &tx, buf: Vec::new(), sent_first: false };
+            let mut sink = ChannelSink { tx: &tx, buf: Vec::new(), sent_first: false, keep, sent: 0, counted: 0 };
             match c.run(&sql, &mut sink).await.map_err(|e| connector.explain_wire(&e)) {
                 Ok(o) => {
                     let _ = tx.send(Event::StatementDone { rows: o.rows, affected: o.affected, elapsed: o.elapsed, first_row: o.first_row });

@@ -95,7 +95,7 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
                     libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
                 }
                 match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(rt) => rt.block_on(crate::db::session::serve(c, via, cmd_rx, ev_tx)),
+                    Ok(rt) => rt.block_on(crate::db::session::serve(c, via, super::features::sql::MAX_ROWS, cmd_rx, ev_tx)),
                     Err(e) => {
                         let _ = ev_tx.send(crate::db::session::Event::Failed(format!("cannot start the SQL session: {e}")));
                     }

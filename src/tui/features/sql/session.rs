@@ -111,6 +111,7 @@ impl SqlView {
                 r.truncate(room);
                 self.rows.extend(r);
             }
+            Event::Counted(n) => self.total_rows += n,
             Event::StatementDone { rows, affected, elapsed, .. } => {
                 let kept = if rows as usize > self.rows.len() && !self.columns.is_empty() {
                     format!(" (first {} kept)", self.rows.len())
