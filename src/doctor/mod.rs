@@ -410,15 +410,24 @@ pub fn evaluate(ev: &Evidence) -> Vec<Finding> {
     out
 }
 
+/// The check `id` needs that failed or was skipped, if any.
+fn blocked_by(id: &str, done: &[Finding]) -> Option<&'static str> {
+    needs(id).iter().copied().find(|n| done.iter().any(|d| d.id == *n && matches!(d.status, Status::Fail | Status::Skipped)))
+}
+
+fn skipped(id: &'static str, waited_for: &'static str) -> Finding {
+    Finding { id, title: title(id), status: Status::Skipped, summary: format!("waits for {waited_for}"), evidence: vec![], fix: None, waited_for: Some(waited_for) }
+}
+
+fn found(id: &'static str, r: F) -> Finding {
+    Finding { id, title: title(id), status: r.status, summary: r.summary, evidence: r.evidence, fix: r.fix, waited_for: None }
+}
+
 /// Runs `f` for `id` unless a check it needs failed or was skipped.
 fn finish(id: &'static str, done: &[Finding], f: impl FnOnce() -> F) -> Finding {
-    let blocked = needs(id).iter().find(|n| done.iter().any(|d| d.id == **n && matches!(d.status, Status::Fail | Status::Skipped)));
-    match blocked {
-        Some(n) => Finding { id, title: title(id), status: Status::Skipped, summary: format!("waits for {n}"), evidence: vec![], fix: None, waited_for: Some(n) },
-        None => {
-            let r = f();
-            Finding { id, title: title(id), status: r.status, summary: r.summary, evidence: r.evidence, fix: r.fix, waited_for: None }
-        }
+    match blocked_by(id, done) {
+        Some(n) => skipped(id, n),
+        None => found(id, f()),
     }
 }
 
@@ -470,13 +479,9 @@ pub async fn run(ctx: &AwsContext, settings: &Settings, opts: &Options, mut each
     for f in &out {
         each(f);
     }
-    let blocked = needs("login").iter().find(|n| out.iter().any(|d| d.id == **n && matches!(d.status, Status::Fail | Status::Skipped)));
-    let f = match blocked {
-        Some(n) => Finding { id: "login", title: title("login"), status: Status::Skipped, summary: format!("waits for {n}"), evidence: vec![], fix: None, waited_for: Some(n) },
-        None => {
-            let r = login(ctx, settings, &ev, opts).await;
-            Finding { id: "login", title: title("login"), status: r.status, summary: r.summary, evidence: r.evidence, fix: r.fix, waited_for: None }
-        }
+    let f = match blocked_by("login", &out) {
+        Some(n) => skipped("login", n),
+        None => found("login", login(ctx, settings, &ev, opts).await),
     };
     each(&f);
     out.push(f);

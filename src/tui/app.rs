@@ -167,10 +167,6 @@ impl App {
             || self.f.any_busy()
     }
 
-    pub fn spinner(&self, since: Instant) -> String {
-        super::features::spinner(self.now, since)
-    }
-
     /// When the runner must wake up even if nothing happens.
     pub fn next_deadline(&self) -> Option<Instant> {
         let spin = self

@@ -505,9 +505,10 @@ impl Keymap {
             .collect()
     }
 
-    /// A footer line: `key label` pairs for these actions of `scope`.
-    pub fn hints(&self, scope: Scope, actions: &[(Cmd, &str)]) -> Vec<(String, String)> {
-        actions.iter().map(|(c, l)| (self.keys(scope, *c).iter().map(Key::label).collect::<Vec<_>>().join("/"), l.to_string())).filter(|(k, _)| !k.is_empty()).collect()
+    /// The action's one-character key when it has one (`j` rather than `down`), for compact hints.
+    pub fn letter(&self, scope: Scope, cmd: Cmd) -> String {
+        let keys = self.keys(scope, cmd);
+        keys.iter().map(Key::label).find(|l| l.chars().count() == 1).unwrap_or_else(|| pretty(&self.label(scope, cmd)))
     }
 }
 
@@ -585,7 +586,8 @@ mod tests {
         assert_eq!(k.lookup(Scope::SqlGrid, &f9), Some(Cmd::Run), "the grid reads the shell's keys");
         assert_eq!(k.lookup(Scope::Main, &f9), None);
         assert_eq!(k.lookup(Scope::Sql, &KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)), None);
-        assert_eq!(k.hints(Scope::Sql, &[(Cmd::Run, "run")]), vec![("F9".to_string(), "run".to_string())]);
+        assert_eq!(k.label(Scope::Sql, Cmd::Run), "F9");
+        assert_eq!(k.letter(Scope::Forwards, Cmd::Down), "j");
     }
 
     #[test]

@@ -360,8 +360,8 @@ impl Forwards {
             " {} new forward to the DB (through the selected or only host) · {} stop · {}/{} select · {} back",
             k(Cmd::New),
             k(Cmd::Stop),
-            vx.keymap.keys(Scope::Forwards, Cmd::Down).iter().map(|k| k.label()).find(|l| l.len() == 1).unwrap_or_else(|| k(Cmd::Down)),
-            vx.keymap.keys(Scope::Forwards, Cmd::Up).iter().map(|k| k.label()).find(|l| l.len() == 1).unwrap_or_else(|| k(Cmd::Up)),
+            vx.keymap.letter(Scope::Forwards, Cmd::Down),
+            vx.keymap.letter(Scope::Forwards, Cmd::Up),
             k(Cmd::Back)
         )
     }

@@ -206,7 +206,7 @@ impl Bootstrap {
     fn hints(&self, vx: &super::ViewCx) -> String {
         use crate::tui::keymap::{Scope, pretty};
         let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Bootstrap, c));
-        let letter = |c: Cmd| vx.keymap.keys(Scope::Bootstrap, c).iter().map(|k| k.label()).find(|l| l.len() == 1).unwrap_or_else(|| k(c));
+        let letter = |c: Cmd| vx.keymap.letter(Scope::Bootstrap, c);
         format!(
             " {} run all · {} run the selected step · {} resume · {} dry run on/off · {}/{} select · {} back",
             k(Cmd::Run),

@@ -60,6 +60,9 @@ impl Default for Browser {
     }
 }
 
+/// Why a pane has no items yet while its first fetch runs (what [`Browser::loaded_items`] says).
+pub const STILL_LOADING: &str = "still loading";
+
 /// The table body's height in the main area.
 fn body_height(main: Rect) -> usize {
     main.height.saturating_sub(3) as usize
@@ -90,10 +93,10 @@ impl Browser {
         self.current_kind().and_then(|k| self.panes[&k].table.selected_item())
     }
 
-    /// Items of a loaded pane, or why there are none.
+    /// Items of a loaded pane, or why there are none ([`STILL_LOADING`] while the first fetch runs).
     pub fn loaded_items(&self, k: Kind) -> Result<&[Resource], String> {
         let p = self.pane(k);
-        if p.loaded { Ok(p.table.items.as_slice()) } else { Err(p.error.clone().unwrap_or_else(|| "still loading".into())) }
+        if p.loaded { Ok(p.table.items.as_slice()) } else { Err(p.error.clone().unwrap_or_else(|| STILL_LOADING.into())) }
     }
 
     pub fn set_tab(&mut self, tab: usize, main: Rect) {

@@ -69,7 +69,7 @@ impl Sql {
             return Vec::new();
         }
         if let Err(e) = &cx.facts.params
-            && e == "still loading"
+            && e == super::browser::STILL_LOADING
         {
             cx.status(Health::Unknown, "the stack's parameters (the app's endpoint and user) are still loading: a moment");
             return Vec::new();
