@@ -24,7 +24,7 @@ by_hand() {
   aws ssm get-parameters-by-path --path /dev/database/
   "$venv/bin/aws" --endpoint-url "$RDSDECK_SANDBOX_SSM_ENDPOINT" ssm describe-instance-information > /dev/null
   local token
-  token=$("$venv/bin/aws" rds generate-db-auth-token --hostname localhost --port "$RDSDECK_SANDBOX_DB_PORT" --username node_user)
+  token=$("$venv/bin/aws" rds generate-db-auth-token --hostname "$RDSDECK_SANDBOX_PROXY_ENDPOINT" --port 3306 --username node_user)
   MYSQL_PWD="$token" mariadb --protocol=TCP -h localhost -P "$RDSDECK_SANDBOX_DB_PORT" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" \
     --ssl-verify-server-cert --enable-cleartext-plugin -u node_user -e "SELECT 1" > /dev/null
 }

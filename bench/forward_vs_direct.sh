@@ -21,9 +21,9 @@ for _ in $(seq 1 200); do grep -q '^probe:' "$tmp/fwd.out" && break; sleep 0.05;
 grep -q '^probe:' "$tmp/fwd.out" || { cat "$tmp/fwd.out" "$tmp/fwd.err" >&2; exit 1; }
 lport=$(sed -n 's/^forwarding 127.0.0.1:\([0-9]*\) .*/\1/p' "$tmp/fwd.out")
 query="SELECT seq AS id, CONCAT('user-', seq) AS name, seq * 1.5 AS amount, MD5(seq) AS h FROM seq_1_to_${rows}"
-direct() { "$bin" sql --host localhost --port "$port" --user node_app -D node_db -o csv -e "$1"; }
+direct() { "$bin" sql --user node_app -D node_db -o csv -e "$1"; }
 # Through the forward: TCP to the local port, the token and TLS for the database's own name.
-via() { "$bin" sql --host localhost --port "$port" --user node_app -D node_db -o csv --tunnel-port "$lport" -e "$1"; }
+via() { "$bin" sql --user node_app -D node_db -o csv --tunnel-port "$lport" -e "$1"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 time_it() { local s e; s=$(date +%s.%N); "$@" > "$tmp/out" 2>/dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 

@@ -46,7 +46,7 @@ done
 
 # The mariadb client: the same statement, Ctrl-C.
 # The token reaches the client in MYSQL_PWD, from a file only this user can read (never argv).
-(umask 077; "$bin" token --hostname localhost --port "$port" --username node_app --region us-east-1 > "$tmp/token")
+(umask 077; "$bin" token --hostname "$RDSDECK_SANDBOX_PROXY_ENDPOINT" --port 3306 --username node_app --region us-east-1 > "$tmp/token")
 cat > "$tmp/mariadb.sh" <<SCRIPT
 MYSQL_PWD=\$(cat "$tmp/token") exec mariadb --protocol=TCP -h localhost -P $port --ssl-ca "$RDSDECK_SANDBOX_DB_CA" \\
   --ssl-verify-server-cert --enable-cleartext-plugin -u node_app -D node_db

@@ -14,11 +14,11 @@ port=$RDSDECK_SANDBOX_DB_PORT
 query="SELECT seq AS id, CONCAT('user-', seq) AS name, seq * 1.5 AS amount, IF(seq % 7 = 0, NULL, 'note') AS note FROM seq_1_to_${rows}"
 
 run_rdsdeck() {
-  "$bin" sql --host localhost --port "$port" --user node_app -D node_db --ca "$RDSDECK_SANDBOX_DB_CA" -o csv -e "$query" > "$tmp/out.rdsdeck" 2>/dev/null
+  "$bin" sql --user node_app -D node_db --ca "$RDSDECK_SANDBOX_DB_CA" -o csv -e "$query" > "$tmp/out.rdsdeck" 2>/dev/null
 }
 run_mariadb() {
   # The token is signed by rdsdeck (fast); the mariadb client reads it from MYSQL_PWD, not argv.
-  MYSQL_PWD=$("$bin" token --hostname localhost --port "$port" --username node_app --region us-east-1) \
+  MYSQL_PWD=$("$bin" token --hostname "$RDSDECK_SANDBOX_PROXY_ENDPOINT" --port 3306 --username node_app --region us-east-1) \
     mariadb --protocol=TCP -h localhost -P "$port" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" --ssl-verify-server-cert \
       --enable-cleartext-plugin -u node_app -D node_db --batch --quick -e "$query" > "$tmp/out.mariadb"
 }
@@ -46,8 +46,8 @@ for side in rdsdeck mariadb; do
     awk -v s="$s" -v e="$e" 'BEGIN { print e - s }' >> "$tmp/t.$side"
   done
 done
-rss_r=$(peak_rss "$bin" sql --host localhost --port "$port" --user node_app -D node_db --ca "$RDSDECK_SANDBOX_DB_CA" -o csv -e "$query")
-tok=$("$bin" token --hostname localhost --port "$port" --username node_app --region us-east-1)
+rss_r=$(peak_rss "$bin" sql --user node_app -D node_db --ca "$RDSDECK_SANDBOX_DB_CA" -o csv -e "$query")
+tok=$("$bin" token --hostname "$RDSDECK_SANDBOX_PROXY_ENDPOINT" --port 3306 --username node_app --region us-east-1)
 rss_m=$(MYSQL_PWD=$tok peak_rss mariadb --protocol=TCP -h localhost -P "$port" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" --enable-cleartext-plugin -u node_app -D node_db --batch --quick -e "$query")
 mr=$(median < "$tmp/t.rdsdeck"); mm=$(median < "$tmp/t.mariadb")
 printf '%-34s %8s %12s\n' "" "median" "peak RSS"

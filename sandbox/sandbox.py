@@ -38,7 +38,7 @@ import urllib.request
 
 # The stack's data and its seeding live beside this file; this file runs the processes.
 from seed import Clients, rds_conf, seed, terraform_outputs
-from stack import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, SEED, SandboxError
+from stack import ACCESS_KEY_ID, DB_PORT, REGION, SECRET_ACCESS_KEY, SEED, SandboxError
 
 # The database side (sandbox/db/) starts unless --no-db: it overlaps moto's start and seeding
 # and adds ~0.5 s to READY (see sandbox/README.md).
@@ -345,17 +345,17 @@ def _start_db(db, c: Clients, facts: dict, args) -> dict[str, str]:
 
     t0 = time.monotonic()
     sec = json.loads(c.secretsmanager.get_secret_value(SecretId=facts["rds_master_secret_arn"])["SecretString"])
+    # The database plays the proxy and the instance under their own names: the app's parameters keep
+    # naming the proxy, as on AWS, and RDSDECK_CONNECT_TO sends TCP for those names to this server.
+    endpoints = [(facts[k], DB_PORT) for k in ("rds_proxy_endpoint", "rds_address") if facts.get(k)]
     try:
-        db.start(sec["username"], sec["password"], fresh=args.fresh_db, port=args.db_port)
+        db.start(sec["username"], sec["password"], fresh=args.fresh_db, port=args.db_port, endpoints=endpoints)
     except sandboxdb.DBError as e:
         raise SandboxError(str(e)) from None
-    # The app (and rdsdeck) find the database through these: the "proxy" is now localhost:PORT.
-    for name, value in (("/dev/database/endpoint", db.main.host), ("/dev/database/port", str(db.main.port))):
-        c.ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
     facts["database"] = db.facts()
-    facts["database"]["ssm"] = {"/dev/database/endpoint": db.main.host, "/dev/database/port": str(db.main.port)}
     facts["database"]["timings"]["after_seed_s"] = round(time.monotonic() - t0, 3)
-    return db.env()
+    return {**db.env(), "RDSDECK_SANDBOX_PROXY_ENDPOINT": facts.get("rds_proxy_endpoint") or "",
+            "RDSDECK_SANDBOX_INSTANCE_ENDPOINT": facts.get("rds_address") or ""}
 
 
 def _start(args) -> tuple[Moto, object, str, dict, dict]:
@@ -427,8 +427,9 @@ def cmd_up(args) -> int:
         db_lines = ""
         if db is not None:
             db_lines = (
-                f"    # the database (RDS Proxy stand-in) on localhost:{env['RDSDECK_SANDBOX_DB_PORT']}, TLS + IAM tokens:\n"
-                '    TOKEN=$(aws rds generate-db-auth-token --hostname localhost --port "$RDSDECK_SANDBOX_DB_PORT" --username node_app)\n'
+                f"    # the database plays the proxy {env['RDSDECK_SANDBOX_PROXY_ENDPOINT']}:3306 on localhost:{env['RDSDECK_SANDBOX_DB_PORT']};\n"
+                "    # tokens are signed for the proxy's name, as on AWS:\n"
+                '    TOKEN=$(aws rds generate-db-auth-token --hostname "$RDSDECK_SANDBOX_PROXY_ENDPOINT" --port 3306 --username node_app)\n'
                 '    mariadb --protocol=TCP -h localhost -P "$RDSDECK_SANDBOX_DB_PORT" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" \\\n'
                 '        --ssl-verify-server-cert -u node_app -p"$TOKEN" node_db\n'
             )

@@ -146,6 +146,10 @@ pub struct GlobalArgs {
     /// Diagnostics log file (default: $XDG_STATE_HOME/rdsdeck/rdsdeck.log)
     #[arg(long = "log-file", global = true, env = "RDSDECK_LOG_FILE", value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Send TCP for a database endpoint elsewhere, as curl's --connect-to: HOST:PORT:ADDR:PORT
+    /// (repeatable; also RDSDECK_CONNECT_TO and the config's [connect_to]). Tokens and TLS stay HOST's.
+    #[arg(long = "connect-to", global = true, value_name = "HOST:PORT:ADDR:PORT")]
+    pub connect_to: Vec<String>,
 }
 
 impl GlobalArgs {
@@ -164,6 +168,7 @@ impl GlobalArgs {
             endpoint_url: self.endpoint_url.clone(),
             ca: self.ca.clone(),
             log_file: self.log_file.clone(),
+            connect_to: self.connect_to.clone(),
         }
     }
 }
@@ -767,7 +772,7 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         _ => None,
     };
     let connector = Connector::new(
-        crate::target::connect_spec(&target, local_port, &ctx.region, settings.ca.clone(), std::time::Duration::from_secs(args.connect_timeout), settings.read_only),
+        crate::target::connect_spec(&target, local_port, &ctx.region, &settings, std::time::Duration::from_secs(args.connect_timeout), settings.read_only),
         Auth::Iam(provider),
     );
     let mut conn = match connector.connect_wire().await {
@@ -920,7 +925,7 @@ pub async fn run_bootstrap(settings: &Settings, args: &BootstrapArgs) -> anyhow:
     } else {
         None
     };
-    let ov = Overrides { host: args.host.clone(), port: args.port, ca: settings.ca.clone() };
+    let ov = Overrides { host: args.host.clone(), port: args.port, ca: settings.ca.clone(), ..Default::default() };
     let inputs = match resolve(settings, args.conf.as_deref(), ov, ctx.as_ref(), None).await {
         Ok(i) => i,
         Err(e) => {

@@ -42,6 +42,9 @@ pub struct Config {
     /// How the SQL shell (TUI and `rdsdeck sql`) reaches the database: `direct`
     /// (default), `auto` (a forward through the stack's host) or a `[forwards.NAME]`.
     pub sql_via: Option<String>,
+    /// Where TCP for an endpoint really goes: `"HOST:PORT" = "ADDR:PORT"` (curl's `--connect-to`).
+    #[serde(default)]
+    pub connect_to: BTreeMap<String, String>,
 }
 
 /// One entry of `[keys]`: an action's keys, or a mode's table of them.
@@ -94,6 +97,9 @@ pub struct StackConfig {
     pub bootstrap: BootstrapConfig,
     /// This stack's `sql_via` (over the top-level one).
     pub sql_via: Option<String>,
+    /// This stack's `[connect_to]` entries (over the top-level ones).
+    #[serde(default)]
+    pub connect_to: BTreeMap<String, String>,
 }
 
 /// `[bootstrap]` / `[stacks.NAME.bootstrap]`: what `rdsdeck bootstrap` creates

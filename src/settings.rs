@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::aws::AwsSettings;
 use crate::config::{Config, ConfigError, DEFAULT_PARAMETER_PREFIX};
+use crate::db::connect::ConnectTo;
 use crate::stack::{Anchor, RdsConf, TerraformOutputs};
 
 /// What the user asked for on the command line (or switched to in the TUI's
@@ -25,6 +26,8 @@ pub struct Flags {
     pub endpoint_url: Option<String>,
     pub ca: Option<PathBuf>,
     pub log_file: Option<PathBuf>,
+    /// `--connect-to HOST:PORT:ADDR:PORT`, each.
+    pub connect_to: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +52,9 @@ pub struct Settings {
     pub bootstrap: crate::config::BootstrapConfig,
     /// How the SQL shell reaches the database (`direct`, `auto`, a forward's name): the stack's, over the global one.
     pub sql_via: Option<String>,
+    /// Where TCP for a database endpoint really goes: `RDSDECK_CONNECT_TO`, then the config's
+    /// `[connect_to]`, the stack's, and `--connect-to`, each later entry winning.
+    pub connect_to: ConnectTo,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +65,8 @@ pub enum SettingsError {
     Source(#[from] crate::stack::sources::SourceError),
     #[error("no stack named `{name}` in {path}{known}")]
     UnknownStack { name: String, path: String, known: String },
+    #[error("{0}")]
+    ConnectTo(String),
 }
 
 impl Settings {
@@ -120,7 +128,9 @@ impl Settings {
             endpoint_url: args.endpoint_url.clone().or(stack.endpoint_url.clone()),
             timeout: config.timeout_seconds.map(Duration::from_secs),
         };
+        let connect_to = connect_to(args, &config, &stack, config_path.as_deref())?;
         Ok(Settings {
+            connect_to,
             aws,
             anchor,
             production: stack.production,
@@ -146,4 +156,22 @@ impl Settings {
             warnings,
         })
     }
+}
+
+/// The endpoint map from its four sources, each error naming where the entry came from.
+fn connect_to(args: &Flags, config: &Config, stack: &crate::config::StackConfig, path: Option<&std::path::Path>) -> Result<ConnectTo, SettingsError> {
+    let mut map = ConnectTo::default();
+    if let Ok(list) = std::env::var("RDSDECK_CONNECT_TO") {
+        map.add_list(&list).map_err(|e| SettingsError::ConnectTo(format!("RDSDECK_CONNECT_TO: {e}")))?;
+    }
+    let file = path.map(|p| p.display().to_string()).unwrap_or_else(|| "the config".into());
+    for (table, entries) in [("[connect_to]", &config.connect_to), ("the stack's [connect_to]", &stack.connect_to)] {
+        for (from, to) in entries {
+            map.add_pair(from, to).map_err(|e| SettingsError::ConnectTo(format!("{file} {table}: {e}")))?;
+        }
+    }
+    for e in &args.connect_to {
+        map.add(e).map_err(|e| SettingsError::ConnectTo(format!("--connect-to: {e}")))?;
+    }
+    Ok(map)
 }

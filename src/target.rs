@@ -224,14 +224,16 @@ pub fn db_target(facts: &StackFacts, flags: &DbFlags, route: Route, forwards: &B
     })
 }
 
-/// The connection for a target: TCP to the endpoint, or to `local_port` on 127.0.0.1 (a tunnel or
-/// forward) with the token and the certificate still the endpoint's; read-only when the settings say so.
-pub fn connect_spec(t: &DbTarget, local_port: Option<u16>, region: &str, ca: Option<std::path::PathBuf>, timeout: Duration, read_only: bool) -> ConnectSpec {
+/// The connection for a target: TCP to the endpoint (or where the settings' `connect_to` sends it),
+/// or to `local_port` on 127.0.0.1 (a tunnel or forward), with the token and the certificate still
+/// the endpoint's; read-only when asked.
+pub fn connect_spec(t: &DbTarget, local_port: Option<u16>, region: &str, settings: &Settings, timeout: Duration, read_only: bool) -> ConnectSpec {
     let (host, port, tls_name) = match local_port {
         Some(p) => ("127.0.0.1".to_string(), p, Some((t.host.clone(), t.port))),
         None => (t.host.clone(), t.port, None),
     };
-    ConnectSpec { host, port, user: t.user.clone(), database: t.database.clone(), region: region.to_string(), ca, timeout, tls_name, read_only }
+    ConnectSpec { host, port, user: t.user.clone(), database: t.database.clone(), region: region.to_string(), ca: settings.ca.clone(), timeout, tls_name, read_only }
+        .routed(&settings.connect_to)
 }
 
 /// The host that carries a forward or a shell: the one named, else the one selected (the TUI's Hosts

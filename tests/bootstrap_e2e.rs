@@ -108,7 +108,7 @@ fn fresh_database_bootstrap_matches_the_seed_and_a_second_run_changes_nothing() 
     drop(seeded);
 
     // The app user logs in with a token.
-    let sql = run(sb.cmd().args(["sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--user", "node_app", "-D", "node_db", "-o", "csv", "-e", "SELECT CURRENT_USER(), COUNT(*) > 0 FROM users"]))
+    let sql = run(sb.cmd().args(["sql", "--user", "node_app", "-D", "node_db", "-o", "csv", "-e", "SELECT CURRENT_USER(), COUNT(*) > 0 FROM users"]))
         .expect_code(0);
     assert!(sql.stdout.contains("node_app@%,1"), "{}", sql.dump());
 

@@ -1,7 +1,7 @@
-//! `rdsdeck doctor` end to end on the sandbox: the healthy stack passes (the
-//! sandbox's endpoint parameter names the local database, not the proxy: a
-//! warning, as it would be on AWS); each scenario broken on purpose is the
-//! first failure, with its fix, and applying the fix makes the doctor pass.
+//! `rdsdeck doctor` end to end on the sandbox: the healthy stack passes every
+//! check (its endpoint parameter names the proxy, reached through the sandbox's
+//! RDSDECK_CONNECT_TO); each scenario broken on purpose is the first failure,
+//! with its fix, and applying the fix makes the doctor pass.
 
 mod common;
 
@@ -32,17 +32,23 @@ fn the_healthy_sandbox_passes_and_the_text_names_every_link() {
     let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["identity", "proxy", "proxy.tls", "proxy.auth", "targets", "instance", "host", "network.host-proxy", "network.proxy-db", "config", "login"]);
     for id in &ids {
-        let want = if *id == "config" { "warn" } else { "pass" };
-        assert_eq!(status(&v, id), want, "{id}: {v:#}");
+        assert_eq!(status(&v, id), "pass", "{id}: {v:#}");
     }
     let out = run(sb.cmd().args(["doctor", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(0);
-    assert!(out.stdout.contains("✓ login") && out.stdout.contains("10 passed, 1 warnings, 0 failed"), "{}", out.dump());
+    assert!(out.stdout.contains("✓ login") && out.stdout.contains("11 passed, 0 warnings, 0 failed"), "{}", out.dump());
+    // The login went to the proxy's name: the evidence says where TCP really went.
+    assert!(out.stdout.contains(&format!("node_user@{}:3306", sb.proxy())), "{}", out.dump());
     // One check only; an unknown one is a usage error.
     let out = run(sb.cmd().args(["doctor", "--check", "network.proxy-db"])).expect_code(0);
     assert!(out.stdout.contains("network.proxy-db") && !out.stdout.contains("proxy.tls"), "{}", out.dump());
     run(sb.cmd().args(["doctor", "--check", "nope"])).expect_code(2).expect_stderr(&["no such check", "network.host-proxy"]);
-    // --strict: the sandbox's config warning fails the run.
-    run(sb.cmd().args(["doctor", "--strict", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(1);
+    // --strict fails on a warning: the endpoint parameter naming something else than the proxy.
+    run(sb.cmd().args(["doctor", "--strict", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(0);
+    sb.aws(&["ssm", "put-parameter", "--overwrite", "--name", "/dev/database/endpoint", "--type", "String", "--value", "db.internal.example"]);
+    let (_, v) = doctor(&sb);
+    assert_eq!(status(&v, "config"), "warn", "{v:#}");
+    run(sb.cmd().args(["doctor", "--check", "config"])).expect_code(0);
+    run(sb.cmd().args(["doctor", "--check", "config", "--strict"])).expect_code(1);
 }
 
 #[test]

@@ -87,20 +87,12 @@ impl ForwardProc {
 
 fn connector(sb: &Sandbox, host: &str, port: u16, via: bool) -> Connector {
     let creds = Credentials::new(sb.var("AWS_ACCESS_KEY_ID"), sb.var("AWS_SECRET_ACCESS_KEY"), None, None, "test");
-    let db_port: u16 = sb.var("RDSDECK_SANDBOX_DB_PORT").parse().unwrap();
+    // Through the forward: TCP to it, signed for and verified against the proxy's name; direct: the
+    // sandbox's connect_to map sends the proxy's name to the database.
+    let spec = sb.db_spec("node_app");
+    let spec = if via { ConnectSpec { host: host.into(), port, tls_name: Some((sb.proxy().to_string(), 3306)), timeout: Duration::from_secs(20), ..spec } } else { spec };
     Connector::new(
-        ConnectSpec {
-            host: host.into(),
-            port,
-            user: "node_app".into(),
-            database: Some("node_db".into()),
-            region: "us-east-1".into(),
-            ca: Some(sb.var("RDSDECK_SANDBOX_DB_CA").into()),
-            timeout: Duration::from_secs(20),
-            // Through the forward: signed for, and verified against, the database's own name.
-            tls_name: via.then(|| ("localhost".to_string(), db_port)),
-            read_only: false,
-        },
+        spec,
         Auth::Iam(SharedCredentialsProvider::new(creds)),
     )
 }
@@ -183,7 +175,7 @@ fn eight_connections_through_one_forward_survive_faults_byte_for_byte() {
     assert_eq!(host["attributes"]["ssm_sessions"][0]["document"], "AWS-StartPortForwardingSessionToRemoteHost", "{host}");
     // The CLI through the running forward: TCP to it, token and TLS for the database's name.
     let through = run(sb.cmd().args([
-        "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &fwd.port.to_string(),
+        "sql", "--tunnel-port", &fwd.port.to_string(),
         "--user", "node_app", "-o", "csv", "-e", "SELECT CURRENT_USER()",
     ]))
     .expect_code(0);
@@ -260,7 +252,7 @@ fn plugin_transport_contract_with_a_fake_plugin() {
     assert!(probe.starts_with("probe: the remote end answered"), "{probe}");
     // SQL through the plugin's port, token and TLS for the database's name.
     run(sb.cmd().args([
-        "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &port.to_string(),
+        "sql", "--tunnel-port", &port.to_string(),
         "--user", "node_app", "-e", "SELECT 1",
     ]))
     .expect_code(0);
@@ -356,7 +348,7 @@ fn a_forward_whose_session_is_terminated_starts_a_new_one() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let through = run(sb.cmd().args([
-        "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &fwd.port.to_string(),
+        "sql", "--tunnel-port", &fwd.port.to_string(),
         "--user", "node_app", "-o", "csv", "-e", "SELECT CURRENT_USER()",
     ]))
     .expect_code(0);

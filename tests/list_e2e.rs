@@ -154,10 +154,11 @@ fn list_json_shows_the_seeded_stack() {
         ["endpoint", "port", "dbname", "username", "region"].iter().map(|p| format!("/dev/database/{p}")).collect();
     assert_eq!(params, want);
     assert!(!params.contains("/other/app/feature-flag"));
-    // The sandbox advertises its database (the proxy's stand-in) in the app's parameters.
-    assert_eq!(*attr(item(&doc, "parameters", "/dev/database/endpoint"), "value"), sb.var("RDSDECK_SANDBOX_DB_HOST"));
+    // The app's parameters name the proxy, as on AWS (the sandbox reaches it through RDSDECK_CONNECT_TO).
+    assert_eq!(*attr(item(&doc, "parameters", "/dev/database/endpoint"), "value"), sb.proxy());
+    assert!(sb.var("RDSDECK_CONNECT_TO").contains(&format!("{}:3306:127.0.0.1:{}", sb.proxy(), sb.var("RDSDECK_SANDBOX_DB_PORT"))));
     assert_eq!(*attr(item(&doc, "parameters", "/dev/database/username"), "value"), "node_user");
-    assert_eq!(*attr(item(&doc, "parameters", "/dev/database/port"), "value"), sb.var("RDSDECK_SANDBOX_DB_PORT"));
+    assert_eq!(*attr(item(&doc, "parameters", "/dev/database/port"), "value"), "3306");
 
     // The master secret (its name has a random uuid: read it from the facts), and not the unrelated one.
     let secret_name = fact("secret_name");

@@ -12,22 +12,11 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use common::{Sandbox, run};
 use rdsdeck::db::connect::{Auth, ConnectSpec, Connector};
 use rdsdeck::db::rows::Discard;
-use std::time::Duration;
 
 fn connector(sb: &Sandbox, read_only: bool) -> Connector {
     let creds = Credentials::new(sb.var("AWS_ACCESS_KEY_ID"), sb.var("AWS_SECRET_ACCESS_KEY"), None, None, "test");
     Connector::new(
-        ConnectSpec {
-            host: "localhost".into(),
-            port: sb.var("RDSDECK_SANDBOX_DB_PORT").parse().unwrap(),
-            user: "dbadmin".into(),
-            database: Some("node_db".into()),
-            region: "us-east-1".into(),
-            ca: Some(sb.var("RDSDECK_SANDBOX_DB_CA").into()),
-            timeout: Duration::from_secs(10),
-            tls_name: None,
-            read_only,
-        },
+        ConnectSpec { read_only, ..sb.db_spec("dbadmin") },
         Auth::Iam(SharedCredentialsProvider::new(creds)),
     )
 }

@@ -8,23 +8,13 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use common::Sandbox;
 use mysql_async::prelude::Queryable;
-use rdsdeck::db::connect::{Auth, ConnectSpec, Connector};
+use rdsdeck::db::connect::{Auth, Connector};
 use std::time::{Duration, Instant};
 
 fn connector(sb: &Sandbox, user: &str) -> Connector {
     let creds = Credentials::new(sb.var("AWS_ACCESS_KEY_ID"), sb.var("AWS_SECRET_ACCESS_KEY"), None, None, "test");
     Connector::new(
-        ConnectSpec {
-            host: "localhost".into(),
-            port: sb.var("RDSDECK_SANDBOX_DB_PORT").parse().unwrap(),
-            user: user.into(),
-            database: Some("node_db".into()),
-            region: "us-east-1".into(),
-            ca: Some(sb.var("RDSDECK_SANDBOX_DB_CA").into()),
-            timeout: Duration::from_secs(10),
-            tls_name: None,
-            read_only: false,
-        },
+        sb.db_spec(user),
         Auth::Iam(SharedCredentialsProvider::new(creds)),
     )
 }

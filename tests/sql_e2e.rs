@@ -55,7 +55,7 @@ fn wrong_user_and_expired_token_are_refused_with_reasons() {
     // An expired token, signed by rdsdeck 20 minutes ago, sent by the mariadb client.
     let port = sb.var("RDSDECK_SANDBOX_DB_PORT").to_string();
     let old = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 1200).to_string();
-    let token = run(sb.cmd().args(["token", "--hostname", "localhost", "--port", &port, "--username", "node_app", "--signing-time", &old]))
+    let token = run(sb.cmd().args(["token", "--hostname", sb.proxy(), "--port", "3306", "--username", "node_app", "--signing-time", &old]))
         .expect_code(0)
         .stdout;
     let mut c = Command::new("mariadb");
@@ -187,8 +187,8 @@ fn token_without_flags_is_for_the_stack_endpoint_and_the_app_user() {
     let token = run(sb.cmd().args(["token"])).expect_code(0).stdout;
     let out = run(sb.cmd().args(["token", "inspect", "-o", "json", token.trim()])).expect_code(0);
     let v = out.json();
-    assert_eq!(v["host"], "localhost", "{}", out.dump());
-    assert_eq!(v["port"].as_u64().unwrap().to_string(), sb.var("RDSDECK_SANDBOX_DB_PORT"));
+    assert_eq!(v["host"], sb.proxy(), "{}", out.dump());
+    assert_eq!(v["port"], 3306);
     assert_eq!(v["user"], "node_user");
     // Some flags but not all: as the aws CLI, an error that names what is missing and the other way.
     run(sb.cmd().args(["token", "--hostname", "h"])).expect_code(2).expect_stderr(&["--port", "--username", "or none"]);

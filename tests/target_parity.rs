@@ -125,7 +125,7 @@ fn cli_decides(s: &Settings, facts: &StackFacts, argv: &[&str]) -> Decided {
         Command::Sql(a) => match plan_sql(s, facts, &a) {
             Ok((_, Some(spec))) => Decided::Forward(spec),
             Ok((t, None)) => {
-                let c = connect_spec(&t, None, "us-east-1", None, Duration::from_secs(10), false);
+                let c = connect_spec(&t, None, "us-east-1", s, Duration::from_secs(10), false);
                 Decided::Sql { user: c.user, host: c.host, port: c.port, database: c.database }
             }
             Err(_) => Decided::Refused,

@@ -268,7 +268,7 @@ fn sql_shell_runs_scrolls_cancels_and_exports() {
     let t = Tmux::start(&cmd, &[], 120, 36);
     t.wait_for(&["dev-node-app", "5 SSM parameters under"]);
     t.keys(&["e"]);
-    t.wait_for(&["SQL · node_user@localhost"]);
+    t.wait_for(&["SQL · node_user@dev-node-app"]);
     t.text("SELECT id, note FROM node_db.orders ORDER BY id");
     t.keys(&["F5"]);
     let s = t.wait_for(&["Result · 100 rows", "TLSv1.3", "100 row(s) in"]);
@@ -386,7 +386,7 @@ fn a_forward_from_the_forwards_view_counts_bytes_carries_the_sql_shell_and_stops
         .unwrap_or_else(|| panic!("no local port on screen:\n{s}"));
     // A query through the forward; the view's byte counters grow.
     let out = common::run(sb.cmd().args([
-        "sql", "--host", "localhost", "--port", sb.var("RDSDECK_SANDBOX_DB_PORT"), "--tunnel-port", &port.to_string(),
+        "sql", "--tunnel-port", &port.to_string(),
         "--user", "node_app", "-D", "node_db", "-o", "csv", "-e", "SELECT seq, MD5(seq) FROM seq_1_to_20000",
     ]));
     assert_eq!(out.code(), Some(0), "{}", out.dump());
@@ -403,7 +403,7 @@ fn a_forward_from_the_forwards_view_counts_bytes_carries_the_sql_shell_and_stops
     // The SQL shell through this forward (`e`): TCP to its port, the token and TLS for the endpoint.
     t.keys(&["e"]);
     let via = format!("via forward auto (127.0.0.1:{port})");
-    t.wait_for(&["SQL · node_user@localhost", &via]);
+    t.wait_for(&["SQL · node_user@dev-node-app", &via]);
     t.text("SELECT CURRENT_USER() AS who, @@ssl_cipher <> '' AS tls");
     t.keys(&["F5"]);
     t.wait_for(&["1 row(s) in", "node_user@%", &via]);

@@ -5,7 +5,8 @@ Used by sandbox/sandbox.py (`up`/`run` with the database on). Per run:
 - a run directory `/tmp/rdsdeck-db-XXXXXXXX/` (short: Unix socket paths max out at 107 bytes),
   removed on stop; leftovers of runs whose owner died are swept at the next start;
 - `aws_auth_plugin.so` compiled from aws_auth_plugin.c with gcc (no MariaDB headers);
-- a throwaway CA and a server certificate for CN=localhost, SAN DNS:localhost, IP:127.0.0.1;
+- a throwaway CA, and at start a server certificate for the stack's endpoint names (the proxy's and
+  the instance's, as on AWS) plus localhost and 127.0.0.1;
 - `mariadb-install-db` once; the plain (no-TLS) server, when wanted, gets a copy of the datadir;
 - `mariadbd --defaults-file=<dir>/my.cnf` in its own process group, on a free loopback port, with
   PR_SET_PDEATHSIG so it dies with the sandbox even on SIGKILL; stopped with SIGKILL to the
@@ -170,35 +171,43 @@ def build_plugin(cc: str, out_dir: str) -> str:
     return so
 
 
-def make_tls(openssl: str, tls_dir: str, days: int = 7) -> dict[str, str]:
-    """A throwaway CA and a server cert for localhost (RSA 2048, like the RDS/ACM certs)."""
+def make_ca(openssl: str, tls_dir: str, days: int = 7) -> dict[str, str]:
+    """A throwaway CA (RSA 2048, like the RDS/ACM roots); server certs come from issue_cert."""
     os.makedirs(tls_dir, mode=0o700, exist_ok=True)
-    p = {k: os.path.join(tls_dir, f) for k, f in (
-        ("ca", "ca.pem"), ("ca_key", "ca-key.pem"), ("cert", "server-cert.pem"),
-        ("key", "server-key.pem"), ("csr", "server.csr"), ("ext", "server.ext"))}
-    with open(p["ext"], "w") as fh:
+    p = {"ca": os.path.join(tls_dir, "ca.pem"), "ca_key": os.path.join(tls_dir, "ca-key.pem"), "dir": tls_dir,
+         "days": str(days)}
+    _run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p["ca_key"], "-out", p["ca"],
+          "-days", str(days), "-subj", "/O=rdsdeck sandbox/CN=rdsdeck sandbox CA",
+          "-addext", "basicConstraints=critical,CA:TRUE",
+          "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+          "-addext", "subjectKeyIdentifier=hash"], "openssl: CA")
+    return p
+
+
+def issue_cert(openssl: str, ca: dict[str, str], names: list[str]) -> dict[str, str]:
+    """A server cert from `ca` for `names` (the stack's endpoints, as RDS's and the proxy's certs
+    carry theirs) plus localhost and 127.0.0.1. Returns the CA dict with `cert` and `key` added."""
+    d = ca["dir"]
+    p = dict(ca, cert=os.path.join(d, "server-cert.pem"), key=os.path.join(d, "server-key.pem"))
+    csr, ext = os.path.join(d, "server.csr"), os.path.join(d, "server.ext")
+    dns = ["localhost"] + [n for n in dict.fromkeys(names) if n and n != "localhost"]
+    with open(ext, "w") as fh:
         fh.write(
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+            "subjectAltName=" + ",".join(f"DNS:{n}" for n in dns) + ",IP:127.0.0.1\n"
             "basicConstraints=critical,CA:FALSE\n"
             "keyUsage=critical,digitalSignature,keyEncipherment\n"
             "extendedKeyUsage=serverAuth\n"
             "subjectKeyIdentifier=hash\n"
             "authorityKeyIdentifier=keyid\n"
         )
-    o = openssl
-    _run([o, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p["ca_key"], "-out", p["ca"],
-          "-days", str(days), "-subj", "/O=rdsdeck sandbox/CN=rdsdeck sandbox CA",
-          "-addext", "basicConstraints=critical,CA:TRUE",
-          "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-          "-addext", "subjectKeyIdentifier=hash"], "openssl: CA")
-    _run([o, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p["key"], "-out", p["csr"],
-          "-subj", "/O=rdsdeck sandbox/CN=localhost"], "openssl: server key")
-    _run([o, "x509", "-req", "-in", p["csr"], "-CA", p["ca"], "-CAkey", p["ca_key"],
+    _run([openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p["key"], "-out", csr,
+          "-subj", f"/O=rdsdeck sandbox/CN={dns[-1][:64]}"], "openssl: server key")
+    _run([openssl, "x509", "-req", "-in", csr, "-CA", p["ca"], "-CAkey", p["ca_key"],
           "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-out", p["cert"],
-          "-days", str(days), "-sha256", "-extfile", p["ext"]], "openssl: server cert")
-    for f in (p["csr"], p["ext"]):
+          "-days", ca["days"], "-sha256", "-extfile", ext], "openssl: server cert")
+    for f in (csr, ext):
         os.unlink(f)
-    return {"ca": p["ca"], "cert": p["cert"], "key": p["key"], "ca_key": p["ca_key"]}
+    return p
 
 
 INNODB_OPTS = ["--innodb-buffer-pool-size=16M", "--innodb-log-file-size=4M"]
@@ -287,6 +296,8 @@ class Instance:
         self.region = region
         self.host = host
         self.port = 0
+        # The names tokens may be signed for (host, port); empty: this server's own host:port.
+        self.endpoints: list[tuple[str, int]] = []
         self.proc: subprocess.Popen | None = None
         self.ready_s = 0.0
 
@@ -309,7 +320,7 @@ class Instance:
     def _write_config(self) -> None:
         cfg = {
             "region": self.region,
-            "endpoint": {"host": self.host, "port": self.port},
+            "endpoints": [{"host": h, "port": p} for h, p in (self.endpoints or [(self.host, self.port)])],
             "credentials": self.credentials,
             "max_clock_skew_s": 300,
             "audit_log": self.auth_log,
@@ -543,7 +554,7 @@ class SandboxDB:
         os.makedirs(os.path.dirname(data0), exist_ok=True)
         jobs = {
             "plugin_build_s": lambda: results.__setitem__("so", build_plugin(self.tools["cc"], build_dir)),
-            "tls_s": lambda: results.__setitem__("tls", make_tls(self.tools["openssl"], os.path.join(self.run_dir, "tls"))),
+            "tls_s": lambda: results.__setitem__("tls", make_ca(self.tools["openssl"], os.path.join(self.run_dir, "tls"))),
             "datadir_s": lambda: results.__setitem__("datadir", datadir_from_template(self.tools, data0)),
         }
         threads = [threading.Thread(target=timed(k, f), name=f"db-{k}", daemon=True) for k, f in jobs.items()]
@@ -590,10 +601,17 @@ class SandboxDB:
 
     # -- servers (main thread)
 
-    def start(self, master_user: str, master_password: str, *, fresh: bool, port: int = 0) -> None:
+    def start(self, master_user: str, master_password: str, *, fresh: bool, port: int = 0,
+              endpoints: list[tuple[str, int]] | None = None) -> None:
+        """Start the servers. `endpoints`: the stack's names the main server plays (the proxy's and
+        the instance's): its certificate carries them and the verifier accepts tokens only for them."""
         self.wait_prepared()
         t0 = time.monotonic()
-        assert self.main is not None
+        assert self.main is not None and self.tls is not None
+        self.tls = issue_cert(self.tools["openssl"], self.tls, [h for h, _ in endpoints or []])
+        self.main.tls = self.tls
+        self.main.endpoints = list(endpoints or [])
+        self.timings["cert_s"] = round(time.monotonic() - t0, 3)
         self.main.start(port)
         if self.plain:
             self.plain.start(0)
@@ -630,10 +648,9 @@ class SandboxDB:
             "RDSDECK_SANDBOX_DB_CA": self.tls["ca"],
             # rdsdeck's own setting for extra trust (its --ca): the demo's SQL view needs it.
             "RDSDECK_CA": self.tls["ca"],
-            # `rdsdeck bootstrap --host/--port`: the instance endpoint in rds.conf is moto's
-            # name; the database playing the instance listens here.
-            "RDSDECK_BOOTSTRAP_HOST": m.host,
-            "RDSDECK_BOOTSTRAP_PORT": str(m.port),
+            # The stack's endpoints (moto's names, which resolve nowhere) land here; rdsdeck signs
+            # tokens for and verifies TLS against the names, as on AWS (its documented --connect-to).
+            "RDSDECK_CONNECT_TO": ",".join(f"{h}:{p}:127.0.0.1:{m.port}" for h, p in m.endpoints),
             "RDSDECK_SANDBOX_DB_SOCKET": m.socket,
             "RDSDECK_SANDBOX_DB_NAME": DB_NAME,
             "RDSDECK_SANDBOX_DB_FRESH": "1" if getattr(self, "fresh", False) else "0",
@@ -656,7 +673,8 @@ class SandboxDB:
             "name": DB_NAME,
             "fresh": getattr(self, "fresh", False),
             "iam_users": [] if getattr(self, "fresh", False) else [IAM_ADMIN, *IAM_USERS],
-            "tls": {k: v for k, v in (self.tls or {}).items()},
+            "tls": {k: v for k, v in (self.tls or {}).items() if k not in ("dir", "days")},
+            "endpoints": [f"{h}:{p}" for h, p in (self.main.endpoints if self.main else [])],
             "main": self.main.facts() if self.main else None,
             "plain": self.plain.facts() if self.plain else None,
             "datadir_source": getattr(self, "datadir_source", None),

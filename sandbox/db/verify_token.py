@@ -17,7 +17,8 @@ with each parameter exactly once and nothing else; Action=connect; AWS4-HMAC-SHA
 headers `host`; the credential scope is `<known access key>/<X-Amz-Date's day>/<region>/rds-db/
 aws4_request`; the signature equals the one botocore's SigV4QueryAuth computes for the same host,
 port, user, credentials (+ the token's own session token, if any), X-Amz-Date and X-Amz-Expires;
-DBUser == the login user; host:port == the endpoint the sandbox advertises; region == the
+DBUser == the login user; host:port == one of the endpoints the sandbox advertises (the proxy's
+and the instance's names, as RDS checks the name a token was signed for); region == the
 sandbox region; 0 < X-Amz-Expires <= 900; X-Amz-Date + X-Amz-Expires not past and X-Amz-Date not
 more than `max_clock_skew_s` in the future.
 
@@ -26,7 +27,7 @@ signature (which covers it) is right for a configured access key and secret.
 
 CFG is JSON:
     {"region": "us-east-1",
-     "endpoint": {"host": "localhost", "port": 3306},
+     "endpoints": [{"host": "px.proxy-x.us-east-1.rds.amazonaws.com", "port": 3306}, ...],
      "credentials": [{"access_key_id": "...", "secret_access_key": "..."}],
      "max_clock_skew_s": 300,
      "audit_log": "/path/auth.jsonl"}          # optional
@@ -219,10 +220,11 @@ def verify(token: str, login_user: str, cfg: dict, now: float | None = None) -> 
 
     if p["DBUser"] != login_user:
         raise Reject(f"token is for DBUser {p['DBUser'][:64]!r}, login is as {login_user[:64]!r}")
-    ep = cfg["endpoint"]
-    if (t["host"], t["port"]) != (ep["host"].lower(), int(ep["port"])):
+    eps = endpoints(cfg)
+    if (t["host"], t["port"]) not in {(e["host"].lower(), int(e["port"])) for e in eps}:
         raise Reject(
-            f"token is for {t['host'][:100]}:{t['port']}, this endpoint is {ep['host']}:{ep['port']}"
+            f"token is for {t['host'][:100]}:{t['port']}, this endpoint is "
+            + " or ".join(f"{e['host']}:{e['port']}" for e in eps)
         )
     skew = int(cfg.get("max_clock_skew_s", DEFAULT_SKEW_S))
     if now >= signed_at + expires:
@@ -248,12 +250,19 @@ def _audit(cfg: dict, entry: dict) -> None:
         pass
 
 
+def endpoints(cfg: dict) -> list[dict]:
+    """The names this server answers to (`endpoints`, or the one `endpoint`)."""
+    return cfg.get("endpoints") or [cfg["endpoint"]]
+
+
 def load_config(path: str) -> dict:
     with open(path, encoding="utf-8") as fh:
         cfg = json.load(fh)
-    for key in ("region", "endpoint", "credentials"):
+    for key in ("region", "credentials"):
         if key not in cfg:
             raise ValueError(f"config {path} lacks {key!r}")
+    if not (cfg.get("endpoints") or cfg.get("endpoint")):
+        raise ValueError(f"config {path} lacks 'endpoints'")
     return cfg
 
 
@@ -268,7 +277,7 @@ def main_verify(args) -> int:
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "user": args.user,
         "client_host": args.client_host,
-        "endpoint": f"{cfg['endpoint']['host']}:{cfg['endpoint']['port']}",
+        "endpoint": ",".join(f"{e['host']}:{e['port']}" for e in endpoints(cfg)),
         "token_bytes": len(raw),
     }
     try:
@@ -343,7 +352,7 @@ def self_test() -> int:
     import boto3
 
     akid, secret = "AKIASANDBOXEXAMPLE01", "sandboxSecretAccessKeyEXAMPLEonlyForMoto01"
-    cfg = {"region": "us-east-1", "endpoint": {"host": "localhost", "port": 34567},
+    cfg = {"region": "us-east-1", "endpoints": [{"host": "localhost", "port": 34567}, {"host": "db.example", "port": 3306}],
            "credentials": [{"access_key_id": akid, "secret_access_key": secret}],
            "max_clock_skew_s": 300}
 
@@ -372,6 +381,11 @@ def self_test() -> int:
         check("session token accepted", f["session_token"] is True, repr(f))
     except Reject as e:
         check("session token accepted", False, str(e))
+    try:
+        verify(gen(host="db.example", port=3306), "node_app", cfg)
+        check("second advertised name accepted", True)
+    except Reject as e:
+        check("second advertised name accepted", False, str(e))
     try:
         verify(gen(user="a+b c/d"), "a+b c/d", cfg)
         check("odd user name accepted", True)

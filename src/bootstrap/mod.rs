@@ -34,6 +34,7 @@ pub async fn resolve(
     if ov.ca.is_none() {
         ov.ca = settings.ca.clone();
     }
+    ov.connect_to = settings.connect_to.clone().merged(&ov.connect_to);
     let default_region = ctx.map(|c| c.region.clone()).or(settings.aws.region.clone());
     if let Some(path) = conf_path(conf, settings) {
         let c = RdsConf::load(&path).map_err(|e| e.to_string())?;

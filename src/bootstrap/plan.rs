@@ -64,6 +64,9 @@ pub struct Inputs {
     pub app_users: Vec<AppUser>,
     #[serde(skip)]
     pub ca: Option<PathBuf>,
+    /// Where TCP for the endpoint really goes (the settings' `connect_to`).
+    #[serde(skip)]
+    pub connect_to: crate::db::connect::ConnectTo,
     pub warnings: Vec<String>,
 }
 
@@ -73,6 +76,7 @@ pub struct Overrides {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub ca: Option<PathBuf>,
+    pub connect_to: crate::db::connect::ConnectTo,
 }
 
 impl Overrides {
@@ -376,6 +380,7 @@ pub fn from_rds_conf(conf: &RdsConf, cfg: &BootstrapConfig, ov: &Overrides, defa
         admin_user,
         app_users,
         ca: ov.ca.clone(),
+        connect_to: ov.connect_to.clone(),
         warnings: conf.warnings.clone(),
     })
 }
@@ -413,6 +418,7 @@ pub fn from_instance(db: &InstanceFacts, cfg: &BootstrapConfig, ov: &Overrides, 
         admin_user,
         app_users,
         ca: ov.ca.clone(),
+        connect_to: ov.connect_to.clone(),
         warnings: vec![],
     })
 }

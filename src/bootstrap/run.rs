@@ -360,6 +360,7 @@ impl Run {
             // The bootstrap creates users: in read-only mode it runs only after an explicit --yes.
             read_only: false,
         }
+        .routed(&self.i.connect_to)
     }
 
     /// The admin's IAM session, opened on first use.

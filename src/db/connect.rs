@@ -29,6 +29,89 @@ pub struct ConnectSpec {
     pub read_only: bool,
 }
 
+impl ConnectSpec {
+    /// The spec with TCP sent where `map` says for its endpoint; the token and the certificate
+    /// stay the endpoint's. A spec that already goes elsewhere (a tunnel) is left as it is.
+    pub fn routed(mut self, map: &ConnectTo) -> ConnectSpec {
+        if self.tls_name.is_none()
+            && let Some((host, port)) = map.get(&self.host, self.port)
+        {
+            self.tls_name = Some((std::mem::replace(&mut self.host, host.to_string()), self.port));
+            self.port = port;
+        }
+        self
+    }
+}
+
+/// Where TCP for a named endpoint really goes, as curl's `--connect-to HOST:PORT:ADDR:PORT`:
+/// a tunnel, a hosts-file-free test double, the sandbox. Tokens are still signed for, and TLS
+/// still verified against, the endpoint's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectTo(std::collections::BTreeMap<(String, u16), (String, u16)>);
+
+impl ConnectTo {
+    /// Adds `HOST:PORT:ADDR:PORT` (IPv6 addresses in brackets); a later entry for the same endpoint wins.
+    pub fn add(&mut self, entry: &str) -> Result<(), String> {
+        let bad = |why: &str| format!("`{entry}` is not HOST:PORT:ADDR:PORT ({why}), e.g. db.proxy-x.us-east-1.rds.amazonaws.com:3306:127.0.0.1:13306");
+        let (from, rest) = host_port(entry.trim()).map_err(|e| bad(&e))?;
+        let rest = rest.strip_prefix(':').ok_or_else(|| bad("four parts separated by `:`"))?;
+        let (to, tail) = host_port(rest).map_err(|e| bad(&e))?;
+        if !tail.is_empty() {
+            return Err(bad("something after the last port"));
+        }
+        self.0.insert(from, to);
+        Ok(())
+    }
+
+    /// Adds `"HOST:PORT" = "ADDR:PORT"` (the config file's `[connect_to]` form).
+    pub fn add_pair(&mut self, from: &str, to: &str) -> Result<(), String> {
+        self.add(&format!("{from}:{to}"))
+    }
+
+    /// Adds every entry of a list separated by commas or white space (`RDSDECK_CONNECT_TO`).
+    pub fn add_list(&mut self, list: &str) -> Result<(), String> {
+        list.split(|c: char| c == ',' || c.is_whitespace()).filter(|e| !e.is_empty()).try_for_each(|e| self.add(e))
+    }
+
+    /// `self` with `over`'s entries winning.
+    pub fn merged(mut self, over: &ConnectTo) -> ConnectTo {
+        self.0.extend(over.0.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self
+    }
+
+    pub fn get(&self, host: &str, port: u16) -> Option<(&str, u16)> {
+        // Host names are case-insensitive; the map keeps them as written.
+        self.0.iter().find(|((h, p), _)| *p == port && h.eq_ignore_ascii_case(host)).map(|(_, (a, ap))| (a.as_str(), *ap))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `HOST:PORT -> ADDR:PORT`, one per entry, for `rdsdeck config` and the doctor's evidence.
+    pub fn describe(&self) -> Vec<String> {
+        self.0.iter().map(|((h, p), (a, ap))| format!("{h}:{p} -> {a}:{ap}")).collect()
+    }
+}
+
+/// `host:port` or `[v6]:port` at the start of `s`, and what follows the port.
+fn host_port(s: &str) -> Result<((String, u16), &str), String> {
+    let (host, rest) = if let Some(r) = s.strip_prefix('[') {
+        let end = r.find(']').ok_or("an unclosed `[`")?;
+        (&r[..end], &r[end + 1..])
+    } else {
+        let end = s.find(':').ok_or("no port")?;
+        (&s[..end], &s[end..])
+    };
+    if host.is_empty() {
+        return Err("an empty host".into());
+    }
+    let rest = rest.strip_prefix(':').ok_or("no port")?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let port: u16 = rest[..digits].parse().ok().filter(|p| *p != 0).ok_or_else(|| format!("`{}` is not a port", &rest[..digits]))?;
+    Ok(((host.to_string(), port), &rest[digits..]))
+}
+
 /// What a read-only connection runs first.
 pub const READ_ONLY_SQL: &str = "SET SESSION TRANSACTION READ ONLY";
 
@@ -284,6 +367,53 @@ impl Connector {
                 let (a, b, c) = conn.server_version();
                 format!("{a}.{b}.{c}")
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(host: &str, port: u16) -> ConnectSpec {
+        ConnectSpec {
+            host: host.into(),
+            port,
+            user: "u".into(),
+            database: None,
+            region: "us-east-1".into(),
+            ca: None,
+            timeout: Duration::from_secs(1),
+            tls_name: None,
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn connect_to_sends_tcp_elsewhere_and_keeps_the_name() {
+        let mut m = ConnectTo::default();
+        m.add("DB.proxy-x.us-east-1.rds.amazonaws.com:3306:127.0.0.1:13306").unwrap();
+        m.add_list("a.example:3306:[::1]:4000, b.example:5:localhost:6").unwrap();
+        let s = spec("db.proxy-x.us-east-1.rds.amazonaws.com", 3306).routed(&m);
+        assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 13306));
+        assert_eq!(s.tls_name, Some(("db.proxy-x.us-east-1.rds.amazonaws.com".to_string(), 3306)), "token and TLS name stay the endpoint's");
+        assert_eq!(m.get("a.example", 3306), Some(("::1", 4000)));
+        // Another port of the same host, and a tunnel, are left alone.
+        assert_eq!(spec("a.example", 3307).routed(&m).host, "a.example");
+        let mut tunnel = spec("127.0.0.1", 4444);
+        tunnel.tls_name = Some(("a.example".into(), 3306));
+        assert_eq!(tunnel.clone().routed(&m).host, "127.0.0.1");
+        // Later entries win; merged() lets the flags win over the config.
+        let mut over = ConnectTo::default();
+        over.add_pair("a.example:3306", "127.0.0.2:1").unwrap();
+        assert_eq!(m.clone().merged(&over).get("a.example", 3306), Some(("127.0.0.2", 1)));
+    }
+
+    #[test]
+    fn connect_to_refuses_what_it_cannot_read() {
+        for bad in ["a:3306:b", "a:3306", "a:x:b:1", ":1:b:2", "a:1:b:0", "a:1:[::1:2", "a:1:b:2:extra", "a:99999:b:1"] {
+            let e = ConnectTo::default().add(bad).unwrap_err();
+            assert!(e.contains("HOST:PORT:ADDR:PORT"), "{bad}: {e}");
         }
     }
 }

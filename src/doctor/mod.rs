@@ -446,7 +446,9 @@ async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Opti
         Err(e) => return fail("nothing to log in to", vec![e.to_string()], "pass --user, or fix the endpoint parameter"),
     };
     let Some(provider) = ctx.sdk.credentials_provider() else { return fail("no credentials to sign a token", vec![], "see `identity`") };
-    let spec = crate::target::connect_spec(&t, None, &ctx.region, settings.ca.clone(), Duration::from_secs(10), true);
+    let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
+    // TCP sent elsewhere by connect_to (a tunnel, the sandbox): said, as it changes what was tested.
+    let routed = spec.tls_name.is_some().then(|| format!("TCP to {}:{} (connect_to); token and TLS name {}:{}", spec.host, spec.port, t.host, t.port));
     let c = crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider));
     let at = format!("{}@{}:{}", t.user, t.host, t.port);
     match c.connect_wire().await {
@@ -454,7 +456,7 @@ async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Opti
             let (v, cipher) = conn.tls();
             let id = conn.id();
             conn.close().await;
-            pass(format!("logged in as {at} over {v}"), vec![format!("cipher {cipher}, connection {id}")])
+            pass(format!("logged in as {at} over {v}"), [format!("cipher {cipher}, connection {id}")].into_iter().chain(routed).collect())
         }
         Err(e) => {
             let fix = match e.code {
@@ -467,7 +469,7 @@ async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Opti
                 Some(9501) => "the proxy could not get a database connection: see `targets`".into(),
                 _ => "see the error: the endpoint, the network path, the CA (--ca)".into(),
             };
-            fail(format!("the login as {at} failed"), vec![e.message], fix)
+            fail(format!("the login as {at} failed"), [e.message].into_iter().chain(routed).collect(), fix)
         }
     }
 }

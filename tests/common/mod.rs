@@ -230,6 +230,31 @@ impl Sandbox {
         self.var("AWS_ENDPOINT_URL")
     }
 
+    /// The proxy's endpoint name (what the app's parameter names, tokens are signed for and the
+    /// certificate carries).
+    pub fn proxy(&self) -> &str {
+        self.var("RDSDECK_SANDBOX_PROXY_ENDPOINT")
+    }
+
+    /// An IAM connection to the proxy's name as `user` on node_db, TCP sent to the sandbox's
+    /// database by its `RDSDECK_CONNECT_TO` (the documented map, as rdsdeck applies it).
+    pub fn db_spec(&self, user: &str) -> rdsdeck::db::connect::ConnectSpec {
+        let mut map = rdsdeck::db::connect::ConnectTo::default();
+        map.add_list(self.var("RDSDECK_CONNECT_TO")).expect("the sandbox's RDSDECK_CONNECT_TO parses");
+        rdsdeck::db::connect::ConnectSpec {
+            host: self.proxy().into(),
+            port: 3306,
+            user: user.into(),
+            database: Some("node_db".into()),
+            region: "us-east-1".into(),
+            ca: Some(self.var("RDSDECK_SANDBOX_DB_CA").into()),
+            timeout: std::time::Duration::from_secs(10),
+            tls_name: None,
+            read_only: false,
+        }
+        .routed(&map)
+    }
+
     pub fn env_file(&self) -> &Path {
         &self.env_file
     }

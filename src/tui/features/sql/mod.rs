@@ -126,7 +126,7 @@ impl Sql {
             Some((name, port)) => format!("forward {name} (127.0.0.1:{port})"),
             None => "direct".to_string(),
         };
-        let spec = crate::target::connect_spec(&target, via.as_ref().map(|v| v.1), &ctx.region, cx.settings.ca.clone(), Duration::from_secs(10), cx.settings.read_only);
+        let spec = crate::target::connect_spec(&target, via.as_ref().map(|v| v.1), &ctx.region, cx.settings, Duration::from_secs(10), cx.settings.read_only);
         let mut effects = Vec::new();
         if self.view.take().is_some() {
             effects.push(Effect::SqlClose);

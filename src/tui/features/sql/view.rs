@@ -36,11 +36,9 @@ pub fn render(q: &SqlView, vx: &ViewCx, f: &mut Frame, area: Rect) {
     match &q.session {
         Some(s) => {
             let age = q.connected_at.map(|t| vx.now.saturating_duration_since(t).as_secs()).unwrap_or(0);
-            status.push(Span::styled(format!("│ {}@{}:{} ", s.user, s.host, s.port), th.accent));
-            status.push(Span::styled(
-                format!("via {} · {} {} · conn {} · token {}m{:02}s old", s.via, s.tls_version, s.tls_cipher, s.connection_id, age / 60, age % 60),
-                th.muted,
-            ));
+            // Who and where are the frame's title (AWS endpoint names are long): here how, TLS, token age.
+            status.push(Span::styled(format!("│ via {} ", s.via), th.accent));
+            status.push(Span::styled(format!("· {} {} · conn {} · token {}m{:02}s old", s.tls_version, s.tls_cipher, s.connection_id, age / 60, age % 60), th.muted));
         }
         None => status.push(Span::styled("│ not connected yet (the first run connects with a fresh IAM token)", th.muted)),
     }
