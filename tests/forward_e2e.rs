@@ -128,7 +128,7 @@ fn eight_connections_through_one_forward_survive_faults_byte_for_byte() {
         &sb,
         "POST",
         "/sandbox/faults",
-        r#"{"drop":0.05,"duplicate":0.05,"reorder":0.1,"withhold_acks":0.1,"close_after":300,"bogus_publication":true}"#,
+        r#"{"drop":0.02,"duplicate":0.05,"reorder":0.05,"withhold_acks":0.05,"close_after":300,"bogus_publication":true}"#,
     );
     assert_eq!(faults["close_after"], 300);
     let fwd = ForwardProc::start(&sb);
@@ -165,6 +165,14 @@ fn eight_connections_through_one_forward_survive_faults_byte_for_byte() {
     assert!(c["dropped"].as_u64().unwrap() > 0 && c["duplicated"].as_u64().unwrap() > 0, "{s}");
     assert!(c["acks_withheld"].as_u64().unwrap() > 0 && c["resent"].as_u64().unwrap() > 0, "{s}");
     assert!(s["closed_1000"].as_u64().unwrap() > 0, "no websocket close was injected: {s}");
+    // As the plugin: one ClientId for the whole session, whatever the reconnects; the handshake
+    // response with every field, nil as null.
+    let ids = s["client_ids"].as_array().unwrap();
+    assert!(ids.len() > 1 && ids.iter().all(|i| i == &ids[0]), "{s}");
+    assert_eq!(
+        s["handshake_response"],
+        serde_json::json!({"ClientVersion":"1.2.694.0","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":1,"ActionResult":null,"Error":""}],"Errors":null})
+    );
     assert_eq!(c["tcp_opened"].as_u64().unwrap(), 10, "the probe, the printed usage line, 8 connections, over one session: {s}");
     // The browser sees the session on the host.
     let hosts = run(sb.cmd().args(["list", "--kind", "hosts", "-o", "json"])).expect_code(0).json();

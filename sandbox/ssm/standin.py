@@ -11,8 +11,23 @@ One aiohttp server on a loopback port plays two parts:
   shells in a pty.
 
 Written from the protocol description only, independently of rdsdeck's Rust client, so a bug on one
-side cannot hide behind the same bug on the other. Faults for tests are set per run with
-`POST /sandbox/faults` (JSON: drop, duplicate, reorder, withhold_acks as probabilities in [0, 1],
+side cannot hide behind the same bug on the other. It follows the real agent where the agent is
+harder on a client than a friendly peer would be (aws/amazon-ssm-agent, read, not copied):
+
+* a stream message below the expected sequence number is dropped without an ack, as agents before
+  3.2.1041.0 do ("Discarding already processed message"; agent/session/datachannel/datachannel.go,
+  handleStreamDataMessage; newer agents ack it again: fault `ack_processed`);
+* only the oldest unacknowledged message is resent, at most once per retransmission timeout, on a
+  100 ms tick, also after a resume: the backlog is never replayed at once (ResendStreamDataMessageScheduler);
+* basic mode (agent <= 3.0.196.0, or a client older than 1.1.70): after DisconnectToPort the agent
+  closes its destination connection and dials again only when the client sends data
+  (agent/session/plugins/port/port_basic.go): a server-speaks-first protocol never starts again;
+* the port handshake's Properties are the document's properties (portNumber, type,
+  localPortNumber, host): the plugin takes its local port from there; a shell session has no
+  handshake unless KMS encryption is on (standardstream.go: RequireHandshake false), so its first
+  stream message is output; the first stream message carries the SYN flag (SendStreamDataMessage). Faults for tests are set per run with
+`POST /sandbox/faults` (JSON: drop, duplicate, reorder, withhold_acks (the ack lost with its
+websocket, which closes) as probabilities in [0, 1],
 close_after = N data messages then a websocket close with code 1000, bogus_publication,
 short_channel_closed, pace_per_s) and read back with `GET /sandbox/faults`; `GET /sandbox/sessions`
 lists sessions with their counters.
@@ -101,6 +116,11 @@ class Faults:
         self.kms = bool(kw.get("kms", False))
         # An agent this old does not multiplex (basic mode).
         self.agent_version = str(kw.get("agent_version", AGENT_VERSION))
+        # Ack a message below the expected sequence number again (agents since 3.2.1041.0).
+        self.ack_processed = bool(kw.get("ack_processed", False))
+        # After processing the Nth client stream message, close the websocket before its ack goes
+        # out (the ack is lost with the websocket; the message was processed).
+        self.lose_ack_at = int(kw.get("lose_ack_at", 0))
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -129,11 +149,18 @@ class Session:
         self.sent_data = 0
         self.closed_1000 = 0
         self.held: bytes | None = None
-        self.counters = {"in": 0, "out": 0, "resent": 0, "dropped": 0, "duplicated": 0, "acks_withheld": 0, "tcp_opened": 0}
+        self.counters = {"in": 0, "out": 0, "resent": 0, "dropped": 0, "duplicated": 0, "acks_withheld": 0, "tcp_opened": 0,
+                         "discarded_processed": 0, "acks_lost": 0}
+        # What the client said: its ClientId on each open, its HandshakeResponse.
+        self.client_ids: list[str] = []
+        self.handshake_response: dict | None = None
         self.shell: tuple[int, int] | None = None  # (pid, master fd)
         self.tasks: list[asyncio.Task] = []
         self.done = asyncio.Event()
         self.send_lock = asyncio.Lock()
+        # Set while a websocket is attached: stream data waits for one, as the agent does not
+        # publish into a closed channel (its SendStreamDataMessage fails without buffering).
+        self.connected = asyncio.Event()
 
     def info(self) -> dict:
         return {
@@ -232,7 +259,11 @@ class Agent:
         return web.json_response(self.faults.as_dict())
 
     async def list_sessions(self, _request: web.Request) -> web.Response:
-        return web.json_response([{**s.info(), "counters": s.counters, "smux": s.smux, "closed_1000": s.closed_1000} for s in self.sessions.values()])
+        return web.json_response([{**s.info(), "counters": s.counters, "smux": s.smux, "closed_1000": s.closed_1000,
+                                   "client_ids": s.client_ids, "handshake_response": s.handshake_response,
+                                   "unacked": len(s.unacked), "oldest_unacked": min(s.unacked, default=None),
+                                   "next_out": s.out_seq, "expected": s.expected,
+                                   "params": s.params} for s in self.sessions.values()])
 
     # ----------------------------------------------------------------- the data channel
 
@@ -253,17 +284,21 @@ class Agent:
             return ws
         s.token = ""  # one use
         s.client_version = opening.get("ClientVersion", "")
+        s.client_ids.append(str(opening.get("ClientId", "")))
         old, s.ws = s.ws, ws
         if old is not None and not old.closed:
             await old.close(code=1000)
+        s.connected.set()
         if self.faults.bogus_publication:
             await self.raw(s, encode("start_publication", 0, 0, 0, b"", header_len=HEADER_LEN)[:120] + b"\x00\x00")
-        if not s.handshaken:
+        first_open = len(s.client_ids) == 1
+        if first_open and (s.document.startswith("AWS-StartPortForwarding") or self.faults.kms):
             await self.send_data(s, 5, json.dumps(self.handshake_request(s)).encode())
-        else:
-            # A resumed channel: everything unacked goes again.
-            for seq in sorted(s.unacked):
-                await self.raw(s, s.unacked[seq][0])
+        elif first_open:
+            # A shell without KMS: no handshake; the shell runs and its output is the first message.
+            s.handshaken = True
+            await self.start_shell(s)
+        # A resumed channel: nothing is replayed at once; the resend tick sends the oldest unacked.
         ticker = asyncio.create_task(self.resend_loop(s, ws))
         try:
             async for msg in ws:
@@ -277,6 +312,8 @@ class Agent:
                 await self.on_message(s, m)
         finally:
             ticker.cancel()
+            if s.ws is ws:
+                s.connected.clear()
         return ws
 
     def handshake_request(self, s: Session) -> dict:
@@ -288,9 +325,11 @@ class Agent:
     def _handshake_request(self, s: Session) -> dict:
         p = s.params
         if s.document in ("AWS-StartPortForwardingSession", "AWS-StartPortForwardingSessionToRemoteHost"):
-            props = {"portNumber": (p.get("portNumber") or ["80"])[0], "type": "LocalPortForwarding"}
-            if "host" in p:
-                props["host"] = p["host"][0]
+            # The documents' properties with their parameters filled in (defaults: 80, 0).
+            props = {"portNumber": (p.get("portNumber") or ["80"])[0], "type": "LocalPortForwarding",
+                     "localPortNumber": (p.get("localPortNumber") or ["0"])[0]}
+            if s.document.endswith("ToRemoteHost"):
+                props["host"] = (p.get("host") or [""])[0]
             return {"AgentVersion": self.faults.agent_version, "RequestedClientActions": [
                 {"ActionType": "SessionType", "ActionParameters": {"SessionType": "Port", "Properties": props}}]}
         return {"AgentVersion": AGENT_VERSION, "RequestedClientActions": [
@@ -324,11 +363,18 @@ class Agent:
             await self.raw(s, held)
 
     async def send_data(self, s: Session, ptype: int, payload: bytes) -> None:
+        if not s.connected.is_set():
+            waits = [asyncio.create_task(s.connected.wait()), asyncio.create_task(s.done.wait())]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for w in waits:
+                w.cancel()
+            if s.state == "Terminated":
+                return
         if self.faults.pace_per_s:
             await asyncio.sleep(1 / self.faults.pace_per_s)
         seq = s.out_seq
         s.out_seq += 1
-        frame = encode("output_stream_data", seq, 0, ptype, payload)
+        frame = encode("output_stream_data", seq, 1 if seq == 0 else 0, ptype, payload)
         s.unacked[seq] = (frame, time.monotonic())
         s.counters["out"] += 1
         await self.lossy(s, frame)
@@ -336,6 +382,7 @@ class Agent:
         if self.faults.close_after and s.sent_data % self.faults.close_after == 0 and s.ws is not None:
             s.closed_1000 += 1
             log(f"{s.id}: closing the websocket with 1000 (fault)")
+            s.connected.clear()
             await s.ws.close(code=1000, message=b"fault: close 1000")
 
     async def resend_loop(self, s: Session, ws) -> None:
@@ -354,7 +401,12 @@ class Agent:
 
     async def ack(self, s: Session, m: dict) -> None:
         if self.faults.withhold_acks and self.rng.random() < self.faults.withhold_acks:
+            # On TCP an ack is only lost with its websocket: withheld, and the websocket closed.
             s.counters["acks_withheld"] += 1
+            if s.ws is not None and not s.ws.closed:
+                s.closed_1000 += 1
+                s.connected.clear()
+                await s.ws.close(code=1000, message=b"fault: ack lost")
             return
         body = json.dumps({"AcknowledgedMessageType": m["type"], "AcknowledgedMessageId": str(m["id"]),
                            "AcknowledgedMessageSequenceNumber": m["seq"], "IsSequentialMessage": True}).encode()
@@ -371,21 +423,36 @@ class Agent:
         if m["type"] != "input_stream_data":
             return
         s.counters["in"] += 1
-        await self.ack(s, m)
+        if m["seq"] < s.expected:
+            # Already processed: the agent drops it, and before 3.2.1041.0 sends no ack.
+            s.counters["discarded_processed"] += 1
+            if self.faults.ack_processed:
+                await self.ack(s, m)
+            return
         if m["seq"] == s.expected:
             s.expected += 1
             await self.process(s, m)
+            if self.faults.lose_ack_at and s.counters["in"] == self.faults.lose_ack_at and s.ws is not None:
+                # Processed, and the websocket goes before the ack does.
+                s.counters["acks_lost"] += 1
+                log(f"{s.id}: closing the websocket before acking message {m['seq']} (fault)")
+                s.connected.clear()
+                await s.ws.close(code=1000, message=b"fault: ack lost")
+                return
+            await self.ack(s, m)
             while s.expected in s.early:
                 nxt = s.early.pop(s.expected)
                 s.expected += 1
                 await self.process(s, nxt)
-        elif m["seq"] > s.expected:
+        else:
+            await self.ack(s, m)
             s.early.setdefault(m["seq"], m)
 
     async def process(self, s: Session, m: dict) -> None:
         ptype, payload = m["ptype"], m["payload"]
         if ptype == 6:  # HandshakeResponse
             resp = json.loads(payload)
+            s.handshake_response = resp
             s.client_version = resp.get("ClientVersion", s.client_version)
             s.smux = (s.document.startswith("AWS-StartPortForwarding") and version_ge(s.client_version, "1.1.70")
                       and not version_ge("3.0.196.0", self.faults.agent_version))
@@ -394,17 +461,16 @@ class Agent:
             if not s.document.startswith("AWS-StartPortForwarding"):
                 await self.start_shell(s)
             elif not s.smux:
-                # Basic mode: the agent connects at once (servers such as MySQL speak first).
+                # Basic mode: the agent connects at session start (InitializeSession).
                 await self.basic_connect(s)
             return
         if ptype == 10:  # Flag
             flag = struct.unpack(">I", payload[:4])[0] if len(payload) >= 4 else 0
-            if flag == 1:  # DisconnectToPort: close, and connect again for the next client
+            if flag == 1:  # DisconnectToPort: close; dial again only when the client sends data
                 if s.basic is not None:
                     old = s.basic[1]
                     s.basic = None
                     old.close()
-                await self.basic_connect(s)
             elif flag == 2:  # TerminateSession
                 await self.end(s, "Session terminated by the client")
             return
@@ -555,6 +621,7 @@ class Agent:
         if s.state == "Terminated":
             return
         s.state = "Terminated"
+        s.done.set()
         body = json.dumps({"MessageId": str(uuid.uuid4()), "CreatedDate": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
                            "DestinationId": s.id, "SessionId": s.id, "MessageType": "channel_closed",
                            "SchemaVersion": 1, "Output": reason}).encode()

@@ -1,6 +1,6 @@
 //! A managed port forward over the native data channel: a local listener,
-//! one smux stream per accepted connection (or one connection at a time in
-//! basic mode), byte and connection counters, a health probe that goes
+//! one smux stream per accepted connection (or, in basic mode, a session per
+//! connection), byte and connection counters, a health probe that goes
 //! through the forward, and a new session with backoff when the agent ends
 //! the old one. The websocket itself resumes inside the channel.
 
@@ -228,7 +228,7 @@ async fn run(
         {
             let mut st = status.lock().expect("forward status");
             st.state = State::Ready;
-            st.mode = Some(if kind == (SessionType::Port { smux: true }) { "smux" } else { "basic" }.into());
+            st.mode = Some(if kind == (SessionType::Port { smux: true }) { "smux" } else { "basic, a session per connection" }.into());
         }
         if let Some(r) = ready.take() {
             let _ = r.send(Ok(()));
@@ -236,7 +236,7 @@ async fn run(
         let session_id = ch.session_id.clone();
         let ended = match kind {
             SessionType::Port { smux: true } => serve_smux(&listener, &mut ch, &status, &mut stop).await,
-            _ => serve_basic(&listener, &mut ch, &status, &mut stop).await,
+            _ => serve_basic(&ctx, &request, &listener, ch, &status, &mut stop).await,
         };
         status.lock().expect("forward status").open_connections = 0;
         let _ = terminate_session(&ctx, &session_id).await;
@@ -355,73 +355,141 @@ async fn pump_smux(
     let _ = gone.send(id);
 }
 
-/// Basic mode: one local connection at a time; DisconnectToPort when it
-/// closes. The agent keeps a connection to the remote port open, so what the
-/// remote sends first (a MySQL greeting) waits here for the next local client.
-async fn serve_basic(listener: &TcpListener, ch: &mut driver::Channel, status: &Arc<Mutex<Status>>, stop: &mut watch::Receiver<bool>) -> Ended {
-    let mut early: Vec<u8> = Vec::new();
+/// How long the session that told us the mode may wait for its first local connection: the
+/// agent connected to the remote port when it started, and a server that speaks first (MySQL's
+/// greeting) drops a client that stays silent for its connect timeout (10 s on MySQL and RDS).
+const BASIC_FRESH: Duration = Duration::from_secs(5);
+
+/// Basic mode (an agent that does not multiplex): a session per local connection. The agent
+/// connects to the remote port when a session starts; after DisconnectToPort it closes that
+/// connection and dials again only when the client sends data (port_basic.go), so a second
+/// connection through one session never sees a server that speaks first. Each accepted
+/// connection gets its own session (the first one the session that is already up, while it is
+/// fresh), and each session ends with its connection.
+async fn serve_basic(
+    ctx: &AwsContext,
+    request: &SessionRequest,
+    listener: &TcpListener,
+    first: driver::Channel,
+    status: &Arc<Mutex<Status>>,
+    stop: &mut watch::Receiver<bool>,
+) -> Ended {
+    // The session already up, when it came, and what its remote end said before a client came.
+    let mut spare = Some((first, Instant::now(), Vec::new()));
+    let mut conns = tokio::task::JoinSet::new();
     loop {
-        let sock = tokio::select! {
-            _ = stop.changed() => return Ended::Stopped,
-            accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => continue },
+        let expiry = spare.as_ref().map(|(_, t, _)| *t + BASIC_FRESH);
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = async { match expiry { Some(t) => tokio::time::sleep_until(t.into()).await, None => std::future::pending().await } } => {
+                if let Some((ch, _, _)) = spare.take() {
+                    let _ = terminate_session(ctx, &ch.session_id).await;
+                }
+            }
+            out = async { match spare.as_mut() { Some((ch, _, _)) => ch.output.recv().await, None => std::future::pending().await } } => {
+                // What the spare's remote end says before a client comes waits in `early`; a spare
+                // whose channel ended is dropped.
+                match out {
+                    Some(Output::Data(bytes)) => {
+                        if let Some((_, _, early)) = spare.as_mut() {
+                            status.lock().expect("forward status").bytes_in += bytes.len() as u64;
+                            early.extend_from_slice(&bytes);
+                        }
+                    }
+                    Some(Output::Closed(_) | Output::Unsupported(_)) | None => {
+                        if let Some((ch, _, _)) = spare.take() {
+                            let _ = terminate_session(ctx, &ch.session_id).await;
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            accepted = listener.accept() => {
+                let Ok((sock, _)) = accepted else { continue };
+                let _ = sock.set_nodelay(true);
+                {
+                    let mut st = status.lock().expect("forward status");
+                    st.open_connections += 1;
+                    st.total_connections += 1;
+                }
+                let ready = spare.take().map(|(ch, _, early)| (ch, early));
+                conns.spawn(basic_connection(ctx.clone(), request.clone(), sock, ready, status.clone(), stop.clone()));
+            }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    if let Some((ch, _, _)) = spare.take() {
+        let _ = terminate_session(ctx, &ch.session_id).await;
+    }
+    // Every connection's task sees the stop and terminates its session.
+    while conns.join_next().await.is_some() {}
+    Ended::Stopped
+}
+
+/// One local connection over its own basic-mode session, terminated when either side ends.
+async fn basic_connection(
+    ctx: AwsContext,
+    request: SessionRequest,
+    sock: TcpStream,
+    ready: Option<(driver::Channel, Vec<u8>)>,
+    status: Arc<Mutex<Status>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let ch = match ready {
+        Some(ready) => Ok(ready),
+        None => match open_session(&ctx, &request).await {
+            Ok((ch, SessionType::Port { smux: false })) => Ok((ch, Vec::new())),
+            Ok((ch, _)) => {
+                let _ = terminate_session(&ctx, &ch.session_id).await;
+                Err("the agent changed to multiplexing between sessions: restart the forward".to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    let (mut ch, early) = match ch {
+        Ok(ch) => ch,
+        Err(e) => {
+            let mut st = status.lock().expect("forward status");
+            st.last_error = Some(e);
+            st.open_connections = st.open_connections.saturating_sub(1);
+            return;
+        }
+    };
+    status.lock().expect("forward status").session_id = Some(ch.session_id.clone());
+    let (mut r, mut w) = sock.into_split();
+    let mut buf = vec![0u8; driver::MAX_PAYLOAD];
+    let mut ok = early.is_empty() || w.write_all(&early).await.is_ok();
+    while ok {
+        tokio::select! {
+            _ = stop.changed() => break,
+            n = r.read(&mut buf) => match n {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    status.lock().expect("forward status").bytes_out += n as u64;
+                    ok = ch.input.send(Input::Data(buf[..n].to_vec())).is_ok();
+                }
+            },
             out = ch.output.recv() => match out {
                 Some(Output::Data(bytes)) => {
                     status.lock().expect("forward status").bytes_in += bytes.len() as u64;
-                    early.extend_from_slice(&bytes);
-                    continue;
+                    ok = w.write_all(&bytes).await.is_ok();
                 }
-                Some(Output::Closed(why) | Output::Unsupported(why)) => return Ended::Lost(why),
-                None => return Ended::Lost("the data channel ended".into()),
-                _ => continue,
+                Some(Output::Flag(Flag::ConnectToPortError)) => {
+                    status.lock().expect("forward status").last_error = Some("the instance could not connect to the remote port".into());
+                    break;
+                }
+                Some(Output::Closed(why) | Output::Unsupported(why)) => {
+                    status.lock().expect("forward status").last_error = Some(why);
+                    break;
+                }
+                None => break,
+                Some(_) => {}
             },
-        };
-        let _ = sock.set_nodelay(true);
-        {
-            let mut st = status.lock().expect("forward status");
-            st.open_connections = 1;
-            st.total_connections += 1;
-        }
-        let (mut r, mut w) = sock.into_split();
-        if !early.is_empty() && w.write_all(&std::mem::take(&mut early)).await.is_err() {
-            let _ = ch.input.send(Input::Flag(Flag::DisconnectToPort));
-            continue;
-        }
-        let mut buf = vec![0u8; driver::MAX_PAYLOAD];
-        let ended = loop {
-            tokio::select! {
-                _ = stop.changed() => break Some(Ended::Stopped),
-                n = r.read(&mut buf) => match n {
-                    Ok(0) | Err(_) => {
-                        let _ = ch.input.send(Input::Flag(Flag::DisconnectToPort));
-                        break None;
-                    }
-                    Ok(n) => {
-                        status.lock().expect("forward status").bytes_out += n as u64;
-                        let _ = ch.input.send(Input::Data(buf[..n].to_vec()));
-                    }
-                },
-                out = ch.output.recv() => match out {
-                    Some(Output::Data(bytes)) => {
-                        status.lock().expect("forward status").bytes_in += bytes.len() as u64;
-                        if w.write_all(&bytes).await.is_err() {
-                            let _ = ch.input.send(Input::Flag(Flag::DisconnectToPort));
-                            break None;
-                        }
-                    }
-                    Some(Output::Flag(Flag::ConnectToPortError)) => {
-                        status.lock().expect("forward status").last_error = Some("the instance could not connect to the remote port".into());
-                        break None;
-                    }
-                    Some(Output::Closed(why) | Output::Unsupported(why)) => break Some(Ended::Lost(why)),
-                    None => break Some(Ended::Lost("the data channel ended".into())),
-                    Some(_) => {}
-                },
-            }
-        };
-        let _ = w.shutdown().await;
-        status.lock().expect("forward status").open_connections = 0;
-        if let Some(e) = ended {
-            return e;
         }
     }
+    let _ = w.shutdown().await;
+    let _ = ch.input.send(Input::Flag(Flag::TerminateSession));
+    let _ = terminate_session(&ctx, &ch.session_id).await;
+    let mut st = status.lock().expect("forward status");
+    st.open_connections = st.open_connections.saturating_sub(1);
 }

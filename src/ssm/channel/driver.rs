@@ -79,8 +79,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 type WsStream = tokio_tungstenite::WebSocketStream<Box<dyn Io>>;
 
 
-/// Opens the websocket (ws:// or wss://) and sends the opening frame.
-async fn open(start: &SessionStart) -> Result<WsStream, String> {
+/// Opens the websocket (ws:// or wss://) and sends the opening frame, with the session's one
+/// ClientId (the plugin keeps one per session across reconnects).
+async fn open(start: &SessionStart, client_id: &str) -> Result<WsStream, String> {
     let request = start.stream_url.as_str().into_client_request().map_err(|e| format!("bad stream URL: {e}"))?;
     let uri = request.uri().clone();
     let host = uri.host().ok_or("the stream URL has no host")?.to_string();
@@ -102,14 +103,15 @@ async fn open(start: &SessionStart) -> Result<WsStream, String> {
         schema_version: "1.0".into(),
         request_id: new_uuid().to_string(),
         token: start.token.expose_secret().to_string(),
-        client_id: new_uuid().to_string(),
+        client_id: client_id.to_string(),
         client_version: CLIENT_VERSION.into(),
     };
     ws.send(Ws::Text(serde_json::to_string(&opening).expect("JSON").into())).await.map_err(|e| format!("websocket: {e}"))?;
     Ok(ws)
 }
 
-/// What the handshake asked for, and our answer.
+/// What the handshake asked for, and our answer (shaped as the plugin's: every action with its
+/// `ActionResult` and `Error`, `Errors` null when there are none).
 fn answer_handshake(req: &HandshakeRequest) -> Result<(SessionType, HandshakeResponse), String> {
     let mut kind = SessionType::Shell;
     let mut processed = Vec::new();
@@ -125,7 +127,7 @@ fn answer_handshake(req: &HandshakeRequest) -> Result<(SessionType, HandshakeRes
             other => return Err(format!("the agent asked for `{other}`, which the native transport does not know: use --transport plugin")),
         }
     }
-    Ok((kind, HandshakeResponse { client_version: CLIENT_VERSION.into(), processed, errors: vec![] }))
+    Ok((kind, HandshakeResponse { client_version: CLIENT_VERSION.into(), processed, errors: None }))
 }
 
 fn session_type(a: &ClientAction, agent_version: &str) -> SessionType {
@@ -144,15 +146,23 @@ fn version_gt(a: &str, b: &str) -> bool {
     parse(a) > parse(b)
 }
 
+/// What outlives one websocket: delivery state, the handshake in progress, whether the owner was
+/// told the channel is ready, and the session's ClientId.
+struct State {
+    rel: Reliable,
+    /// The session type between HandshakeRequest and HandshakeComplete.
+    pending: Option<SessionType>,
+    ready: bool,
+    client_id: String,
+}
+
 async fn run(
     mut start: SessionStart,
     resume: Resume,
     mut input: mpsc::UnboundedReceiver<Input>,
     out: mpsc::UnboundedSender<Output>,
 ) {
-    let mut rel = Reliable::client();
-    // The session type between HandshakeRequest and HandshakeComplete.
-    let mut pending: Option<SessionType> = None;
+    let mut st = State { rel: Reliable::client(), pending: None, ready: false, client_id: new_uuid().to_string() };
     let mut failures = 0u32;
     let mut first = true;
     loop {
@@ -177,7 +187,7 @@ async fn run(
             }
         }
         first = false;
-        let ws = match open(&start).await {
+        let ws = match open(&start, &st.client_id).await {
             Ok(ws) => ws,
             Err(e) => {
                 failures += 1;
@@ -190,10 +200,11 @@ async fn run(
             }
         };
         failures = 0;
-        match serve(ws, &mut rel, &mut pending, &mut input, &out).await {
+        match serve(ws, &mut st, &mut input, &out).await {
             Served::Finished => return,
             Served::Lost(why) => tracing::info!("ssm {}: websocket lost ({why}); resuming", start.session_id),
         }
+        tracing::debug!("ssm {}: delivery {:?}", start.session_id, st.rel.counters);
     }
 }
 
@@ -202,106 +213,189 @@ enum Served {
     Lost(String),
 }
 
-async fn serve(
-    ws: WsStream,
-    rel: &mut Reliable,
-    pending: &mut Option<SessionType>,
-    input: &mut mpsc::UnboundedReceiver<Input>,
-    out: &mpsc::UnboundedSender<Output>,
-) -> Served {
-    let (mut sink, mut stream) = ws.split();
+/// Frames for the writer: acks never wait behind data.
+struct Outbox {
+    acks: mpsc::UnboundedSender<Vec<u8>>,
+    data: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+/// Writes frames as they come, acks first, flushing when nothing else is ready. It runs beside
+/// the reader, so a websocket that is slow to take our frames never stops us reading the agent's
+/// (both ends writing into full buffers, neither reading, is a deadlock).
+async fn write_loop(
+    mut sink: futures::stream::SplitSink<WsStream, Ws>,
+    mut acks: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut data: mpsc::UnboundedReceiver<Vec<u8>>,
+) -> Result<(), String> {
+    loop {
+        let first = tokio::select! {
+            biased;
+            a = acks.recv() => a,
+            d = data.recv() => d,
+        };
+        let Some(frame) = first else { break };
+        sink.feed(Ws::Binary(frame.into())).await.map_err(|e| e.to_string())?;
+        while let Some(f) = acks.try_recv().ok().or_else(|| data.try_recv().ok()) {
+            sink.feed(Ws::Binary(f.into())).await.map_err(|e| e.to_string())?;
+        }
+        sink.flush().await.map_err(|e| e.to_string())?;
+    }
+    // The reader is done: what is queued goes out, then the close.
+    while let Some(f) = acks.try_recv().ok().or_else(|| data.try_recv().ok()) {
+        sink.feed(Ws::Binary(f.into())).await.map_err(|e| e.to_string())?;
+    }
+    let _ = sink.close().await;
+    Ok(())
+}
+
+async fn serve(ws: WsStream, st: &mut State, input: &mut mpsc::UnboundedReceiver<Input>, out: &mpsc::UnboundedSender<Output>) -> Served {
+    let (sink, mut stream) = ws.split();
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let (data_tx, data_rx) = mpsc::unbounded_channel();
+    let outbox = Outbox { acks: ack_tx, data: data_tx };
+    let mut writer = tokio::spawn(write_loop(sink, ack_rx, data_rx));
     let mut tick = tokio::time::interval(RESEND_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Whatever the last websocket did not get acknowledged goes again.
-    for f in rel.resend_all(Instant::now()) {
-        if let Err(e) = sink.send(Ws::Binary(f.into())).await {
-            return Served::Lost(e.to_string());
-        }
+    // The acks the last websocket may have lost, then whatever it did not get acknowledged.
+    for f in st.rel.reacks() {
+        let _ = outbox.acks.send(f);
+    }
+    st.rel.begin_epoch();
+    for f in st.rel.resend_all(Instant::now()) {
+        let _ = outbox.data.send(f);
+    }
+    // Ends the websocket: the writer sends what is queued and closes.
+    async fn finish(outbox: Outbox, writer: tokio::task::JoinHandle<Result<(), String>>) {
+        drop(outbox);
+        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     }
     loop {
-        let mut outgoing: Vec<Vec<u8>> = Vec::new();
         tokio::select! {
             msg = stream.next() => match msg {
-                Some(Ok(Ws::Binary(b))) => {
-                    let m = match Message::decode(&b) {
-                        Ok(m) => m,
-                        Err(e) => {
-                            tracing::debug!("ssm: dropped a frame: {e}");
-                            continue;
-                        }
-                    };
-                    let r = rel.receive(m, Instant::now());
-                    outgoing.extend(r.send);
-                    for d in r.deliver {
-                        match handle(d, rel, pending, out) {
-                            Ok(frames) => outgoing.extend(frames),
-                            Err(e) => {
-                                let _ = out.send(Output::Unsupported(e));
-                                let _ = sink.close().await;
-                                return Served::Finished;
+                Some(Ok(Ws::Binary(b))) => match on_frame(&b, st, &outbox, out) {
+                    Step::Go => {}
+                    Step::Done => {
+                        finish(outbox, writer).await;
+                        return Served::Finished;
+                    }
+                },
+                Some(Ok(Ws::Close(frame))) => {
+                    writer.abort();
+                    return Served::Lost(format!("closed by the agent ({frame:?})"));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    writer.abort();
+                    return Served::Lost(e.to_string());
+                }
+                None => {
+                    writer.abort();
+                    return Served::Lost("the websocket ended".into());
+                }
+            },
+            inp = input.recv(), if st.rel.unacked() < WINDOW => {
+                let now = Instant::now();
+                match inp {
+                    Some(Input::Data(bytes)) => {
+                        for chunk in bytes.chunks(MAX_PAYLOAD) {
+                            if let Some(f) = st.rel.send(PayloadType::Output, chunk.to_vec(), now) {
+                                let _ = outbox.data.send(f);
                             }
                         }
                     }
-                    if let Some(reason) = r.closed {
-                        let _ = out.send(Output::Closed(reason));
-                        let _ = sink.close().await;
+                    Some(Input::Size { cols, rows }) => {
+                        let body = serde_json::to_vec(&Size { cols, rows }).expect("JSON");
+                        if let Some(f) = st.rel.send(PayloadType::Size, body, now) {
+                            let _ = outbox.data.send(f);
+                        }
+                    }
+                    Some(Input::Flag(f)) => {
+                        if let Some(f) = st.rel.send(PayloadType::Flag, f.payload(), now) {
+                            let _ = outbox.data.send(f);
+                        }
+                    }
+                    None => {
+                        // The owner is gone: the session ends (the owner terminates it through the API).
+                        finish(outbox, writer).await;
                         return Served::Finished;
                     }
                 }
-                Some(Ok(Ws::Close(frame))) => return Served::Lost(format!("closed by the agent ({frame:?})")),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Served::Lost(e.to_string()),
-                None => return Served::Lost("the websocket ended".into()),
-            },
-            inp = input.recv(), if rel.unacked() < WINDOW => match inp {
-                Some(Input::Data(bytes)) => {
-                    for chunk in bytes.chunks(MAX_PAYLOAD) {
-                        outgoing.extend(rel.send(PayloadType::Output, chunk.to_vec(), Instant::now()));
-                    }
-                }
-                Some(Input::Size { cols, rows }) => {
-                    let body = serde_json::to_vec(&Size { cols, rows }).expect("JSON");
-                    outgoing.extend(rel.send(PayloadType::Size, body, Instant::now()));
-                }
-                Some(Input::Flag(f)) => outgoing.extend(rel.send(PayloadType::Flag, f.payload(), Instant::now())),
-                None => {
-                    // The owner is gone: the session ends (the owner terminates it through the API).
-                    let _ = sink.close().await;
+            }
+            _ = tick.tick() => {
+                let now = Instant::now();
+                if let Some(seq) = st.rel.stuck(now) {
+                    let _ = out.send(Output::Closed(format!(
+                        "the agent has not acknowledged message {seq} for {} s: the session is stuck and was ended",
+                        super::reliable::STUCK_AFTER.as_secs()
+                    )));
+                    finish(outbox, writer).await;
                     return Served::Finished;
                 }
-            },
-            _ = tick.tick() => {
-                if let Some(f) = rel.due(Instant::now()) {
-                    outgoing.push(f);
+                for f in st.rel.nudge(now).into_iter().chain(st.rel.due(now)) {
+                    let _ = outbox.data.send(f);
                 }
             }
-        }
-        for f in outgoing {
-            if let Err(e) = sink.send(Ws::Binary(f.into())).await {
-                // The agent may have said goodbye (channel_closed) just before closing: read what is left.
-                return drain(&mut stream, rel, pending, out, e.to_string()).await;
+            res = &mut writer => {
+                // The websocket would not take our frames: what the agent still sends may hold its
+                // channel_closed (it says goodbye just before closing).
+                let why = match res {
+                    Ok(Err(e)) => e,
+                    _ => "the websocket writer ended".into(),
+                };
+                return drain(&mut stream, st, out, why).await;
             }
         }
     }
 }
 
-/// After a failed send: frames still readable may hold the agent's `channel_closed`.
-async fn drain(
-    stream: &mut futures::stream::SplitStream<WsStream>,
-    rel: &mut Reliable,
-    pending: &mut Option<SessionType>,
-    out: &mpsc::UnboundedSender<Output>,
-    why: String,
-) -> Served {
+enum Step {
+    Go,
+    Done,
+}
+
+/// One frame from the agent: acks and held frames to the writer, in-order messages handled.
+fn on_frame(b: &[u8], st: &mut State, outbox: &Outbox, out: &mpsc::UnboundedSender<Output>) -> Step {
+    let m = match Message::decode(b) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::debug!("ssm: dropped a frame: {e}");
+            return Step::Go;
+        }
+    };
+    let r = st.rel.receive(m, Instant::now());
+    for f in r.send {
+        let _ = outbox.acks.send(f);
+    }
+    for d in r.deliver {
+        match handle(d, st, out) {
+            Ok(frames) => {
+                for f in frames {
+                    let _ = outbox.data.send(f);
+                }
+            }
+            Err(e) => {
+                let _ = out.send(Output::Unsupported(e));
+                return Step::Done;
+            }
+        }
+    }
+    match r.closed {
+        Some(reason) => {
+            let _ = out.send(Output::Closed(reason));
+            Step::Done
+        }
+        None => Step::Go,
+    }
+}
+
+/// After the writer failed: frames still readable may hold the agent's `channel_closed`.
+async fn drain(stream: &mut futures::stream::SplitStream<WsStream>, st: &mut State, out: &mpsc::UnboundedSender<Output>, why: String) -> Served {
+    let (acks, _a) = mpsc::unbounded_channel();
+    let (data, _d) = mpsc::unbounded_channel();
+    let outbox = Outbox { acks, data };
     while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_millis(200), stream.next()).await {
         let Ws::Binary(b) = msg else { continue };
-        let Ok(m) = Message::decode(&b) else { continue };
-        let r = rel.receive(m, Instant::now());
-        for d in r.deliver {
-            let _ = handle(d, rel, pending, out);
-        }
-        if let Some(reason) = r.closed {
-            let _ = out.send(Output::Closed(reason));
+        if let Step::Done = on_frame(&b, st, &outbox, out) {
             return Served::Finished;
         }
     }
@@ -309,25 +403,27 @@ async fn drain(
 }
 
 /// One in-order stream-data message from the agent.
-fn handle(
-    m: Message,
-    rel: &mut Reliable,
-    pending: &mut Option<SessionType>,
-    out: &mpsc::UnboundedSender<Output>,
-) -> Result<Vec<Vec<u8>>, String> {
+fn handle(m: Message, st: &mut State, out: &mpsc::UnboundedSender<Output>) -> Result<Vec<Vec<u8>>, String> {
     let mut frames = Vec::new();
     match m.payload_type {
         PayloadType::HandshakeRequest => {
             let req: HandshakeRequest = serde_json::from_slice(&m.payload).map_err(|e| format!("bad handshake request: {e}"))?;
             let (kind, resp) = answer_handshake(&req)?;
-            frames.extend(rel.send(PayloadType::HandshakeResponse, serde_json::to_vec(&resp).expect("JSON"), Instant::now()));
-            *pending = Some(kind);
+            frames.extend(st.rel.send(PayloadType::HandshakeResponse, serde_json::to_vec(&resp).expect("JSON"), Instant::now()));
+            st.pending = Some(kind);
         }
         PayloadType::HandshakeComplete => {
-            let kind = pending.take().unwrap_or(SessionType::Shell);
-            let _ = out.send(Output::Ready(kind));
+            let kind = st.pending.take().unwrap_or(SessionType::Shell);
+            if !std::mem::replace(&mut st.ready, true) {
+                let _ = out.send(Output::Ready(kind));
+            }
         }
         PayloadType::Output | PayloadType::StdErr => {
+            // A shell without KMS has no handshake: its first output says the session is up (the
+            // plugin sets the session type to shell on it, too).
+            if st.pending.is_none() && !std::mem::replace(&mut st.ready, true) {
+                let _ = out.send(Output::Ready(SessionType::Shell));
+            }
             let _ = out.send(Output::Data(m.payload));
         }
         PayloadType::Flag => {

@@ -353,9 +353,10 @@ pub struct ProcessedAction {
     /// 1 ok, 2 failed, 3 unsupported.
     #[serde(rename = "ActionStatus")]
     pub status: u32,
-    #[serde(rename = "ActionResult", default, skip_serializing_if = "serde_json::Value::is_null")]
+    /// Always written, `null` when there is none, as the plugin's Go struct marshals it.
+    #[serde(rename = "ActionResult", default)]
     pub result: serde_json::Value,
-    #[serde(rename = "Error", default, skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "Error", default)]
     pub error: String,
 }
 
@@ -365,8 +366,9 @@ pub struct HandshakeResponse {
     pub client_version: String,
     #[serde(rename = "ProcessedClientActions")]
     pub processed: Vec<ProcessedAction>,
+    /// `null` when there are none (the plugin's nil slice), else the messages.
     #[serde(rename = "Errors")]
-    pub errors: Vec<String>,
+    pub errors: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -524,11 +526,12 @@ mod tests {
         let resp = HandshakeResponse {
             client_version: "1.2.0.0".into(),
             processed: vec![ProcessedAction { action_type: "SessionType".into(), status: 1, result: serde_json::Value::Null, error: String::new() }],
-            errors: vec![],
+            errors: None,
         };
+        // As the plugin's Go structs marshal it (message/handshakemessage.go): every field, nil as null.
         assert_eq!(
-            serde_json::to_value(&resp).unwrap(),
-            serde_json::json!({"ClientVersion":"1.2.0.0","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":1}],"Errors":[]})
+            serde_json::to_string(&resp).unwrap(),
+            r#"{"ClientVersion":"1.2.0.0","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":1,"ActionResult":null,"Error":""}],"Errors":null}"#
         );
         let u = new_uuid();
         assert_eq!(u.get_version_num(), 4);

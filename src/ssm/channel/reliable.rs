@@ -5,6 +5,27 @@
 //! than the retransmission timeout (Jacobson/Karels, 200 ms to start, at most
 //! 1 s). A pure state machine: the caller passes the time in and sends what it
 //! returns, so tests drive a simulated clock, deterministically.
+//!
+//! Lost acks. An agent older than 3.2.1041.0 drops a message below its
+//! expected sequence number without an ack (its datachannel.go,
+//! handleStreamDataMessage), so a message whose ack went down with a websocket
+//! would be resent forever: the plugin resends it 3,000 times (5 minutes) and
+//! then terminates the session (its streaming.go ResendMaxAttempt,
+//! session.go handleStreamMessageResendTimeout). Here each websocket is an
+//! epoch; the agent handles one websocket's messages in order and acks every
+//! one at or above its expected number, so when a message sent on this
+//! websocket is acked, every message resent on it earlier that carried over
+//! from an earlier websocket and is still unacked was already processed: it
+//! is dropped ([`Counters::presumed_processed`]). When nothing newer is in
+//! flight to tell, an empty Output message (a no-op for every session type) is
+//! sent as the probe ([`Reliable::nudge`]). A message unacked for
+//! [`STUCK_AFTER`] ends the channel ([`Reliable::stuck`]), as the plugin's limit does.
+//!
+//! The other way round, acks we sent that went down with a websocket leave the
+//! agent resending what we already have, oldest first, one message per tick:
+//! a backlog of them would hold back the one message we miss for seconds. So
+//! a new websocket starts with the last [`REACKS`] acks again ([`Reliable::reacks`]);
+//! an ack of a message the agent no longer holds changes nothing there.
 
 use std::collections::BTreeMap;
 use tokio::time::{Duration, Instant};
@@ -18,6 +39,10 @@ pub const MAX_RTO: Duration = Duration::from_secs(1);
 pub const MIN_RTO: Duration = Duration::from_millis(40);
 /// How often the caller should call [`Reliable::due`].
 pub const RESEND_TICK: Duration = Duration::from_millis(100);
+/// Acks repeated on a new websocket (the ones the old one may have lost).
+pub const REACKS: usize = 1024;
+/// A message unacked this long means the session is stuck (the plugin: 3,000 resends 100 ms apart).
+pub const STUCK_AFTER: Duration = Duration::from_secs(300);
 
 /// The retransmission timeout estimator (RFC 6298 without the 1 s floor).
 #[derive(Debug, Clone)]
@@ -60,6 +85,10 @@ struct Pending {
     last_sent: Option<Instant>,
     first_sent: Option<Instant>,
     resent: u32,
+    /// The websocket (epoch) it was first sent on.
+    first_epoch: Option<u32>,
+    /// Its first transmission on the current websocket: the send order and the time.
+    this_epoch: Option<(u64, Instant)>,
 }
 
 /// What a received frame asks of the caller.
@@ -81,6 +110,10 @@ pub struct Counters {
     pub duplicates: u64,
     pub out_of_order: u64,
     pub acks_received: u64,
+    /// Messages carried over a websocket loss, shown processed by a later ack (their own ack was lost).
+    pub presumed_processed: u64,
+    /// Empty probe messages sent to learn that.
+    pub nudges: u64,
 }
 
 #[derive(Debug)]
@@ -93,6 +126,12 @@ pub struct Reliable {
     early: BTreeMap<i64, Message>,
     paused: bool,
     rto: Rto,
+    /// The current websocket.
+    epoch: u32,
+    /// Transmissions of stream data so far (the order of sends on the wire).
+    order: u64,
+    /// The last acks sent, for [`Reliable::reacks`].
+    recent_acks: std::collections::VecDeque<Vec<u8>>,
     pub counters: Counters,
 }
 
@@ -111,8 +150,40 @@ impl Reliable {
             early: BTreeMap::new(),
             paused: false,
             rto: Rto::default(),
+            epoch: 0,
+            order: 0,
+            recent_acks: std::collections::VecDeque::new(),
             counters: Counters::default(),
         }
+    }
+
+    /// A new websocket carries the channel from now on (after a resume).
+    pub fn begin_epoch(&mut self) {
+        self.epoch += 1;
+        for p in self.unacked.values_mut() {
+            p.this_epoch = None;
+        }
+    }
+
+    /// The last acks sent, oldest first: to send first on a new websocket.
+    pub fn reacks(&self) -> Vec<Vec<u8>> {
+        self.recent_acks.iter().cloned().collect()
+    }
+
+    /// Marks `p` sent now and returns its frame.
+    fn transmit(epoch: u32, order: &mut u64, counters: &mut Counters, p: &mut Pending, now: Instant) -> Vec<u8> {
+        *order += 1;
+        if p.first_sent.is_some() {
+            p.resent += 1;
+            counters.resent += 1;
+        } else {
+            p.first_sent = Some(now);
+            p.first_epoch = Some(epoch);
+            counters.sent += 1;
+        }
+        p.last_sent = Some(now);
+        p.this_epoch.get_or_insert((*order, now));
+        p.frame.clone()
     }
 
     /// Numbers and keeps a stream-data message; returns the frame to send now
@@ -121,15 +192,8 @@ impl Reliable {
         let seq = self.next_out;
         self.next_out += 1;
         let frame = Message::new(self.send_type, seq, 0, payload_type, payload).encode();
-        let mut p = Pending { frame, last_sent: None, first_sent: None, resent: 0 };
-        let out = if self.paused {
-            None
-        } else {
-            p.last_sent = Some(now);
-            p.first_sent = Some(now);
-            self.counters.sent += 1;
-            Some(p.frame.clone())
-        };
+        let mut p = Pending { frame, last_sent: None, first_sent: None, resent: 0, first_epoch: None, this_epoch: None };
+        let out = (!self.paused).then(|| Self::transmit(self.epoch, &mut self.order, &mut self.counters, &mut p, now));
         self.unacked.insert(seq, p);
         out
     }
@@ -158,12 +222,16 @@ impl Reliable {
             ACKNOWLEDGE => {
                 if let Ok(a) = serde_json::from_slice::<Acknowledge>(&m.payload) {
                     self.counters.acks_received += 1;
-                    if let Some(p) = self.unacked.remove(&a.sequence_number)
-                        && p.resent == 0
-                        && let Some(t) = p.first_sent
-                    {
-                        // Karn: only never-resent messages give an RTT sample.
-                        self.rto.sample(now.saturating_duration_since(t));
+                    if let Some(p) = self.unacked.remove(&a.sequence_number) {
+                        if p.resent == 0
+                            && let Some(t) = p.first_sent
+                        {
+                            // Karn: only never-resent messages give an RTT sample.
+                            self.rto.sample(now.saturating_duration_since(t));
+                        }
+                        if let Some((bound, _)) = p.this_epoch {
+                            self.settle_before(bound);
+                        }
                     }
                 }
             }
@@ -180,16 +248,18 @@ impl Reliable {
                 self.paused = false;
                 // Everything held back goes out now, oldest first.
                 for p in self.unacked.values_mut().filter(|p| p.last_sent.is_none()) {
-                    p.last_sent = Some(now);
-                    p.first_sent = Some(now);
-                    self.counters.sent += 1;
-                    r.send.push(p.frame.clone());
+                    r.send.push(Self::transmit(self.epoch, &mut self.order, &mut self.counters, p, now));
                 }
             }
             _ if m.is_stream_data() => {
                 self.counters.received += 1;
                 // Every stream-data message is acked, even a duplicate (its ack was lost).
-                r.send.push(Acknowledge::message_for(&m).encode());
+                let ack = Acknowledge::message_for(&m).encode();
+                if self.recent_acks.len() == REACKS {
+                    self.recent_acks.pop_front();
+                }
+                self.recent_acks.push_back(ack.clone());
+                r.send.push(ack);
                 let seq = m.sequence_number;
                 if seq == self.expected_in {
                     r.deliver.push(m);
@@ -226,23 +296,56 @@ impl Reliable {
         if now.saturating_duration_since(last) < rto {
             return None;
         }
-        p.last_sent = Some(now);
-        p.resent += 1;
-        self.counters.resent += 1;
-        Some(p.frame.clone())
+        Some(Self::transmit(self.epoch, &mut self.order, &mut self.counters, p, now))
     }
 
     /// Every unacked frame, oldest first (after a reconnect, to send again at once).
     pub fn resend_all(&mut self, now: Instant) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
-        for p in self.unacked.values_mut() {
-            p.last_sent = Some(now);
-            p.first_sent.get_or_insert(now);
-            p.resent += 1;
-            out.push(p.frame.clone());
+        if self.paused {
+            return Vec::new();
         }
-        self.counters.resent += out.len() as u64;
-        out
+        let (epoch, order, counters) = (self.epoch, &mut self.order, &mut self.counters);
+        self.unacked.values_mut().map(|p| Self::transmit(epoch, order, counters, p, now)).collect()
+    }
+
+    /// Drops what an ack of a message first sent on this websocket at `bound` shows processed:
+    /// messages carried over from an earlier websocket, resent on this one before `bound`, unacked.
+    fn settle_before(&mut self, bound: u64) {
+        let epoch = self.epoch;
+        let done: Vec<i64> = self
+            .unacked
+            .iter()
+            .filter(|(_, k)| k.first_epoch.is_some_and(|e| e < epoch) && k.this_epoch.is_some_and(|(o, _)| o < bound))
+            .map(|(s, _)| *s)
+            .collect();
+        for s in done {
+            self.unacked.remove(&s);
+            self.counters.presumed_processed += 1;
+        }
+    }
+
+    /// An empty Output message to send now, when the oldest unacked message came over from an
+    /// earlier websocket, was resent on this one over an RTO ago without an ack, and nothing sent
+    /// after it can tell whether the agent processed it already.
+    pub fn nudge(&mut self, now: Instant) -> Option<Vec<u8>> {
+        if self.paused {
+            return None;
+        }
+        let (_, k) = self.unacked.iter().next()?;
+        let (order, at) = k.this_epoch?;
+        let carried = k.first_epoch.is_some_and(|e| e < self.epoch);
+        let newer = self.unacked.values().any(|p| p.this_epoch.is_some_and(|(o, _)| o > order));
+        if !carried || newer || now.saturating_duration_since(at) < self.rto.current() {
+            return None;
+        }
+        self.counters.nudges += 1;
+        self.send(PayloadType::Output, Vec::new(), now)
+    }
+
+    /// The sequence number of a message unacked for longer than [`STUCK_AFTER`], if any.
+    pub fn stuck(&self, now: Instant) -> Option<i64> {
+        let (seq, p) = self.unacked.iter().next()?;
+        (!self.paused && p.first_sent.is_some_and(|t| now.saturating_duration_since(t) > STUCK_AFTER)).then_some(*seq)
     }
 }
 
