@@ -363,3 +363,107 @@ fn a_forward_whose_session_is_terminated_starts_a_new_one() {
     assert!(through.stdout.contains("node_app@%"), "{}", through.dump());
     fwd.stop();
 }
+
+/// Runs `rdsdeck sql` with a watchdog of `secs` and returns its stdout (exit 0 required).
+fn sql_within(sb: &Sandbox, secs: u64, args: &[&str]) -> String {
+    let mut c = sb.cmd();
+    c.arg("sql").args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("rdsdeck sql {args:?} hung for {secs} s (a stalled or deadlocked channel)");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(status.success(), "rdsdeck sql {args:?}: {status}: {err}");
+    reader.join().unwrap()
+}
+
+/// The driver reads while it writes: with the agent closing the websocket (code 1000) every 2,000
+/// of its messages, a million-row result comes through a forward whole, ten times in a row (the
+/// driver that sent its whole batch before reading again hung here in about one run of three).
+#[test]
+fn a_million_rows_through_a_forward_survive_a_close_every_2000_frames_ten_times() {
+    let sb = Sandbox::start();
+    let q = "SELECT seq, seq * 7 FROM seq_1_to_1000000";
+    let direct = sql_within(&sb, 60, &["-o", "csv", "-e", q]);
+    assert_eq!(direct.lines().count(), 1_000_001);
+    http(&sb, "POST", "/sandbox/faults", r#"{"close_after":2000}"#);
+    let fwd = ForwardProc::start(&sb);
+    let port = fwd.port.to_string();
+    for run in 0..10 {
+        let via = sql_within(&sb, 60, &["--tunnel-port", &port, "-o", "csv", "-e", q]);
+        assert!(via == direct, "run {run}: the result through the forward differs ({} bytes, want {})", via.len(), direct.len());
+    }
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    let s = sessions.as_array().unwrap().iter().find(|s| s["Status"] != "Terminated").unwrap().clone();
+    assert!(s["closed_1000"].as_u64().unwrap() >= 30, "{s}");
+    fwd.stop();
+}
+
+/// An ack lost with its websocket: the agent processed the message, and (as agents before
+/// 3.2.1041.0 do) drops it again without an ack. The client stops resending it after a small,
+/// fixed number of tries instead of forever, and the session carries on.
+#[test]
+fn a_message_whose_ack_was_lost_is_not_resent_forever() {
+    let sb = Sandbox::start();
+    http(&sb, "POST", "/sandbox/faults", r#"{"lose_ack_at":12}"#);
+    let fwd = ForwardProc::start(&sb);
+    let port = fwd.port.to_string();
+    for _ in 0..3 {
+        let out = sql_within(&sb, 30, &["--tunnel-port", &port, "-o", "csv", "-e", "SELECT COUNT(*) FROM seq_1_to_1000"]);
+        assert!(out.contains("1000"), "{out}");
+    }
+    let counters = || {
+        let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+        sessions.as_array().unwrap().iter().find(|s| s["Status"] != "Terminated").unwrap()["counters"].clone()
+    };
+    let first = counters();
+    assert_eq!(first["acks_lost"], 1, "{first}");
+    std::thread::sleep(Duration::from_secs(3));
+    let later = counters();
+    let resent = later["discarded_processed"].as_u64().unwrap();
+    assert!((1..=4).contains(&resent), "processed data resent {resent} times: {later}");
+    assert_eq!(later["discarded_processed"], first["discarded_processed"], "still resending: {first} then {later}");
+    fwd.stop();
+}
+
+/// Basic mode (an agent that does not multiplex): the agent dials the remote port once per
+/// session and, after DisconnectToPort, only when the client sends data, so a server that speaks
+/// first (MySQL) never greets a second connection. A session per connection: three MySQL
+/// connections one after another through one forward, after its start-up probe.
+#[test]
+fn three_mysql_connections_one_after_another_through_a_basic_mode_forward() {
+    let sb = Sandbox::start();
+    http(&sb, "POST", "/sandbox/faults", r#"{"agent_version":"3.0.196.0"}"#);
+    let fwd = ForwardProc::start(&sb);
+    let port = fwd.port.to_string();
+    for i in 0..3 {
+        let out = sql_within(&sb, 30, &["--tunnel-port", &port, "-o", "csv", "-e", &format!("SELECT {i} + 40, CURRENT_USER()")]);
+        assert!(out.contains(&format!("{},node_user@%", i + 40)), "connection {i}: {out}");
+    }
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    let all = sessions.as_array().unwrap();
+    assert!(all.iter().all(|s| s["smux"] == false), "{sessions}");
+    // The probe, the printed usage line and three connections: a session each, each ended with it.
+    assert!(all.len() >= 5, "{sessions}");
+    let open = all.iter().filter(|s| s["Status"] != "Terminated").count();
+    assert!(open <= 1, "sessions left open: {sessions}");
+    fwd.stop();
+    let sessions = http(&sb, "GET", "/sandbox/sessions", "");
+    assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
+}

@@ -161,6 +161,8 @@ class Session:
         # Set while a websocket is attached: stream data waits for one, as the agent does not
         # publish into a closed channel (its SendStreamDataMessage fails without buffering).
         self.connected = asyncio.Event()
+        # Fault closes in progress, by websocket.
+        self.closing: dict[int, asyncio.Future] = {}
 
     def info(self) -> dict:
         return {
@@ -314,6 +316,9 @@ class Agent:
             ticker.cancel()
             if s.ws is ws:
                 s.connected.clear()
+            closing = s.closing.pop(id(ws), None)
+            if closing is not None:
+                closing.cancel()
         return ws
 
     def handshake_request(self, s: Session) -> dict:
@@ -335,9 +340,32 @@ class Agent:
         return {"AgentVersion": AGENT_VERSION, "RequestedClientActions": [
             {"ActionType": "SessionType", "ActionParameters": {"SessionType": "Standard_Stream", "Properties": None}}]}
 
+    async def close_ws(self, s: Session, why: bytes) -> None:
+        """Closes the session's websocket with code 1000 (a fault), as a server does: the close frame
+        after everything sent before it, then reading on (the client's acks still count) until the
+        client's close. No stream data goes out until the client resumes. (aiohttp's own close() from
+        another task closes the socket at once, and the unread acks turn it into a reset that
+        destroys what the client had not read yet: no real server does that on a normal close.)"""
+        ws = s.ws
+        if ws is None or ws.closed or id(ws) in s.closing:
+            return
+        s.connected.clear()
+
+        async def give_up():
+            await asyncio.sleep(10)
+            if not ws.closed:
+                await ws.close(code=1000, message=why)
+
+        s.closing[id(ws)] = asyncio.ensure_future(give_up())
+        try:
+            async with s.send_lock:
+                await ws._writer.close(1000, why)  # noqa: SLF001 - the close frame alone
+        except (ConnectionError, RuntimeError):
+            pass
+
     async def raw(self, s: Session, frame: bytes) -> None:
         ws = s.ws
-        if ws is None or ws.closed:
+        if ws is None or ws.closed or id(ws) in s.closing:
             return
         try:
             async with s.send_lock:
@@ -372,6 +400,10 @@ class Agent:
                 return
         if self.faults.pace_per_s:
             await asyncio.sleep(1 / self.faults.pace_per_s)
+        else:
+            # Let the reader take the client's acks between messages, as the agent's own goroutine
+            # does: a sender that starves it leaves thousands of acks unread when a websocket closes.
+            await asyncio.sleep(0)
         seq = s.out_seq
         s.out_seq += 1
         frame = encode("output_stream_data", seq, 1 if seq == 0 else 0, ptype, payload)
@@ -382,8 +414,7 @@ class Agent:
         if self.faults.close_after and s.sent_data % self.faults.close_after == 0 and s.ws is not None:
             s.closed_1000 += 1
             log(f"{s.id}: closing the websocket with 1000 (fault)")
-            s.connected.clear()
-            await s.ws.close(code=1000, message=b"fault: close 1000")
+            await self.close_ws(s, b"fault: close 1000")
 
     async def resend_loop(self, s: Session, ws) -> None:
         while not ws.closed:
@@ -405,8 +436,7 @@ class Agent:
             s.counters["acks_withheld"] += 1
             if s.ws is not None and not s.ws.closed:
                 s.closed_1000 += 1
-                s.connected.clear()
-                await s.ws.close(code=1000, message=b"fault: ack lost")
+                await self.close_ws(s, b"fault: ack lost")
             return
         body = json.dumps({"AcknowledgedMessageType": m["type"], "AcknowledgedMessageId": str(m["id"]),
                            "AcknowledgedMessageSequenceNumber": m["seq"], "IsSequentialMessage": True}).encode()
@@ -436,8 +466,7 @@ class Agent:
                 # Processed, and the websocket goes before the ack does.
                 s.counters["acks_lost"] += 1
                 log(f"{s.id}: closing the websocket before acking message {m['seq']} (fault)")
-                s.connected.clear()
-                await s.ws.close(code=1000, message=b"fault: ack lost")
+                await self.close_ws(s, b"fault: ack lost")
                 return
             await self.ack(s, m)
             while s.expected in s.early:

@@ -280,7 +280,8 @@ async fn serve(ws: WsStream, st: &mut State, input: &mut mpsc::UnboundedReceiver
                     }
                 },
                 Some(Ok(Ws::Close(frame))) => {
-                    writer.abort();
+                    // The writer sends what is queued and the close reply, so the agent reads our acks.
+                    finish(outbox, writer).await;
                     return Served::Lost(format!("closed by the agent ({frame:?})"));
                 }
                 Some(Ok(_)) => {}

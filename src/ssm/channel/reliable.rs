@@ -40,7 +40,7 @@ pub const MIN_RTO: Duration = Duration::from_millis(40);
 /// How often the caller should call [`Reliable::due`].
 pub const RESEND_TICK: Duration = Duration::from_millis(100);
 /// Acks repeated on a new websocket (the ones the old one may have lost).
-pub const REACKS: usize = 1024;
+pub const REACKS: usize = 4096;
 /// A message unacked this long means the session is stuck (the plugin: 3,000 resends 100 ms apart).
 pub const STUCK_AFTER: Duration = Duration::from_secs(300);
 
@@ -130,8 +130,8 @@ pub struct Reliable {
     epoch: u32,
     /// Transmissions of stream data so far (the order of sends on the wire).
     order: u64,
-    /// The last acks sent, for [`Reliable::reacks`].
-    recent_acks: std::collections::VecDeque<Vec<u8>>,
+    /// The last messages acked (sequence number, id, type), for [`Reliable::reacks`].
+    recent_acks: std::collections::VecDeque<(i64, uuid::Uuid, String)>,
     pub counters: Counters,
 }
 
@@ -167,7 +167,14 @@ impl Reliable {
 
     /// The last acks sent, oldest first: to send first on a new websocket.
     pub fn reacks(&self) -> Vec<Vec<u8>> {
-        self.recent_acks.iter().cloned().collect()
+        self.recent_acks
+            .iter()
+            .map(|(seq, id, kind)| {
+                let mut m = Message::new(kind, *seq, 0, PayloadType::Null, Vec::new());
+                m.message_id = *id;
+                Acknowledge::message_for(&m).encode()
+            })
+            .collect()
     }
 
     /// Marks `p` sent now and returns its frame.
@@ -254,12 +261,11 @@ impl Reliable {
             _ if m.is_stream_data() => {
                 self.counters.received += 1;
                 // Every stream-data message is acked, even a duplicate (its ack was lost).
-                let ack = Acknowledge::message_for(&m).encode();
                 if self.recent_acks.len() == REACKS {
                     self.recent_acks.pop_front();
                 }
-                self.recent_acks.push_back(ack.clone());
-                r.send.push(ack);
+                self.recent_acks.push_back((m.sequence_number, m.message_id, m.message_type.clone()));
+                r.send.push(Acknowledge::message_for(&m).encode());
                 let seq = m.sequence_number;
                 if seq == self.expected_in {
                     r.deliver.push(m);
