@@ -405,8 +405,19 @@ fn a_million_rows_through_a_forward_survive_a_close_every_2000_frames_ten_times(
     http(&sb, "POST", "/sandbox/faults", r#"{"close_after":2000}"#);
     let fwd = ForwardProc::start(&sb);
     let port = fwd.port.to_string();
+    // Meanwhile a 3 MB statement goes the other way: both ends write at once.
+    let dir = tempfile::tempdir().unwrap();
+    let upload = dir.path().join("upload.sql");
+    std::fs::write(&upload, format!("SELECT LENGTH('{}')", "x".repeat(3 << 20))).unwrap();
+    let upload = upload.to_str().unwrap().to_string();
     for run in 0..10 {
-        let via = sql_within(&sb, 60, &["--tunnel-port", &port, "-o", "csv", "-e", q]);
+        let (sb2, port2, upload2) = (&sb, port.clone(), upload.clone());
+        let via = std::thread::scope(|scope| {
+            let up = scope.spawn(move || sql_within(sb2, 60, &["--tunnel-port", &port2, "-o", "csv", "-f", &upload2]));
+            let via = sql_within(&sb, 60, &["--tunnel-port", &port, "-o", "csv", "-e", q]);
+            assert!(up.join().unwrap().contains(&(3u32 << 20).to_string()), "run {run}: the upload's answer");
+            via
+        });
         assert!(via == direct, "run {run}: the result through the forward differs ({} bytes, want {})", via.len(), direct.len());
     }
     let sessions = http(&sb, "GET", "/sandbox/sessions", "");

@@ -340,7 +340,10 @@ impl Reliable {
         let (_, k) = self.unacked.iter().next()?;
         let (order, at) = k.this_epoch?;
         let carried = k.first_epoch.is_some_and(|e| e < self.epoch);
-        let newer = self.unacked.values().any(|p| p.this_epoch.is_some_and(|(o, _)| o > order));
+        // Only a message first sent on this websocket is sure to be acked (a carried-over one may
+        // have been processed too): one sent after `k` settles it.
+        let epoch = self.epoch;
+        let newer = self.unacked.values().any(|p| p.first_epoch == Some(epoch) && p.this_epoch.is_some_and(|(o, _)| o > order));
         if !carried || newer || now.saturating_duration_since(at) < self.rto.current() {
             return None;
         }
@@ -478,6 +481,73 @@ mod tests {
         assert_eq!(r.closed.as_deref(), Some("Session i-1 was terminated"));
         let r = c.receive(Message::new(CHANNEL_CLOSED, 0, 0, PayloadType::Null, vec![]), clock);
         assert_eq!(r.closed.as_deref(), Some("the agent closed the channel"));
+    }
+
+    fn seq_of(frame: &[u8]) -> i64 {
+        Message::decode(frame).unwrap().sequence_number
+    }
+
+    /// The agent processed 1 and 2, their acks went down with the websocket, and it drops them
+    /// again without an ack: the next websocket resends them once, probes with an empty message
+    /// after an RTO, and its ack settles both. No endless resends.
+    #[test]
+    fn acks_lost_with_a_websocket_are_settled_by_a_later_ack() {
+        let mut clock = Instant::now();
+        let mut c = Reliable::client();
+        c.begin_epoch();
+        let f0 = c.send(PayloadType::Output, b"a".to_vec(), clock).unwrap();
+        c.send(PayloadType::Output, b"b".to_vec(), clock).unwrap();
+        c.send(PayloadType::Output, b"c".to_vec(), clock).unwrap();
+        c.receive(ack_of(&f0), clock);
+        // A new websocket: 1 and 2 go again, once.
+        c.begin_epoch();
+        let again: Vec<i64> = c.resend_all(clock).iter().map(|f| seq_of(f)).collect();
+        assert_eq!(again, [1, 2]);
+        assert_eq!(c.nudge(clock), None, "not before an RTO");
+        clock += INITIAL_RTO + Duration::from_millis(10);
+        let probe = c.nudge(clock).expect("a probe once the resends went unanswered");
+        let p = Message::decode(&probe).unwrap();
+        assert_eq!((p.sequence_number, p.payload_type, p.payload.len()), (3, PayloadType::Output, 0));
+        assert_eq!(c.nudge(clock), None, "one probe at a time");
+        c.receive(ack_of(&probe), clock);
+        assert_eq!(c.unacked(), 0);
+        assert_eq!((c.counters.presumed_processed, c.counters.nudges), (2, 1));
+    }
+
+    /// On the first websocket an unacked message is never presumed processed, even when a later
+    /// one is acked: an agent not ready yet leaves the first unacked and buffers the second.
+    #[test]
+    fn nothing_is_presumed_without_a_lost_websocket() {
+        let mut clock = Instant::now();
+        let mut c = Reliable::client();
+        c.begin_epoch();
+        c.send(PayloadType::Output, b"syn".to_vec(), clock).unwrap();
+        let f1 = c.send(PayloadType::Output, b"data".to_vec(), clock).unwrap();
+        c.receive(ack_of(&f1), clock);
+        clock += Duration::from_secs(2);
+        assert_eq!(c.nudge(clock), None);
+        assert_eq!(c.unacked(), 1);
+        assert_eq!(c.due(clock).map(|f| seq_of(&f)), Some(0), "resent until acked");
+        assert_eq!(c.counters.presumed_processed, 0);
+        // Unacked for five minutes: stuck.
+        assert_eq!(c.stuck(clock), None);
+        clock += STUCK_AFTER;
+        assert_eq!(c.stuck(clock), Some(0));
+    }
+
+    /// A new websocket repeats the last acks (the old one may have lost them), at most REACKS.
+    #[test]
+    fn the_last_acks_are_kept_for_the_next_websocket() {
+        let clock = Instant::now();
+        let mut c = Reliable::client();
+        for i in 0..(REACKS as i64 + 5) {
+            c.receive(data(i, "x"), clock);
+        }
+        let again = c.reacks();
+        assert_eq!(again.len(), REACKS);
+        let first = Message::decode(&again[0]).unwrap();
+        let a: Acknowledge = serde_json::from_slice(&first.payload).unwrap();
+        assert_eq!((first.message_type.as_str(), a.sequence_number), (ACKNOWLEDGE, 5));
     }
 
     /// Two ends over a lossy, duplicating, reordering link deliver every byte once, in order.
