@@ -248,13 +248,21 @@ fn plugin_transport_contract_with_a_fake_plugin() {
     let log = sb.home().root().join("plugin.jsonl");
     let path = format!("{}:/usr/bin:/bin", fake_dir.display());
     let mut c = sb.cmd();
-    c.args(["forward", "--transport", "plugin"]).env("PATH", &path).env("FAKE_PLUGIN_LOG", &log).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // The local port asked for reaches the plugin the way the real one learns it: in the agent's
+    // handshake (Properties.localPortNumber), which the fake reads from the data channel.
+    let wanted = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    c.args(["forward", "--transport", "plugin", "--local-port", &wanted.to_string()])
+        .env("PATH", &path)
+        .env("FAKE_PLUGIN_LOG", &log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     assert!(line.starts_with("forwarding 127.0.0.1:") && line.contains("session-manager-plugin 1.2.650.0"), "{line}");
     let port: u16 = line["forwarding 127.0.0.1:".len()..].split_whitespace().next().unwrap().parse().unwrap();
+    assert_eq!(port, wanted, "the plugin opened the requested port: {line}");
     let mut probe = String::new();
     out.read_line(&mut probe).unwrap();
     assert!(probe.starts_with("probe: the remote end answered"), "{probe}");
@@ -281,6 +289,9 @@ fn plugin_transport_contract_with_a_fake_plugin() {
     assert!(token.len() > 20);
     assert!(argv.iter().all(|a| !a.contains(token)), "the token is not in argv");
     assert!(entries.iter().any(|e| e["signal"] == "SIGINT"), "stopped with SIGINT: {entries:?}");
+    let props = entries.iter().find_map(|e| e.get("handshake_properties")).expect("the fake read the handshake");
+    assert_eq!(props["localPortNumber"], wanted.to_string(), "{props}");
+    assert_eq!((props["type"].as_str(), props["portNumber"].as_str()), (Some("LocalPortForwarding"), Some("3306")), "{props}");
     let sessions = http(&sb, "GET", "/sandbox/sessions", "");
     assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
 
