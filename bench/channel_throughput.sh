@@ -58,12 +58,13 @@ read_bytes() { local n; n=$(cat < "/dev/tcp/127.0.0.1/$1" | wc -c); [ "$n" -eq $
 q1="SELECT seq, seq * 7, MD5(seq) FROM seq_1_to_1000000"
 one() { "$bin" sql --user node_app -o csv ${1:+--tunnel-port "$1"} -e "$q1"; }
 eight() {
-  local i
+  local i pids=()
   for i in 0 1 2 3 4 5 6 7; do
     "$bin" sql --user node_app -o csv ${1:+--tunnel-port "$1"} \
       -e "SELECT seq, seq * 7, MD5(seq) FROM seq_1_to_1000000 WHERE seq % 8 = $i" > /dev/null &
+    pids+=($!)
   done
-  wait
+  wait "${pids[@]}"
 }
 rows_bytes=$(one "" | wc -c)
 
