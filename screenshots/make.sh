@@ -63,6 +63,7 @@ shots() {
   shot log              L                                           ' loaded in '
   shot sql              'wait:5 SSM parameters' e 'wait:SQL ·' 'type:SELECT o.id, u.name, o.amount, o.status, o.note FROM node_db.orders o JOIN node_db.users u ON u.id = o.user_id ORDER BY o.id' F5 'row(s) in'
   shot bootstrap        'wait:5 SSM parameters' b 'wait:plan ready' r 'bootstrap complete'
+  shot doctor           'wait:5 SSM parameters' D                   'Doctor · nothing failed'
   SHOT_ARGS="--theme light" SHOT_BG="$light_bg" SHOT_FG="$light_fg" \
   shot overview-light                                               'SSM parameters under'
   SHOT_ARGS="--theme high-contrast" SHOT_BG="$hc_bg" SHOT_FG="$hc_fg" SHOT_PALETTE=xterm \
