@@ -7,12 +7,19 @@ fn init_logging(path: Option<std::path::PathBuf>) {
     let Some(path) = path else { return };
     // 0600 in a 0700 folder; a symlink planted at the path is refused.
     let Ok(file) = rdsdeck::files::append_private(&path) else { return };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RDSDECK_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("RDSDECK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("rdsdeck=info,warn"));
+    // Whatever RDSDECK_LOG asks, the crates that log secrets at their most verbose stay quieter,
+    // and every line is redacted on its way to the file.
+    for cap in rdsdeck::redact::CAPS {
+        if let Ok(d) = cap.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(rdsdeck::redact::Redacting(file)))
         .try_init();
 }
 

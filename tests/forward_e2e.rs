@@ -489,3 +489,33 @@ fn three_mysql_connections_one_after_another_through_a_basic_mode_forward() {
     let sessions = http(&sb, "GET", "/sandbox/sessions", "");
     assert!(sessions.as_array().unwrap().iter().all(|s| s["Status"] == "Terminated"), "{sessions}");
 }
+
+/// No secret in the log at any level: at `trace` (and asking for the noisy crates by name) the
+/// log holds no Session Manager token, no shell keystroke or output, no SQL text, no AWS secret.
+#[test]
+fn the_log_at_trace_holds_no_token_keystroke_or_statement() {
+    let sb = Sandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("trace.log");
+    let level = "trace,tungstenite=trace,tokio_tungstenite=trace,sqlparser=trace,aws_smithy_runtime=trace";
+    let out = run(sb.cmd().env("RDSDECK_LOG", level).env("RDSDECK_LOG_FILE", &log).args([
+        "sql", "--via-forward", "auto", "-o", "csv", "-e", "SELECT 'marker-sql-literal' AS m",
+    ]))
+    .expect_code(0);
+    assert!(out.stdout.contains("marker-sql-literal"), "{}", out.dump());
+    let mut c = sb.cmd();
+    c.env("RDSDECK_LOG", level).env("RDSDECK_LOG_FILE", &log).arg("shell").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"echo keystroke-$((6*7))\nexit\n").unwrap();
+    let shell = child.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&shell.stdout).contains("keystroke-42"), "{shell:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.lines().count() > 100 && text.contains("TRACE"), "the log is at trace: {} lines", text.lines().count());
+    for leak in ["marker-sql-literal", "keystroke-", sb.var("AWS_SECRET_ACCESS_KEY")] {
+        assert!(!text.contains(leak), "the log holds {leak:?}");
+    }
+    for (i, _) in text.match_indices("TokenValue") {
+        let after: String = text[i..].chars().take(24).collect();
+        assert!(after.contains("***"), "a token value in the log: {after}");
+    }
+}
