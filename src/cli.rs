@@ -8,14 +8,19 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::aws::AwsContext;
 
-/// `rdsdeck: error: …` on stderr; text from AWS or the database in it cannot reach the terminal as escapes.
+/// `rdsdeck: error: …` on stderr; text from AWS or the database in it cannot reach the terminal as
+/// escapes, and a stderr that is gone (a hang-up) is not a panic.
 macro_rules! fail {
-    ($($t:tt)*) => { eprintln!("rdsdeck: error: {}", crate::untrusted::text(&format!($($t)*))) };
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), "rdsdeck: error: {}", crate::untrusted::text(&format!($($t)*)));
+    }};
 }
 
-/// `rdsdeck: warning: …` on stderr, neutralised the same way.
+/// `rdsdeck: warning: …` on stderr, the same way.
 macro_rules! warn_user {
-    ($($t:tt)*) => { eprintln!("rdsdeck: warning: {}", crate::untrusted::text(&format!($($t)*))) };
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), "rdsdeck: warning: {}", crate::untrusted::text(&format!($($t)*)));
+    }};
 }
 use crate::settings::{Flags, Settings};
 use crate::target::{DbFlags, DbTarget, ForwardFlags, Route, StackFacts};
@@ -822,12 +827,13 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
     Ok(code)
 }
 
-/// `rdsdeck forward`: runs until Ctrl-C (or SIGTERM), then ends the session.
+/// `rdsdeck forward`: runs until Ctrl-C, SIGTERM or SIGHUP (the terminal went away), then ends the session.
 pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Result<i32> {
     use tokio::signal::unix::{SignalKind, signal};
     // From the start: a Ctrl-C while the session starts still ends it cleanly.
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
     let flags_say_all = args.target.is_some() && args.host.is_some() && args.remote_port.is_some();
     let facts = match facts_for(&ctx, settings, !flags_say_all).await {
@@ -861,9 +867,11 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
         f.session_id(),
         f.carrier()
     );
-    println!("{}", crate::untrusted::line(&line));
+    let _ = writeln!(std::io::stdout(), "{}", crate::untrusted::line(&line));
     match crate::ssm::forward::probe(local, std::time::Duration::from_secs(5)).await {
-        Ok(t) => println!("probe: the remote end answered through the forward in {} ms", t.as_millis()),
+        Ok(t) => {
+            let _ = writeln!(std::io::stdout(), "probe: the remote end answered through the forward in {} ms", t.as_millis());
+        }
         Err(e) => warn_user!("probe: {e}"),
     }
     if let Some(host) = spec.host.as_deref() {
@@ -875,7 +883,7 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
              mysql -h 127.0.0.1 -P {p} -u USER --enable-cleartext-plugin --ssl-mode=REQUIRED   \
              # the certificate names {host}, not 127.0.0.1"
         );
-        println!("{}", crate::untrusted::text(&usage));
+        let _ = writeln!(std::io::stdout(), "{}", crate::untrusted::text(&usage));
     }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
@@ -886,11 +894,14 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
         tokio::select! {
             _ = int.recv() => break,
             _ = term.recv() => break,
+            _ = hup.recv() => break,
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
                 let s = f.status();
                 if s.state != last {
-                    println!("{:?}{}", s.state, s.last_error.as_deref().map(|e| format!(": {}", crate::untrusted::line(e))).unwrap_or_default());
-                    let _ = std::io::stdout().flush();
+                    // Not println!: a terminal that went away must not turn into a panic.
+                    let mut out = std::io::stdout();
+                    let _ = writeln!(out, "{:?}{}", s.state, s.last_error.as_deref().map(|e| format!(": {}", crate::untrusted::line(e))).unwrap_or_default());
+                    let _ = out.flush();
                     last = s.state.clone();
                 }
                 if s.state == State::Failed {
@@ -903,7 +914,14 @@ pub async fn run_forward(settings: &Settings, args: &ForwardArgs) -> anyhow::Res
     }
     let s = f.status();
     f.stop().await;
-    println!("stopped: {} connections, {} bytes in, {} bytes out, {} reconnects", s.total_connections, s.bytes_in, s.bytes_out, s.reconnects);
+    let _ = writeln!(
+        std::io::stdout(),
+        "stopped: {} connections, {} bytes in, {} bytes out, {} reconnects",
+        s.total_connections,
+        s.bytes_in,
+        s.bytes_out,
+        s.reconnects
+    );
     Ok(code)
 }
 
@@ -1098,7 +1116,8 @@ pub async fn run_shell(settings: &Settings, args: &ShellArgs) -> anyhow::Result<
     eprintln!("Starting a shell on {target} (Session Manager; exit or Ctrl-D ends it)");
     match crate::ssm::transport::run_shell(&ctx, &target, args.transport, &mut notice_to_stderr).await {
         Ok(why) => {
-            eprintln!("\r\n{}", crate::untrusted::text(&why));
+            // Not eprintln!: after a hang-up the terminal is gone, and that must not be a panic.
+            let _ = writeln!(std::io::stderr(), "\r\n{}", crate::untrusted::text(&why));
             Ok(0)
         }
         Err(e) => {

@@ -519,3 +519,55 @@ fn the_log_at_trace_holds_no_token_keystroke_or_statement() {
         assert!(after.contains("***"), "a token value in the log: {after}");
     }
 }
+
+/// Every session rdsdeck opened is closed on every way out: `rdsdeck forward` on SIGHUP (a closed
+/// window, a dropped SSH link) and `rdsdeck shell` on SIGHUP and SIGTERM end their sessions and
+/// exit without a panic, though nothing is left to print to.
+#[test]
+fn hang_ups_and_sigterm_end_forward_and_shell_sessions() {
+    let sb = Sandbox::start();
+    let active = |sb: &Sandbox| http(sb, "GET", "/sandbox/sessions", "").as_array().unwrap().iter().filter(|s| s["Status"] != "Terminated").count();
+    let wait_active = |sb: &Sandbox, n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while active(sb) != n {
+            assert!(Instant::now() < deadline, "{} sessions active, want {n}", active(sb));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let wait_exit = |child: &mut Child| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // A forward: SIGHUP, and its stdout closed as a vanished terminal's would be.
+    let mut fwd = sb.cmd().arg("forward").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(fwd.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("forwarding"), "{line}");
+    wait_active(&sb, 1);
+    drop(fwd.stdout.take());
+    unsafe { libc::kill(fwd.id() as i32, libc::SIGHUP) };
+    let status = wait_exit(&mut fwd);
+    let mut err = String::new();
+    fwd.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(status.success() && !err.contains("panicked"), "{status}: {err}");
+    wait_active(&sb, 0);
+    // A shell whose input stays open: SIGHUP, then SIGTERM.
+    for sig in [libc::SIGHUP, libc::SIGTERM] {
+        let mut sh = sb.cmd().arg("shell").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        wait_active(&sb, 1);
+        std::thread::sleep(Duration::from_millis(300));
+        unsafe { libc::kill(sh.id() as i32, sig) };
+        let status = wait_exit(&mut sh);
+        let mut err = String::new();
+        sh.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert!(!err.contains("panicked"), "signal {sig}: {err}");
+        assert!(status.code().is_some(), "signal {sig} killed it instead of ending the session: {status}");
+        wait_active(&sb, 0);
+    }
+}

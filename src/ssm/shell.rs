@@ -82,7 +82,13 @@ async fn drive(ch: &mut driver::Channel) -> Result<String, String> {
     let stdin = NonBlockingStdin::new()
         .ok()
         .and_then(|s| unsafe { AsyncFd::register_with_interest(s, tokio::io::Interest::READABLE) }.ok());
-    let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).map_err(|e| e.to_string())?;
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut winch = signal(SignalKind::window_change()).map_err(|e| e.to_string())?;
+    // The terminal going away (SIGHUP), SIGTERM, or a SIGINT from outside (Ctrl-C itself goes to the
+    // remote shell in raw mode): the session ends here, and the caller terminates it.
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     if let Some((cols, rows)) = size() {
         let _ = ch.input.send(Input::Size { cols, rows });
     }
@@ -116,6 +122,9 @@ async fn drive(ch: &mut driver::Channel) -> Result<String, String> {
                     stdin_open = false;
                 }
             }
+            _ = hup.recv() => return Ok("the terminal went away (SIGHUP): the session was ended".into()),
+            _ = term.recv() => return Ok("SIGTERM: the session was ended".into()),
+            _ = int.recv() => return Ok("SIGINT: the session was ended".into()),
             _ = winch.recv() => {
                 if let Some((cols, rows)) = size() {
                     let _ = ch.input.send(Input::Size { cols, rows });
