@@ -66,7 +66,9 @@ fn main() {
     match code {
         Ok(c) => std::process::exit(c),
         Err(e) => {
-            eprintln!("rdsdeck: error: {}", rdsdeck::untrusted::text(&format!("{e:#}")));
+            // After a hang-up stderr may be gone: that is not a reason to panic.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "rdsdeck: error: {}", rdsdeck::untrusted::text(&format!("{e:#}")));
             std::process::exit(1);
         }
     }

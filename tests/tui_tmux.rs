@@ -485,3 +485,32 @@ fn ctrl_z_under_the_demo_gives_the_shell_back_and_fg_resumes() {
     t.keys(&["Enter"]);
     t.wait_for(&["JOBS=0"]);
 }
+
+/// The window closes under the TUI (a pty hang-up): rdsdeck exits and every forward it started
+/// ends its Session Manager session; none is left connected.
+#[test]
+fn a_hang_up_ends_every_forward_session() {
+    let sb = Sandbox::start();
+    let dir = sb.home().config_home().join("rdsdeck");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), "[forwards.db]\nauto_start = true\n").unwrap();
+    let t = Tmux::start(&sb.cmd(), &[], 120, 36);
+    t.wait_for(&["SSM parameters under"]);
+    let sessions = || common::run(sb.cmd().args(["list", "--kind", "hosts"])).expect_code(0).stdout;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !sessions().contains("1 session") {
+        assert!(Instant::now() < deadline, "the auto-start forward never came up: {}", sessions());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The terminal goes away: tmux's server closes the pty, rdsdeck gets SIGHUP and EIO.
+    t.tmux(&["kill-server"]).output().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = sessions();
+        if !now.contains("session") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "a session was left connected after the hang-up: {now}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}

@@ -87,21 +87,28 @@ pub async fn run_with_args(args: Flags, settings: Settings) -> anyhow::Result<i3
     };
     install_panic_hook();
     let mut term = enter_terminal()?;
-    let result = event_loop(&mut term, &mut app).await;
+    let forwards: ForwardHandles = Default::default();
+    let result = event_loop(&mut term, &mut app, &forwards).await;
     restore_terminal();
+    // ratatui's Terminal shows the cursor again when dropped and prints to stderr when it cannot
+    // (a terminal that hung up): it was restored above, so it is not dropped.
+    std::mem::forget(term);
+    // Every forward ends with the TUI, however it ends (quit, a signal, a terminal gone): its
+    // session terminated, its port closed.
+    let all: Vec<Box<dyn crate::ssm::transport::PortForward>> = forwards.lock().expect("forwards").drain().map(|(_, f)| f).collect();
+    let _ = tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(all.into_iter().map(|f| f.stop()))).await;
     result.map(|_| 0)
 }
 
-async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
+async fn event_loop(term: &mut Term, app: &mut App, forwards: &ForwardHandles) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     // Dropped while a shell owns the terminal, so nothing else reads the keyboard.
     let mut events = Some(EventStream::new());
     let size = term.size()?;
     app.update(Action::Resize(size.width, size.height));
     let mut sql_handles = SqlHandles::default();
-    let forwards: ForwardHandles = Default::default();
     for e in app.start() {
-        spawn_effect(e, &tx, &mut sql_handles, &forwards);
+        spawn_effect(e, &tx, &mut sql_handles, forwards);
     }
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -120,9 +127,6 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
             }
         }
         if app.quit {
-            // Every forward ends with the TUI: its session is terminated, its port closed.
-            let all: Vec<Box<dyn crate::ssm::transport::PortForward>> = forwards.lock().expect("forwards").drain().map(|(_, f)| f).collect();
-            let _ = tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(all.into_iter().map(|f| f.stop()))).await;
             return Ok(());
         }
         let deadline = app.next_deadline();
@@ -177,7 +181,7 @@ async fn event_loop(term: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 app.update(Action::Worker(Msg::ShellEnded { target, result }));
                 app.dirty = true;
             } else {
-                spawn_effect(e, &tx, &mut sql_handles, &forwards);
+                spawn_effect(e, &tx, &mut sql_handles, forwards);
             }
         }
     }
