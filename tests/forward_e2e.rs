@@ -24,6 +24,8 @@ fn http(sb: &Sandbox, method: &str, path: &str, body: &str) -> serde_json::Value
 fn http_with(sb: &Sandbox, method: &str, path: &str, headers: &str, body: &str) -> serde_json::Value {
     let base = sb.var("RDSDECK_SANDBOX_SSM_ENDPOINT").trim_start_matches("http://").to_string();
     let mut s = std::net::TcpStream::connect(&base).unwrap();
+    // A stand-in that stops answering fails the test instead of hanging it.
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(s, "{method} {path} HTTP/1.1\r\nHost: {base}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();

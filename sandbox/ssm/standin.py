@@ -664,6 +664,9 @@ class Agent:
                 os.waitpid(pid, os.WNOHANG)
             except (ProcessLookupError, ChildProcessError):
                 pass
+            # Unregistered before it is closed: the fd number is reused by the next socket accepted,
+            # and a stale registration would leave that connection unread.
+            asyncio.get_running_loop().remove_reader(fd)
             try:
                 os.close(fd)
             except OSError:
