@@ -51,8 +51,6 @@ forward() { # forward HOST PORT -> sets $fpid $lport
 stop_forward() { kill -INT "$fpid"; wait "$fpid" 2>/dev/null || true; fpid=; }
 cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }   # user+system seconds (USER_HZ 100)
 agent_pid=$(pgrep -f "ssm/standin.py.*$RDSDECK_SANDBOX_SSM_ENDPOINT" || pgrep -f "ssm/standin.py" | head -n 1)
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-time_it() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 
 read_bytes() { local n; n=$(cat < "/dev/tcp/127.0.0.1/$1" | wc -c); [ "$n" -eq $((mib << 20)) ] || { echo "short read: $n" >&2; return 1; }; }
 q1="SELECT seq, seq * 7, MD5(seq) FROM seq_1_to_1000000"
@@ -78,7 +76,6 @@ a1=$(cpu "$agent_pid"); f1=$(cpu "$fpid")
 stop_forward
 
 # Rows: direct, then through a forward to the stack's endpoint.
-[ "$(one "" | md5sum)" != "" ]
 : > "$tmp/one.d"; : > "$tmp/one.v"; : > "$tmp/eight.d"; : > "$tmp/eight.v"
 for _ in $(seq 1 "$r"); do time_it one "" >> "$tmp/one.d"; time_it eight "" >> "$tmp/eight.d"; done
 forward "$RDSDECK_SANDBOX_PROXY_ENDPOINT" 3306

@@ -24,8 +24,6 @@ query="SELECT seq AS id, CONCAT('user-', seq) AS name, seq * 1.5 AS amount, MD5(
 direct() { "$bin" sql --user node_app -D node_db -o csv -e "$1"; }
 # Through the forward: TCP to the local port, the token and TLS for the database's own name.
 via() { "$bin" sql --user node_app -D node_db -o csv --tunnel-port "$lport" -e "$1"; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-time_it() { local s e; s=$(date +%s.%N); "$@" > "$tmp/out" 2>/dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 
 [ "$(direct "$query" 2>/dev/null | md5sum)" = "$(via "$query" 2>/dev/null | md5sum)" ] || { echo "results differ through the forward" >&2; exit 1; }
 bytes=$(direct "$query" 2>/dev/null | wc -c)

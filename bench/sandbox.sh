@@ -16,6 +16,12 @@ bench_setup() {
   grep -q READY "$tmp/sandbox.out" || { cat "$tmp/sandbox.out" >&2; exit 1; }
 }
 
+# The median of numbers on stdin, one a line.
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# The wall time of a command, in seconds (its output discarded).
+time_it() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
+
 # Scripts may define bench_extra_cleanup (e.g. to stop tmux).
 bench_cleanup() {
   if declare -F bench_extra_cleanup >/dev/null; then bench_extra_cleanup; fi

@@ -26,7 +26,6 @@ wait_for() { # SOCKET TEXT [COUNT=1]
   for _ in $(seq 1 3000); do [ "$(screen "$1" | grep -cF -- "$2")" -ge "${3:-1}" ] && return 0; sleep 0.01; done
   echo "timed out waiting for: $2" >&2; screen "$1" | tail -20 >&2; exit 1
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 # rdsdeck: the SQL view, SLEEP(30), Esc.
 wait_for "$sock" 'Params 5'

@@ -34,7 +34,6 @@ peak_rss() { # command... -> prints peak RSS in KiB (the command's output is dis
   wait "$pid"
   echo "$peak"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 run_rdsdeck; run_mariadb   # warm-up, and a sanity check of the row counts
 # (the mariadb client prints a deprecation WARNING line for --enable-cleartext-plugin on stdout)

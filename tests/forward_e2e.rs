@@ -379,31 +379,7 @@ fn a_forward_whose_session_is_terminated_starts_a_new_one() {
 
 /// Runs `rdsdeck sql` with a watchdog of `secs` and returns its stdout (exit 0 required).
 fn sql_within(sb: &Sandbox, secs: u64, args: &[&str]) -> String {
-    let mut c = sb.cmd();
-    c.arg("sql").args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("rdsdeck sql {args:?} hung for {secs} s (a stalled or deadlocked channel)");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-    assert!(status.success(), "rdsdeck sql {args:?}: {status}: {err}");
-    reader.join().unwrap()
+    common::run_within(sb.cmd().arg("sql").args(args), Duration::from_secs(secs)).expect_code(0).stdout
 }
 
 /// The driver reads while it writes: with the agent closing the websocket (code 1000) every 2,000

@@ -83,15 +83,6 @@ impl ConnectTo {
         // Host names are case-insensitive; the map keeps them as written.
         self.0.iter().find(|((h, p), _)| *p == port && h.eq_ignore_ascii_case(host)).map(|(_, (a, ap))| (a.as_str(), *ap))
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// `HOST:PORT -> ADDR:PORT`, one per entry, for `rdsdeck config` and the doctor's evidence.
-    pub fn describe(&self) -> Vec<String> {
-        self.0.iter().map(|((h, p), (a, ap))| format!("{h}:{p} -> {a}:{ap}")).collect()
-    }
 }
 
 /// `host:port` or `[v6]:port` at the start of `s`, and what follows the port.

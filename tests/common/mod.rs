@@ -393,6 +393,11 @@ impl Output {
 /// Runs `cmd` to completion with captured stdout/stderr; a watchdog kills it
 /// after [`RUN_TIMEOUT`] (and the test fails: the binary hung).
 pub fn run(cmd: &mut Command) -> Output {
+    run_within(cmd, RUN_TIMEOUT)
+}
+
+/// [`run`] with another watchdog: where a hang is the bug under test.
+pub fn run_within(cmd: &mut Command, timeout: Duration) -> Output {
     let argv = std::iter::once(cmd.get_program())
         .chain(cmd.get_args())
         .map(|a| a.to_string_lossy().into_owned())
@@ -409,7 +414,7 @@ pub fn run(cmd: &mut Command) -> Output {
     };
     let out_t = drain(Box::new(child.stdout.take().expect("stdout")));
     let err_t = drain(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = Instant::now() + RUN_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait().expect("wait for the command") {
             Some(s) => break s,
@@ -418,7 +423,7 @@ pub fn run(cmd: &mut Command) -> Output {
                 let _ = child.wait();
                 panic!(
                     "{argv} did not finish within {}s (killed)\n--- stderr\n{}",
-                    RUN_TIMEOUT.as_secs(),
+                    timeout.as_secs(),
                     err_t.join().unwrap_or_default()
                 );
             }
