@@ -278,7 +278,9 @@ class Moto:
             if os.path.exists(ready):
                 port = open(ready).read().strip()
                 url = f"http://127.0.0.1:{port}"
-                return {"AWS_ENDPOINT_URL_SSM": url, "RDSDECK_SANDBOX_SSM_ENDPOINT": url, "RDSDECK_SANDBOX_SSM_LOG": log_path}
+                # IAM and RDS go through it too: it answers what moto lacks (iam_rds.py).
+                return {"AWS_ENDPOINT_URL_SSM": url, "AWS_ENDPOINT_URL_IAM": url, "AWS_ENDPOINT_URL_RDS": url,
+                        "RDSDECK_SANDBOX_SSM_ENDPOINT": url, "RDSDECK_SANDBOX_SSM_LOG": log_path}
             time.sleep(0.05)
         raise SandboxError(f"the SSM stand-in did not start within {timeout}s (see {log_path})")
 
@@ -349,7 +351,8 @@ def _start_db(db, c: Clients, facts: dict, args) -> dict[str, str]:
     # naming the proxy, as on AWS, and RDSDECK_CONNECT_TO sends TCP for those names to this server.
     endpoints = [(facts[k], DB_PORT) for k in ("rds_proxy_endpoint", "rds_address") if facts.get(k)]
     try:
-        db.start(sec["username"], sec["password"], fresh=args.fresh_db, port=args.db_port, endpoints=endpoints)
+        db.start(sec["username"], sec["password"], fresh=args.fresh_db, port=args.db_port, endpoints=endpoints,
+                 authorize_url_file=os.path.join(db.run_dir, "authorize.url"))
     except sandboxdb.DBError as e:
         raise SandboxError(str(e)) from None
     facts["database"] = db.facts()
@@ -384,6 +387,9 @@ def _start(args) -> tuple[Moto, object, str, dict, dict]:
             if db is not None:
                 db_env = _start_db(db, clients[-1], facts, args)
             db_env.update(moto.start_ssm(facts, db_env, f"{env_file}.ssm.log"))
+            if db is not None:
+                # From now on the database's verifier asks the IAM stand-in, as RDS asks IAM.
+                _write_atomic(os.path.join(db.run_dir, "authorize.url"), db_env["RDSDECK_SANDBOX_SSM_ENDPOINT"] + "/sandbox/authorize\n")
         finally:
             for c in clients:
                 c.close()
@@ -512,6 +518,17 @@ def cmd_seed(args) -> int:
     return 0
 
 
+def cmd_scenario(args) -> int:
+    import scenarios
+
+    if args.list or not args.scenario:
+        for name, (what, _, _) in scenarios.SCENARIOS.items():
+            print(f"{name:<20} {what}")
+        return 0 if args.list else 2
+    say(scenarios.apply(args.env_file, args.scenario, fix=args.command == "fix"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="sandbox.py", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -542,12 +559,18 @@ def main(argv: list[str] | None = None) -> int:
     p_seed.add_argument("--endpoint", required=True, help="e.g. http://127.0.0.1:5000")
     p_seed.add_argument("--reset", action="store_true",
                         help=f"POST /moto-api/reset and /moto-api/seed?a={SEED} first")
+    for verb, helptext in (("break", "break one link of a running sandbox (the doctor's scenarios)"),
+                           ("fix", "mend a scenario broken with `break`")):
+        p = sub.add_parser(verb, help=helptext)
+        p.add_argument("scenario", nargs="?", help="the scenario (--list shows them)")
+        p.add_argument("--list", action="store_true", help="list the scenarios")
+        p.add_argument("--env-file", default=os.path.join(".sandbox", "env"), help="the running sandbox's env file")
     args = ap.parse_args(argv)
     if args.command in ("up", "run") and not args.db and (args.fresh_db or args.with_plain_db or args.db_port):
         ap.error("--fresh-db, --with-plain-db and --db-port need the database (drop --no-db)")
 
     try:
-        return {"up": cmd_up, "run": cmd_run, "seed": cmd_seed}[args.command](args)
+        return {"up": cmd_up, "run": cmd_run, "seed": cmd_seed, "break": cmd_scenario, "fix": cmd_scenario}[args.command](args)
     except (KeyboardInterrupt, Stop):
         log("interrupted")
         return 130

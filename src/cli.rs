@@ -70,8 +70,8 @@ pub struct DoctorArgs {
     /// Log in as this database user (default: the app's, from its username parameter)
     #[arg(long, short = 'u')]
     pub user: Option<String>,
-    /// Show only this check (its prerequisites still run): identity, proxy, proxy.tls, proxy.auth, targets,
-    /// instance, host, network.host-proxy, network.proxy-db, config, login
+    /// Show only this check (its prerequisites still run): identity, proxy, proxy.tls, proxy.auth, instance,
+    /// network.proxy-db, targets, host, network.host-proxy, config, iam, dbuser, login
     #[arg(long, value_name = "ID")]
     pub check: Option<String>,
     /// Show the evidence of every check, not only of the failing ones

@@ -30,12 +30,15 @@ fn the_healthy_sandbox_passes_and_the_text_names_every_link() {
     let (code, v) = doctor(&sb);
     assert_eq!(code, Some(0), "{v:#}");
     let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["identity", "proxy", "proxy.tls", "proxy.auth", "targets", "instance", "host", "network.host-proxy", "network.proxy-db", "config", "login"]);
+    assert_eq!(
+        ids,
+        ["identity", "proxy", "proxy.tls", "proxy.auth", "instance", "network.proxy-db", "targets", "host", "network.host-proxy", "config", "iam", "dbuser", "login"]
+    );
     for id in &ids {
         assert_eq!(status(&v, id), "pass", "{id}: {v:#}");
     }
     let out = run(sb.cmd().args(["doctor", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(0);
-    assert!(out.stdout.contains("✓ login") && out.stdout.contains("11 passed, 0 warnings, 0 failed"), "{}", out.dump());
+    assert!(out.stdout.contains("✓ login") && out.stdout.contains("13 passed, 0 warnings, 0 failed"), "{}", out.dump());
     // The login went to the proxy's name: the evidence says where TCP really went.
     assert!(out.stdout.contains(&format!("node_user@{}:3306", sb.proxy())), "{}", out.dump());
     // One check only; an unknown one is a usage error.
@@ -51,46 +54,108 @@ fn the_healthy_sandbox_passes_and_the_text_names_every_link() {
     run(sb.cmd().args(["doctor", "--check", "config", "--strict"])).expect_code(1);
 }
 
-#[test]
-fn a_closed_security_group_is_named_and_its_fix_works() {
+/// Breaks one link with `sandbox.py break`, checks that the doctor's first failure is `expect` with
+/// the fix it prints, applies that fix as printed when it is a command or SQL (else `sandbox.py
+/// fix`), and checks that the doctor passes again.
+fn scenario(name: &str, expect: &str, fix_has: &[&str], apply_printed: bool) {
     let sb = Sandbox::start();
-    let sgs = sb.facts()["security_groups"].clone();
-    let (proxy_sg, ec2_sg) = (sgs["proxy"].as_str().unwrap(), sgs["ec2"].as_str().unwrap());
-    // moto matches the rule's description on revoke (AWS does not): give it.
-    let perm = format!(r#"[{{"IpProtocol":"tcp","FromPort":3306,"ToPort":3306,"UserIdGroupPairs":[{{"GroupId":"{ec2_sg}","Description":"Allow Incoming request on 3306 from EC2 Instance"}}]}}]"#);
-    sb.aws(&["ec2", "revoke-security-group-ingress", "--group-id", proxy_sg, "--ip-permissions", &perm]);
+    sb.scenario("break", name);
     let (code, v) = doctor(&sb);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(1), "{name}: the doctor must fail: {v:#}");
     let (id, fix) = first_failure(&v);
-    assert_eq!(id, "network.host-proxy", "{v:#}");
-    assert!(fix.contains(&format!("--group-id {proxy_sg}")) && fix.contains(ec2_sg), "{fix}");
-    // Apply the printed fix.
-    let perms = fix.split("--ip-permissions '").nth(1).unwrap().trim_end_matches('\'');
-    sb.aws(&["ec2", "authorize-security-group-ingress", "--group-id", proxy_sg, "--ip-permissions", perms]);
-    assert_eq!(doctor(&sb).0, Some(0));
+    assert_eq!(id, expect, "{name}: {v:#}");
+    for want in fix_has {
+        assert!(fix.contains(want), "{name}: the fix names {want}: {fix}");
+    }
+    if apply_printed {
+        sb.apply_fix(&fix);
+    } else {
+        sb.scenario("fix", name);
+    }
+    let (code, v) = doctor(&sb);
+    assert_eq!(code, Some(0), "{name}: after the fix the doctor passes: {v:#}");
 }
 
 #[test]
-fn iam_auth_off_and_the_endpoint_naming_the_instance_are_named() {
-    let sb = Sandbox::start();
-    sb.aws(&["rds", "modify-db-instance", "--db-instance-identifier", "rds-iam-auth-db", "--no-enable-iam-database-authentication", "--apply-immediately"]);
-    let (code, v) = doctor(&sb);
-    assert_eq!(code, Some(1));
-    let (id, fix) = first_failure(&v);
-    assert_eq!(id, "instance", "{v:#}");
-    assert!(fix.contains("--enable-iam-database-authentication"), "{fix}");
-    sb.aws(&["rds", "modify-db-instance", "--db-instance-identifier", "rds-iam-auth-db", "--enable-iam-database-authentication", "--apply-immediately"]);
-    assert_eq!(doctor(&sb).0, Some(0));
+fn scenario_proxy_sg() {
+    scenario("proxy-sg", "network.host-proxy", &["authorize-security-group-ingress"], true);
+}
 
-    // The app's endpoint parameter naming the instance: its tokens would be for the wrong host.
-    let was = sb.aws(&["ssm", "get-parameter", "--name", "/dev/database/endpoint", "--query", "Parameter.Value", "--output", "text"]);
-    let instance = sb.fact("rds_address");
-    sb.aws(&["ssm", "put-parameter", "--overwrite", "--name", "/dev/database/endpoint", "--type", "String", "--value", &instance]);
+#[test]
+fn scenario_db_sg() {
+    // The targets go UNAVAILABLE too (the stand-in judges health from the rules): the cause comes first.
+    scenario("db-sg", "network.proxy-db", &["authorize-security-group-ingress"], true);
+}
+
+#[test]
+fn scenario_instance_iam_off() {
+    scenario("instance-iam-off", "instance", &["--enable-iam-database-authentication"], true);
+}
+
+#[test]
+fn scenario_proxy_iam_disabled() {
+    scenario("proxy-iam-disabled", "proxy.auth", &["modify-db-proxy", r#""IAMAuth":"REQUIRED""#, "arn:aws:secretsmanager:"], true);
+}
+
+#[test]
+fn scenario_proxy_tls_off() {
+    scenario("proxy-tls-off", "proxy.tls", &["--require-tls"], true);
+}
+
+#[test]
+fn scenario_endpoint_names_the_instance() {
+    scenario("endpoint-instance", "config", &["put-parameter", "/dev/database/endpoint", ".db-proxy-"], true);
+}
+
+#[test]
+fn scenario_wrong_port_parameter() {
+    scenario("port-param", "config", &["/dev/database/port", "--value 3306"], true);
+}
+
+#[test]
+fn scenario_user_without_the_plugin() {
+    scenario("user-no-plugin", "dbuser", &["IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'"], true);
+}
+
+#[test]
+fn scenario_user_without_require_ssl() {
+    scenario("user-no-ssl", "dbuser", &["REQUIRE SSL"], true);
+}
+
+#[test]
+fn scenario_user_without_grants() {
+    scenario("user-no-grants", "dbuser", &["GRANT SELECT, CREATE, INSERT, UPDATE, DELETE ON `node_db`.* TO 'node_user'@'%'"], true);
+}
+
+#[test]
+fn scenario_ssm_agent_offline() {
+    scenario("agent-offline", "host", &["SSM agent"], false);
+}
+
+#[test]
+fn scenario_unhealthy_target() {
+    scenario("target-unhealthy", "targets", &["secret"], false);
+}
+
+#[test]
+fn scenario_caller_without_rds_db_connect() {
+    scenario("caller-no-connect", "iam", &["put-user-policy --user-name moto", "rds-db:connect", "dbuser:prx-"], true);
+}
+
+/// When the policy simulator is denied to the caller the `iam` check says so and gives the statement
+/// to add; that is a warning (the login still proves the permission), and the statement, applied, works.
+#[test]
+fn a_denied_policy_simulator_is_a_warning_with_the_statement_to_add() {
+    let sb = Sandbox::start();
+    sb.scenario("break", "caller-no-simulate");
     let (code, v) = doctor(&sb);
-    assert_eq!(code, Some(1));
-    let (id, fix) = first_failure(&v);
-    assert_eq!(id, "config", "{v:#}");
-    assert!(fix.contains(&sb.fact("rds_proxy_endpoint")), "the fix names the proxy's endpoint: {fix}");
-    sb.aws(&["ssm", "put-parameter", "--overwrite", "--name", "/dev/database/endpoint", "--type", "String", "--value", was.trim()]);
-    assert_eq!(doctor(&sb).0, Some(0));
+    assert_eq!(code, Some(0), "{v:#}");
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["id"] == "iam").unwrap().clone();
+    assert_eq!(f["status"], "warn", "{f:#}");
+    let fix = f["fix"].as_str().unwrap();
+    assert!(fix.contains("iam:SimulatePrincipalPolicy") && fix.contains("rdsdeck-doctor"), "{fix}");
+    let cmd = fix.split("let the doctor ask IAM: ").nth(1).unwrap().split("; or check").next().unwrap();
+    sb.apply_fix(cmd);
+    let (_, v) = doctor(&sb);
+    assert_eq!(status(&v, "iam"), "pass", "{v:#}");
 }

@@ -291,6 +291,8 @@ class Instance:
         self.auth_log = os.path.join(self.dir, "auth.jsonl")
         self.cnf = os.path.join(self.dir, "my.cnf")
         self.verifier_cfg = os.path.join(self.dir, "verifier.json")
+        # Where the IAM stand-in's /sandbox/authorize URL is written once it runs (None: not asked).
+        self.authorize_url_file: str | None = None
         self.python = python
         self.credentials = credentials
         self.region = region
@@ -324,6 +326,7 @@ class Instance:
             "credentials": self.credentials,
             "max_clock_skew_s": 300,
             "audit_log": self.auth_log,
+            "authorize_url_file": self.authorize_url_file,
         }
         fd = os.open(self.verifier_cfg + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -602,15 +605,18 @@ class SandboxDB:
     # -- servers (main thread)
 
     def start(self, master_user: str, master_password: str, *, fresh: bool, port: int = 0,
-              endpoints: list[tuple[str, int]] | None = None) -> None:
+              endpoints: list[tuple[str, int]] | None = None, authorize_url_file: str | None = None) -> None:
         """Start the servers. `endpoints`: the stack's names the main server plays (the proxy's and
-        the instance's): its certificate carries them and the verifier accepts tokens only for them."""
+        the instance's): its certificate carries them and the verifier accepts tokens only for them.
+        `authorize_url_file`: the main server's verifier also asks IAM (the URL written there later)
+        whether the caller may connect; without it, a valid signature suffices."""
         self.wait_prepared()
         t0 = time.monotonic()
         assert self.main is not None and self.tls is not None
         self.tls = issue_cert(self.tools["openssl"], self.tls, [h for h, _ in endpoints or []])
         self.main.tls = self.tls
         self.main.endpoints = list(endpoints or [])
+        self.main.authorize_url_file = authorize_url_file
         self.timings["cert_s"] = round(time.monotonic() - t0, 3)
         self.main.start(port)
         if self.plain:

@@ -20,7 +20,8 @@ port, user, credentials (+ the token's own session token, if any), X-Amz-Date an
 DBUser == the login user; host:port == one of the endpoints the sandbox advertises (the proxy's
 and the instance's names, as RDS checks the name a token was signed for); region == the
 sandbox region; 0 < X-Amz-Expires <= 900; X-Amz-Date + X-Amz-Expires not past and X-Amz-Date not
-more than `max_clock_skew_s` in the future.
+more than `max_clock_skew_s` in the future; then, with `authorize_url_file`, the sandbox's IAM
+stand-in says whether the caller may `rds-db:connect` as that user there (ssm/iam_rds.py).
 
 A session token cannot be checked against STS here: any session token is accepted as long as the
 signature (which covers it) is right for a configured access key and secret.
@@ -30,7 +31,8 @@ CFG is JSON:
      "endpoints": [{"host": "px.proxy-x.us-east-1.rds.amazonaws.com", "port": 3306}, ...],
      "credentials": [{"access_key_id": "...", "secret_access_key": "..."}],
      "max_clock_skew_s": 300,
-     "audit_log": "/path/auth.jsonl"}          # optional
+     "audit_log": "/path/auth.jsonl",          # optional
+     "authorize_url_file": "/path/url"}        # optional: then IAM is asked too (see authorize())
 
     verify_token.py --self-test        # published vectors + every rejection path; exit 0 if all pass
 """
@@ -232,7 +234,30 @@ def verify(token: str, login_user: str, cfg: dict, now: float | None = None) -> 
     if signed_at > now + skew:
         raise Reject(f"X-Amz-Date {date} is {int(signed_at - now)} s in the future")
     facts["remaining_s"] = int(signed_at + expires - now)
+    authorize(cfg, akid, p["DBUser"], t["host"])
     return facts
+
+
+def authorize(cfg: dict, akid: str, user: str, host: str) -> None:
+    """RDS's second question after the signature: may this caller connect as USER here (IAM auth on,
+    rds-db:connect allowed)? Asked of the sandbox's IAM stand-in when `authorize_url_file` is set;
+    no answer refuses."""
+    path = cfg.get("authorize_url_file")
+    if not path:
+        return
+    import urllib.request
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            url = fh.read().strip()
+        req = urllib.request.Request(url, data=json.dumps({"access_key": akid, "user": user, "host": host}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=20) as r:
+            answer = json.loads(r.read())
+    except (OSError, ValueError) as e:
+        raise Reject(f"IAM could not be asked ({type(e).__name__}): refused") from None
+    if not answer.get("allowed"):
+        raise Reject(f"not authorized: {str(answer.get('reason'))[:300]}")
 
 
 def _audit(cfg: dict, entry: dict) -> None:

@@ -22,6 +22,7 @@ STEPS = [
     ("rds proxy", database.proxy),
     ("ssm + secrets", config.parameters),
     ("iam policies", iam.inline_policies),
+    ("operator", iam.operator),
     ("s3", storage.bucket),
     ("ecr", storage.repository),
     ("alb", alb.load_balancer),

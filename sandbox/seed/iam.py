@@ -77,3 +77,38 @@ def inline_policies(c, out: dict) -> None:
             }
         ]),
     )
+
+
+OPERATOR = "moto"  # moto's STS names any caller whose keys it did not issue arn:…:user/moto
+OPERATOR_POLICY = "rdsdeck-operator"
+
+
+def operator_policy(out: dict) -> str:
+    """The operator's permissions: log in through the proxy and directly as any database user, and run
+    IAM's policy simulator on the account's users and roles (the doctor's `iam` check)."""
+    region_acct = f"{REGION}:{out['account_id']}"
+    return _policy([
+        {
+            "Sid": "DatabaseLogins",
+            "Effect": "Allow",
+            "Action": "rds-db:connect",
+            "Resource": [
+                f"arn:aws:rds-db:{region_acct}:dbuser:{out['rds_proxy_prx_id']}/*",
+                f"arn:aws:rds-db:{region_acct}:dbuser:{out['rds_dbi']}/*",
+            ],
+        },
+        {
+            "Sid": "PolicySimulator",
+            "Effect": "Allow",
+            "Action": "iam:SimulatePrincipalPolicy",
+            "Resource": [f"arn:aws:iam::{out['account_id']}:user/*", f"arn:aws:iam::{out['account_id']}:role/*"],
+        },
+    ])
+
+
+def operator(c, out: dict) -> None:
+    """The IAM user the sandbox's static keys act as, with its inline policy (`break caller-no-connect`
+    deletes it)."""
+    c.iam.create_user(UserName=OPERATOR, Tags=tag_list(f"{PROJECT}-operator"))
+    c.iam.put_user_policy(UserName=OPERATOR, PolicyName=OPERATOR_POLICY, PolicyDocument=operator_policy(out))
+    out["operator_arn"] = f"arn:aws:iam::{out['account_id']}:user/{OPERATOR}"

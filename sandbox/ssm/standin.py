@@ -1,10 +1,14 @@
 """The sandbox's Session Manager (shared design: SANDBOX.md section 3, SSM_PROTOCOL.md).
 
-One aiohttp server on a loopback port plays two parts:
+One aiohttp server on a loopback port plays three parts:
 
 * the SSM API (JSON 1.1, `POST /`, `X-Amz-Target: AmazonSSM.<Op>`): StartSession, ResumeSession,
   TerminateSession, DescribeSessions and DescribeInstanceInformation are answered here; every other
   SSM operation is passed through to moto unchanged, so `AWS_ENDPOINT_URL_SSM` can point here;
+* IAM and RDS (query protocol, `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL_RDS`): what moto lacks and
+  the doctor needs (iam_rds.py: SimulatePrincipalPolicy, the proxy targets' real health), the rest
+  passed through; `POST /sandbox/authorize` answers the database's token verifier (may this caller
+  log in as that user at that endpoint?);
 * the data-channel agent at the StreamUrl it hands out (`/v1/data-channel/<session>`): checks the
   opening token, runs the handshake, serves port sessions (smux v1 or basic mode) by dialling the
   sandbox database whatever host the document names among the stack's endpoints, and interactive
@@ -29,7 +33,7 @@ harder on a client than a friendly peer would be (aws/amazon-ssm-agent, read, no
 `POST /sandbox/faults` (JSON: drop, duplicate, reorder, withhold_acks (the ack lost with its
 websocket, which closes) as probabilities in [0, 1],
 close_after = N data messages then a websocket close with code 1000, bogus_publication,
-short_channel_closed, pace_per_s) and read back with `GET /sandbox/faults`; `GET /sandbox/sessions`
+short_channel_closed, pace_per_s, agent_offline) and read back with `GET /sandbox/faults`; `GET /sandbox/sessions`
 lists sessions with their counters.
 
     python standin.py --moto http://127.0.0.1:PORT --db-host localhost --db-port N \
@@ -55,6 +59,9 @@ import time
 import uuid
 
 from aiohttp import ClientSession, WSMsgType, web
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import iam_rds  # noqa: E402
 
 AGENT_VERSION = "3.3.40.0"
 HEADER_LEN = 116
@@ -121,6 +128,8 @@ class Faults:
         # After processing the Nth client stream message, close the websocket before its ack goes
         # out (the ack is lost with the websocket; the message was processed).
         self.lose_ack_at = int(kw.get("lose_ack_at", 0))
+        # The managed instances' agent stopped answering: PingStatus ConnectionLost, StartSession refused.
+        self.agent_offline = bool(kw.get("agent_offline", False))
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -178,12 +187,15 @@ class Agent:
         self.faults = Faults()
         self.port = 0
         self.rng = random.Random(7)
+        self.iam_rds = iam_rds.IamRds(args.moto, args.db_host, args.db_port)
 
     # ----------------------------------------------------------------- API
 
     async def api(self, request: web.Request) -> web.StreamResponse:
         target = request.headers.get("X-Amz-Target", "")
         body = await request.read()
+        if not target:
+            return await self.query_api(request, body)
         op = target.split(".", 1)[-1]
         handler = {
             "StartSession": self.start_session, "ResumeSession": self.resume_session,
@@ -197,6 +209,49 @@ class Agent:
         except ValueError:
             return self.error(400, "SerializationException", "body is not JSON")
         return await handler(req)
+
+    async def query_api(self, request: web.Request, body: bytes) -> web.StreamResponse:
+        """IAM and RDS (query protocol): what moto lacks is answered (iam_rds.py), the rest passes through."""
+        form = iam_rds.form_of(body)
+        action = form.get("Action", [""])[0]
+        key = iam_rds.access_key_of(request.headers.get("Authorization", ""))
+        try:
+            if action == "SimulatePrincipalPolicy":
+                xml = await iam_rds.in_thread(self.iam_rds.simulate, form, key)
+                return web.Response(body=xml.encode(), content_type="text/xml")
+            if action == "ModifyDBProxy":
+                name = form.get("DBProxyName", [""])[0]
+                await iam_rds.in_thread(self.iam_rds.modify_proxy, form)
+                describe = f"Action=DescribeDBProxies&Version=2014-10-31&DBProxyName={name}".encode()
+                r = await self.passthrough(request, describe)
+                xml = await iam_rds.in_thread(self.iam_rds.modify_response, r.body, name)
+                return web.Response(body=xml, content_type="text/xml")
+            if action == "DescribeDBProxies":
+                r = await self.passthrough(request, body)
+                if r.status != 200:
+                    return r
+                xml = await iam_rds.in_thread(self.iam_rds.rewrite_proxies, r.body)
+                return web.Response(body=xml, content_type="text/xml")
+            if action == "DescribeDBProxyTargets":
+                r = await self.passthrough(request, body)
+                if r.status != 200:
+                    return r
+                proxy = form.get("DBProxyName", [""])[0]
+                xml = await iam_rds.in_thread(self.iam_rds.rewrite_targets, r.body, proxy)
+                return web.Response(body=xml, content_type="text/xml")
+        except iam_rds.Denied as e:
+            ns = iam_rds.IAM_NS if action == "SimulatePrincipalPolicy" else iam_rds.RDS_NS
+            return web.Response(status=e.status, body=iam_rds.error_xml(ns, e.code, e.message).encode(), content_type="text/xml")
+        return await self.passthrough(request, body)
+
+    async def authorize(self, request: web.Request) -> web.Response:
+        """The sandbox database's token verifier asks: would RDS let this caller log in as USER at HOST?"""
+        q = await request.json()
+        try:
+            ok, why = await iam_rds.in_thread(self.iam_rds.authorize, q["access_key"], q["user"], q["host"])
+        except Exception as e:  # refuse, never crash open
+            ok, why = False, f"authorize failed: {type(e).__name__}: {e}"[:300]
+        return web.json_response({"allowed": ok, "reason": why})
 
     def error(self, status: int, code: str, msg: str) -> web.Response:
         return web.json_response({"__type": code, "message": msg}, status=status,
@@ -218,7 +273,7 @@ class Agent:
 
     async def start_session(self, req: dict) -> web.Response:
         target = req.get("Target", "")
-        if target not in self.args.instance:
+        if target not in self.args.instance or self.faults.agent_offline:
             return self.error(400, "TargetNotConnected", f"{target} is not connected.")
         doc = req.get("DocumentName") or "SSM-SessionManagerRunShell"
         sid = f"moto-{secrets.token_hex(8)}"
@@ -246,8 +301,9 @@ class Agent:
         return self.ok({"Sessions": rows})
 
     async def describe_instance_information(self, req: dict) -> web.Response:
+        ping = "ConnectionLost" if self.faults.agent_offline else "Online"
         rows = [{
-            "InstanceId": i, "PingStatus": "Online", "LastPingDateTime": time.time(), "AgentVersion": AGENT_VERSION,
+            "InstanceId": i, "PingStatus": ping, "LastPingDateTime": time.time(), "AgentVersion": AGENT_VERSION,
             "IsLatestVersion": True, "PlatformType": "Linux", "PlatformName": "Amazon Linux", "PlatformVersion": "2023",
             "ResourceType": "EC2Instance", "IPAddress": "10.0.1.10", "ComputerName": "ip-10-0-1-10.ec2.internal",
         } for i in self.args.instance]
@@ -697,6 +753,7 @@ async def main(args) -> None:
     app.router.add_post("/sandbox/faults", agent.set_faults)
     app.router.add_get("/sandbox/faults", agent.get_faults)
     app.router.add_get("/sandbox/sessions", agent.list_sessions)
+    app.router.add_post("/sandbox/authorize", agent.authorize)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", args.port)

@@ -151,15 +151,16 @@ impl Report {
 }
 
 /// What a user must look like.
-struct Expect {
+pub struct Expect {
     /// Global privileges: (name, mysql.user column).
-    global: Vec<(&'static str, &'static str)>,
+    pub global: Vec<(&'static str, &'static str)>,
     /// Database-level privileges: (database, canonical privilege names).
-    dbs: Vec<(String, Vec<String>)>,
+    pub dbs: Vec<(String, Vec<String>)>,
 }
 
-#[derive(Debug, PartialEq)]
-enum UserState {
+/// A user as `mysql.user` and `mysql.db` show it, against what it must be (the doctor asks too).
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserState {
     Missing,
     /// Exists, but not as an IAM user: rdsdeck will not change how it logs in.
     Conflict(String),
@@ -187,7 +188,7 @@ fn text(row: &Row, col: &str) -> Option<String> {
     }
 }
 
-async fn check_user(conn: &mut Conn, user: &str, ex: &Expect) -> Result<UserState, mysql_async::Error> {
+pub async fn check_user(conn: &mut Conn, user: &str, ex: &Expect) -> Result<UserState, mysql_async::Error> {
     let row: Option<Row> = conn.exec_first("SELECT * FROM mysql.user WHERE User = ? AND Host = '%'", (user,)).await?;
     let Some(row) = row else { return Ok(UserState::Missing) };
     let plugin = text(&row, "plugin").unwrap_or_default();

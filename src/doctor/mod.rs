@@ -5,12 +5,14 @@
 //! IAM login. Checks run in chain order; a check whose prerequisite failed is
 //! skipped and says which one it waited for.
 
+pub mod iam;
 pub mod network;
 
 use serde::Serialize;
 use std::time::Duration;
 
 use crate::aws::{AwsContext, Identity};
+use crate::bootstrap::run::UserState;
 use crate::settings::Settings;
 use crate::stack::{Kind, KindResult, Located, Resource};
 use crate::target::{DbFlags, Route, StackFacts};
@@ -51,17 +53,20 @@ pub struct Finding {
 }
 
 /// The checks in chain order: (id, title, the checks it needs to have passed or warned).
+/// A cause comes before what it causes: the proxy → database path before the targets' health.
 pub const CHECKS: &[(&str, &str, &[&str])] = &[
     ("identity", "who am I: credentials and account", &[]),
     ("proxy", "the RDS Proxy is available", &["identity"]),
     ("proxy.tls", "the proxy requires TLS", &["proxy"]),
     ("proxy.auth", "the proxy's auth: IAM required, with a secret", &["proxy"]),
-    ("targets", "the proxy's targets are available", &["proxy"]),
     ("instance", "the DB instance is available, IAM auth on", &["identity"]),
+    ("network.proxy-db", "the proxy reaches the database on its port", &["proxy", "instance"]),
+    ("targets", "the proxy's targets are available", &["proxy"]),
     ("host", "the app host runs and Session Manager reaches it", &["identity"]),
     ("network.host-proxy", "the app host reaches the proxy on 3306", &["proxy", "host"]),
-    ("network.proxy-db", "the proxy reaches the database on its port", &["proxy", "instance"]),
     ("config", "the app's parameters point at the proxy", &["proxy"]),
+    ("iam", "rds-db:connect allowed for you and the app host's role", &["identity", "proxy"]),
+    ("dbuser", "the database user: IAM plugin, REQUIRE SSL, grants", &["identity"]),
     ("login", "an IAM login over TLS as the app's user", &["identity"]),
 ];
 
@@ -85,6 +90,21 @@ pub struct Evidence {
     pub hosts: Result<Vec<Resource>, String>,
     pub params: Result<Vec<Resource>, String>,
     pub groups: Result<Vec<Group>, String>,
+    /// The database user the checks are about (--user, else the app's).
+    pub user: String,
+    /// `rds-db:connect` as IAM's policy simulator answers it, for you and the app host's role.
+    pub permissions: Result<Vec<iam::Permission>, String>,
+    /// The user in `mysql.user` / `mysql.db`, as the bootstrap's IAM admin sees it.
+    pub db_user: Result<DbUser, String>,
+}
+
+/// The database user as the IAM admin saw it.
+#[derive(Debug, Clone)]
+pub struct DbUser {
+    pub admin: String,
+    pub database: String,
+    pub privileges: Vec<String>,
+    pub state: UserState,
 }
 
 fn items(r: KindResult) -> Result<Vec<Resource>, String> {
@@ -94,14 +114,28 @@ fn items(r: KindResult) -> Result<Vec<Resource>, String> {
     }
 }
 
-/// Reads the evidence: identity and discovery, then every kind and the security groups' rules at once.
-pub async fn gather(ctx: &AwsContext, settings: &Settings) -> Evidence {
+/// Reads the evidence: identity and discovery, then every kind and the security groups' rules at once,
+/// then what needs them (the policy simulator, the database user).
+pub async fn gather(ctx: &AwsContext, settings: &Settings, opts: &Options) -> Evidence {
     let (identity, located) = tokio::join!(ctx.identity(), crate::stack::locate(ctx, &settings.anchor, &settings.parameter_prefix));
     let located = located.map_err(|e| e.to_string());
     let none = |why: &str| Err::<Vec<Resource>, String>(why.to_string());
     let Ok(loc) = &located else {
         let why = "the stack was not found";
-        return Evidence { region: ctx.region.clone(), identity, located, proxies: none(why), targets: none(why), instances: none(why), hosts: none(why), params: none(why), groups: Err(why.into()) };
+        return Evidence {
+            region: ctx.region.clone(),
+            identity,
+            located,
+            proxies: none(why),
+            targets: none(why),
+            instances: none(why),
+            hosts: none(why),
+            params: none(why),
+            groups: Err(why.into()),
+            user: opts.user.clone().unwrap_or_default(),
+            permissions: Err(why.into()),
+            db_user: Err(why.into()),
+        };
     };
     let fetch = |k: Kind| async move { items(crate::stack::fetch_kind(ctx, loc, k).await.0) };
     let (proxies, targets, instances, hosts, params, groups) = tokio::join!(
@@ -112,7 +146,84 @@ pub async fn gather(ctx: &AwsContext, settings: &Settings) -> Evidence {
         fetch(Kind::Parameter),
         security_groups(ctx, loc)
     );
-    Evidence { region: ctx.region.clone(), identity, located, proxies, targets, instances, hosts, params, groups }
+    let mut ev = Evidence {
+        region: ctx.region.clone(),
+        identity,
+        located,
+        proxies,
+        targets,
+        instances,
+        hosts,
+        params,
+        groups,
+        user: String::new(),
+        permissions: Err(String::new()),
+        db_user: Err(String::new()),
+    };
+    ev.user = opts.user.clone().unwrap_or_else(|| facts(&ev).app_user());
+    let (permissions, db_user) = tokio::join!(permissions(ctx, &ev), db_user(ctx, settings, &ev));
+    ev.permissions = permissions;
+    ev.db_user = db_user;
+    ev
+}
+
+/// Asks IAM's policy simulator whether you (as `ev.user`) and the app host's role (as the app's user)
+/// may `rds-db:connect` through the proxy.
+async fn permissions(ctx: &AwsContext, ev: &Evidence) -> Result<Vec<iam::Permission>, String> {
+    let me = ev.identity.as_ref().map_err(Clone::clone)?;
+    let p = proxy(ev)?;
+    let prx = p.id.rsplit(':').next().filter(|x| x.starts_with("prx-")).ok_or_else(|| format!("the proxy's ARN {} has no prx- id", p.id))?;
+    let resource = |user: &str| iam::dbuser_arn(&ev.region, &me.account, prx, user);
+    let mut asks: Vec<(&'static str, Result<String, String>, String)> = Vec::new();
+    match iam::principal(&me.arn) {
+        Some(arn) => asks.push(("you", Ok(arn), resource(&ev.user))),
+        None => asks.push(("you", Err("you are the account's root user: IAM policies do not limit it".into()), resource(&ev.user))),
+    }
+    let host = ev.hosts.as_ref().ok().and_then(|h| h.iter().find(|x| attr(x, "state") == "running").or(h.first()));
+    if let Some(h) = host {
+        let role = match attr(h, "instance_profile") {
+            "" => Err(format!("{} has no instance profile: the app cannot sign tokens", h.id)),
+            profile => iam::profile_role(ctx, profile).await,
+        };
+        asks.push(("the app host's role", role, resource(&facts(ev).app_user())));
+    }
+    let answers = futures::future::join_all(asks.into_iter().map(|(who, principal, resource)| async move {
+        let answer = match &principal {
+            Ok(arn) => iam::simulate(ctx, arn, &resource).await,
+            Err(e) if e.contains("root user") => Ok(("allowed".to_string(), vec!["the account's root user".to_string()])),
+            Err(e) => Err(e.clone()),
+        };
+        iam::Permission { who, principal: principal.unwrap_or_default(), resource, answer }
+    }))
+    .await;
+    Ok(answers)
+}
+
+/// The database user as `mysql.user` shows it, read by the bootstrap's IAM admin on the app's route.
+async fn db_user(ctx: &AwsContext, settings: &Settings, ev: &Evidence) -> Result<DbUser, String> {
+    use crate::bootstrap::plan::{DEFAULT_ADMIN, DEFAULT_PRIVILEGES, app_users};
+    let admin = settings.bootstrap.admin_user.clone().unwrap_or_else(|| DEFAULT_ADMIN.to_string());
+    let f = facts(ev);
+    let database = f
+        .param("dbname")
+        .map(str::to_string)
+        .or(settings.bootstrap.database.clone())
+        .ok_or("the app's database is unknown (no dbname parameter, no bootstrap.database)")?;
+    let privileges = app_users(&settings.bootstrap)
+        .ok()
+        .and_then(|users| users.into_iter().find(|u| u.name == ev.user).map(|u| u.privileges))
+        .unwrap_or_else(|| DEFAULT_PRIVILEGES.iter().map(|s| s.to_string()).collect());
+    let flags = DbFlags { user: Some(admin.clone()), ..Default::default() };
+    let t = crate::target::db_target(&f, &flags, Route::Direct, &settings.config.forwards).map_err(|e| e.to_string())?;
+    let provider = ctx.sdk.credentials_provider().ok_or("no credentials to sign a token")?;
+    let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
+    let c = crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider));
+    let mut conn = c.connect().await.map_err(|e| format!("the IAM admin {admin} could not log in to read mysql.user: {}", e.message))?;
+    let expect = crate::bootstrap::run::Expect { global: vec![], dbs: vec![(database.clone(), privileges.clone())] };
+    let state = crate::bootstrap::run::check_user(&mut conn, &ev.user, &expect).await;
+    let _ = conn.disconnect().await;
+    let state = state.map_err(|e| format!("{admin} could not read mysql.user: {e}"))?;
+    Ok(DbUser { admin, database, privileges, state })
 }
 
 /// The VPC's security groups with their rules, as the network check evaluates them.
@@ -219,8 +330,8 @@ fn check(id: &str, ev: &Evidence) -> F {
             let p = proxy(ev).expect("checked by `proxy`");
             match p.attributes.get("require_tls").and_then(|v| v.as_bool()) {
                 Some(true) => pass("RequireTLS is on", vec![]),
-                _ => warn(
-                    "RequireTLS is off: a client could send its token in cleartext",
+                _ => fail(
+                    "RequireTLS is off: a client can send its token (a 15-minute password) in cleartext",
                     vec!["RequireTLS false".into()],
                     format!("aws rds modify-db-proxy --db-proxy-name {} --require-tls", p.name),
                 ),
@@ -237,10 +348,7 @@ fn check(id: &str, ev: &Evidence) -> F {
                 (false, _) => fail(
                     "IAM authentication is not required by the proxy: it will not take tokens",
                     text,
-                    format!(
-                        "aws rds modify-db-proxy --db-proxy-name {} --auth '[{{\"AuthScheme\":\"SECRETS\",\"IAMAuth\":\"REQUIRED\",\"SecretArn\":\"SECRET_ARN\"}}]'",
-                        p.name
-                    ),
+                    format!("aws rds modify-db-proxy --db-proxy-name {} --auth '{}'", p.name, required_auth(&auth)),
                 ),
                 (true, false) => fail(
                     "the auth block has no SecretArn (the API needs one even when every login is IAM)",
@@ -291,8 +399,8 @@ fn check(id: &str, ev: &Evidence) -> F {
                 match h.iter().find(|x| attr(x, "state") == "running") {
                     None => fail("no app host is running", evidence, format!("aws ec2 start-instances --instance-ids {}", h[0].id)),
                     Some(x) if matches!(attr(x, "ssm_ping_status"), "Online" | "unknown") => pass(format!("{} is running, SSM {}", x.id, attr(x, "ssm_ping_status")), evidence),
-                    Some(x) => warn(
-                        format!("{} runs but Session Manager sees it {}", x.id, attr(x, "ssm_ping_status")),
+                    Some(x) => fail(
+                        format!("{} runs but Session Manager sees it {}: no shell, no forward through it", x.id, attr(x, "ssm_ping_status")),
                         evidence,
                         "check the SSM agent and the instance role (AmazonSSMManagedInstanceCore), and the VPC endpoints ssm, ssmmessages, ec2messages in a private subnet without NAT",
                     ),
@@ -322,8 +430,30 @@ fn check(id: &str, ev: &Evidence) -> F {
             link(ev, &src, &dst, port, "the proxy", "the database")
         }
         "config" => config(ev),
+        "iam" => permission(ev),
+        "dbuser" => db_user_check(ev),
         _ => unreachable!("every check has a case"),
     }
+}
+
+/// The proxy's auth block as `modify-db-proxy --auth` takes it, with IAMAuth REQUIRED on every item
+/// (each keeps its secret: the API refuses a SECRETS item without one).
+fn required_auth(auth: &[serde_json::Value]) -> String {
+    let items: Vec<serde_json::Value> = if auth.is_empty() { vec![serde_json::json!({})] } else { auth.to_vec() };
+    let out: Vec<serde_json::Value> = items
+        .iter()
+        .map(|a| {
+            let mut m = serde_json::Map::new();
+            m.insert("AuthScheme".into(), a["auth_scheme"].as_str().unwrap_or("SECRETS").into());
+            m.insert("IAMAuth".into(), "REQUIRED".into());
+            m.insert("SecretArn".into(), a["secret_arn"].as_str().filter(|s| !s.is_empty()).unwrap_or("SECRET_ARN").into());
+            if let Some(t) = a["client_password_auth_type"].as_str() {
+                m.insert("ClientPasswordAuthType".into(), t.into());
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect();
+    serde_json::Value::Array(out).to_string()
 }
 
 fn target_fix(reason: &str) -> String {
@@ -401,6 +531,97 @@ fn config(ev: &Evidence) -> F {
     pass("endpoint, port, user and region agree with the proxy", evidence)
 }
 
+fn permission(ev: &Evidence) -> F {
+    let asked = match &ev.permissions {
+        Ok(p) => p,
+        Err(e) => return warn("IAM's policy simulator was not asked", vec![e.clone()], "see the checks above"),
+    };
+    let line = |p: &iam::Permission| match &p.answer {
+        Ok((d, m)) if m.is_empty() => format!("{}: {} → {d} on {}", p.who, p.principal, p.resource),
+        Ok((d, m)) => format!("{}: {} → {d} by {} on {}", p.who, p.principal, m.join(", "), p.resource),
+        Err(e) => format!("{}: {} → not asked: {e}", p.who, p.principal),
+    };
+    let evidence: Vec<String> = asked.iter().map(line).collect();
+    if let Some(p) = asked.iter().find(|p| p.answer.as_ref().is_ok_and(|(d, _)| d != "allowed")) {
+        let (d, _) = p.answer.as_ref().expect("found Ok");
+        let how = if d == "explicitDeny" { "an explicit Deny forbids it" } else { "no policy allows it" };
+        return fail(
+            format!("{} may not rds-db:connect as {} ({how}): IAM refuses the token", p.who, p.resource.rsplit('/').next().unwrap_or("")),
+            evidence,
+            iam::put_policy_command(&p.principal, &iam::connect_policy(&p.resource)),
+        );
+    }
+    if let Some(p) = asked.iter().find(|p| p.answer.is_err()) {
+        let e = p.answer.as_ref().err().cloned().unwrap_or_default();
+        let me = ev.identity.as_ref().ok().and_then(|i| iam::principal(&i.arn)).unwrap_or_default();
+        let fix = if e.contains("AccessDenied") {
+            let targets: Vec<&str> = asked.iter().map(|p| p.principal.as_str()).filter(|a| !a.is_empty()).collect();
+            let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy", "Resource": targets}]}).to_string();
+            format!(
+                "let the doctor ask IAM: {}; or check by hand that {} allows rds-db:connect on {}",
+                iam::put_policy_command(&me, &policy).replace("rdsdeck-db-connect", "rdsdeck-doctor"),
+                p.principal,
+                p.resource
+            )
+        } else {
+            format!("check by hand that {} allows rds-db:connect on {}", p.principal, p.resource)
+        };
+        return warn(format!("could not ask IAM about {}: {}", p.who, first_words(&e)), evidence, fix);
+    }
+    pass(format!("rds-db:connect allowed for {}", asked.iter().map(|p| p.who).collect::<Vec<_>>().join(" and ")), evidence)
+}
+
+fn first_words(s: &str) -> String {
+    s.split(" — ").next().unwrap_or(s).chars().take(160).collect()
+}
+
+fn db_user_check(ev: &Evidence) -> F {
+    use crate::bootstrap::plan::{quote_ident, quote_user};
+    let u = match &ev.db_user {
+        Ok(u) => u,
+        Err(e) => {
+            return F {
+                status: Status::Skipped,
+                summary: "mysql.user could not be read: the user was not checked".into(),
+                evidence: vec![e.clone()],
+                fix: Some("the doctor reads mysql.user as the bootstrap's IAM admin (bootstrap.admin_user, default dbadmin): run `rdsdeck bootstrap` to create it".into()),
+            };
+        }
+    };
+    let q = quote_user(&ev.user);
+    let db = quote_ident(&u.database);
+    let seen = vec![format!("read as {} from mysql.user and mysql.db", u.admin)];
+    match &u.state {
+        UserState::Missing => fail(
+            format!("{q} does not exist in the database"),
+            seen,
+            format!("CREATE USER {q} IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL; GRANT {} ON {db}.* TO {q};", u.privileges.join(", ")),
+        ),
+        UserState::Conflict(why) => fail(
+            format!("{q} does not log in with AWSAuthenticationPlugin: every token is refused (error 1045)"),
+            [why.split(": rdsdeck will not").next().unwrap_or(why).to_string()].into_iter().chain(seen).collect(),
+            format!("ALTER USER {q} IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS';"),
+        ),
+        UserState::Incomplete(missing) => {
+            let mut fix = Vec::new();
+            if missing.iter().any(|m| m == "REQUIRE SSL") {
+                fix.push(format!("ALTER USER {q} REQUIRE SSL;"));
+            }
+            let grants: Vec<&str> = missing.iter().filter(|m| *m != "REQUIRE SSL").map(|m| m.split(" ON ").next().unwrap_or(m)).collect();
+            if !grants.is_empty() {
+                fix.push(format!("GRANT {} ON {db}.* TO {q};", grants.join(", ")));
+            }
+            let why = if missing.iter().any(|m| m == "REQUIRE SSL") && grants.is_empty() {
+                "its token could travel without TLS".to_string()
+            } else {
+                format!("the app cannot use {db}")
+            };
+            fail(format!("{q} lacks {}: {why}", missing.join(", ")), seen, fix.join(" "))
+        }
+        UserState::Complete => pass(format!("{q} logs in with AWSAuthenticationPlugin, REQUIRE SSL, {} on {db}", u.privileges.join(", ")), seen),
+    }
+}
+
 /// Every check but the login, in chain order, each skipped when what it needs did not hold.
 pub fn evaluate(ev: &Evidence) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
@@ -476,15 +697,21 @@ async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Opti
 
 /// Runs the doctor: gathers, evaluates, logs in; each finding is handed to `each` as it is made.
 pub async fn run(ctx: &AwsContext, settings: &Settings, opts: &Options, mut each: impl FnMut(&Finding)) -> Vec<Finding> {
-    let ev = gather(ctx, settings).await;
+    let ev = gather(ctx, settings, opts).await;
     let mut out = evaluate(&ev);
     for f in &out {
         each(f);
     }
-    let f = match blocked_by("login", &out) {
+    let mut f = match blocked_by("login", &out) {
         Some(n) => skipped("login", n),
         None => found("login", login(ctx, settings, &ev, opts).await),
     };
+    // A refused login whose cause a check above already named points there.
+    if f.status == Status::Fail
+        && let Some(cause) = out.iter().find(|c| c.status == Status::Fail)
+    {
+        f.fix = Some(format!("first fix `{}` above: {}", cause.id, cause.fix.clone().unwrap_or_default()));
+    }
     each(&f);
     out.push(f);
     out
@@ -526,7 +753,17 @@ mod tests {
             hosts: Ok(vec![res(Kind::Host, "i-1").attr("state", "running").attr("ssm_ping_status", "Online").attr("security_group_ids", vec!["sg-ec2"])]),
             params: Ok(params),
             groups: Ok(vec![g("sg-ec2", "sg-alb"), g("sg-prx", "sg-ec2"), g("sg-rds", "sg-prx")]),
+            user: "node_user".into(),
+            permissions: Ok(vec![
+                perm("you", "arn:aws:iam::1:user/x", Ok(("allowed".into(), vec!["ops".into()]))),
+                perm("the app host's role", "arn:aws:iam::1:role/app", Ok(("allowed".into(), vec!["app".into()]))),
+            ]),
+            db_user: Ok(DbUser { admin: "dbadmin".into(), database: "node_db".into(), privileges: vec!["SELECT".into()], state: UserState::Complete }),
         }
+    }
+
+    fn perm(who: &'static str, principal: &str, answer: Result<(String, Vec<String>), String>) -> iam::Permission {
+        iam::Permission { who, principal: principal.into(), resource: "arn:aws:rds-db:us-east-1:1:dbuser:prx-1/node_user".into(), answer }
     }
 
     fn first_failure(ev: &Evidence) -> Option<(&'static str, Option<String>)> {
@@ -573,13 +810,44 @@ mod tests {
     }
 
     #[test]
+    fn a_denied_connect_and_an_incomplete_user_are_named_with_their_fix() {
+        let mut ev = healthy();
+        ev.permissions.as_mut().unwrap()[1].answer = Ok(("implicitDeny".into(), vec![]));
+        let (id, fix) = first_failure(&ev).unwrap();
+        assert_eq!(id, "iam");
+        let fix = fix.unwrap();
+        assert!(fix.starts_with("aws iam put-role-policy --role-name app --policy-name rdsdeck-db-connect"), "{fix}");
+        assert!(fix.contains("dbuser:prx-1/node_user"), "{fix}");
+
+        // The simulator itself denied: a warning that says what to add, not a failure.
+        let mut ev = healthy();
+        ev.permissions.as_mut().unwrap()[0].answer = Err("AccessDenied: not authorized — the identity lacks this permission".into());
+        let f = evaluate(&ev).into_iter().find(|f| f.id == "iam").unwrap();
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.fix.unwrap().contains(r#""Action":"iam:SimulatePrincipalPolicy""#));
+
+        let mut ev = healthy();
+        ev.db_user.as_mut().unwrap().state = UserState::Incomplete(vec!["REQUIRE SSL".into(), "SELECT ON `node_db`.*".into()]);
+        let (id, fix) = first_failure(&ev).unwrap();
+        assert_eq!(id, "dbuser");
+        assert_eq!(fix.unwrap(), "ALTER USER 'node_user'@'%' REQUIRE SSL; GRANT SELECT ON `node_db`.* TO 'node_user'@'%';");
+
+        // mysql.user out of sight: not checked, and said so; nothing fails for it.
+        let mut ev = healthy();
+        ev.db_user = Err("the IAM admin dbadmin could not log in".into());
+        let f = evaluate(&ev).into_iter().find(|f| f.id == "dbuser").unwrap();
+        assert_eq!((f.status, f.waited_for), (Status::Skipped, None));
+        assert!(first_failure(&ev).is_none());
+    }
+
+    #[test]
     fn a_failed_prerequisite_skips_what_needs_it() {
         let mut ev = healthy();
         ev.proxies = Ok(vec![]);
         let found = evaluate(&ev);
         let by = |id: &str| found.iter().find(|f| f.id == id).unwrap().clone();
         assert_eq!(by("proxy").status, Status::Fail);
-        for id in ["proxy.tls", "proxy.auth", "targets", "network.host-proxy", "network.proxy-db", "config"] {
+        for id in ["proxy.tls", "proxy.auth", "targets", "network.host-proxy", "network.proxy-db", "config", "iam"] {
             assert_eq!((by(id).status, by(id).waited_for), (Status::Skipped, Some("proxy")), "{id}");
         }
         assert_eq!(by("instance").status, Status::Pass, "independent checks still run");

@@ -259,6 +259,29 @@ impl Sandbox {
         &self.env_file
     }
 
+    /// `sandbox.py break NAME` / `fix NAME` on this sandbox (the doctor's scenarios).
+    pub fn scenario(&self, verb: &str, name: &str) {
+        let mut c = Command::new(venv().join("bin/python"));
+        c.arg(repo_root().join("sandbox/sandbox.py")).args([verb, name, "--env-file"]).arg(&self.env_file).stdin(Stdio::null());
+        let out = run(&mut c);
+        assert_eq!(out.code(), Some(0), "sandbox.py {verb} {name} failed:\n{}", out.dump());
+    }
+
+    /// Runs a fix the doctor printed, as an operator would paste it: an `aws …` command line in a
+    /// shell (the venv's AWS CLI, every call through the sandbox's stand-in endpoint, which passes
+    /// what it does not answer to moto), or SQL through `rdsdeck sql` as the IAM admin.
+    pub fn apply_fix(&self, fix: &str) -> Output {
+        if let Some(rest) = fix.strip_prefix("aws ") {
+            let line = format!("aws --endpoint-url {} {rest}", self.var("RDSDECK_SANDBOX_SSM_ENDPOINT"));
+            let path = format!("{}:{}", venv().join("bin").display(), std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()));
+            let mut c = Command::new("bash");
+            c.env_clear().env("PATH", path).env("HOME", self.home.home()).envs(&self.vars).args(["-c", &line]).stdin(Stdio::null());
+            run(&mut c).expect_code(0)
+        } else {
+            run(self.cmd().args(["sql", "-u", "dbadmin", "--yes", "--ca", self.var("RDSDECK_SANDBOX_DB_CA"), "-e", fix])).expect_code(0)
+        }
+    }
+
     /// The seeded facts (`RDSDECK_SANDBOX_FACTS`): ids, ARNs, the secret's name...
     pub fn facts(&self) -> Value {
         let path = self.var("RDSDECK_SANDBOX_FACTS");
