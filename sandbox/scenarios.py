@@ -139,6 +139,24 @@ def _fix_secret(ctx: Ctx) -> None:
         ctx.c.secretsmanager.put_secret_value(SecretId=_secret_arn(ctx), SecretString=ctx.state.pop("secret"))
 
 
+def _route_out(ctx: Ctx) -> dict | None:
+    rt = ctx.facts["route_table_ids"]["private"]
+    table = ctx.c.ec2.describe_route_tables(RouteTableIds=[rt])["RouteTables"][0]
+    return next((r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"), None)
+
+
+def _break_egress(ctx: Ctx) -> None:
+    rt = ctx.facts["route_table_ids"]["private"]
+    if _route_out(ctx) is not None:
+        ctx.c.ec2.delete_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0")
+
+
+def _fix_egress(ctx: Ctx) -> None:
+    if _route_out(ctx) is None:
+        ctx.c.ec2.create_route(RouteTableId=ctx.facts["route_table_ids"]["private"], DestinationCidrBlock="0.0.0.0/0",
+                               NatGatewayId=ctx.facts["nat_gateway_id"])
+
+
 def _policy_without(ctx: Ctx, sid: str) -> None:
     doc = json.loads(operator_policy(ctx.facts))
     doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != sid]
@@ -191,6 +209,8 @@ SCENARIOS = {
     "agent-offline": ("the app host's SSM agent stopped answering (PingStatus ConnectionLost)",
                       lambda x: x.faults(agent_offline=True),
                       lambda x: x.faults(agent_offline=False)),
+    "no-egress": ("the app host's private subnet loses its NAT route: its agent cannot reach Session Manager",
+                  _break_egress, _fix_egress),
     "target-unhealthy": ("the proxy's secret no longer holds the database's password (target AUTH_FAILURE)",
                          _break_secret, _fix_secret),
     "caller-no-connect": ("your IAM identity lost rds-db:connect",

@@ -71,7 +71,7 @@ pub struct DoctorArgs {
     #[arg(long, short = 'u')]
     pub user: Option<String>,
     /// Show only this check (its prerequisites still run): identity, proxy, proxy.tls, proxy.auth, instance,
-    /// network.proxy-db, targets, host, network.host-proxy, config, iam, dbuser, login
+    /// network.proxy-db, targets, host.egress, host, network.host-proxy, config, iam, dbuser, login
     #[arg(long, value_name = "ID")]
     pub check: Option<String>,
     /// Show the evidence of every check, not only of the failing ones

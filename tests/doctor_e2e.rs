@@ -32,13 +32,29 @@ fn the_healthy_sandbox_passes_and_the_text_names_every_link() {
     let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["identity", "proxy", "proxy.tls", "proxy.auth", "instance", "network.proxy-db", "targets", "host", "network.host-proxy", "config", "iam", "dbuser", "login"]
+        [
+            "identity",
+            "proxy",
+            "proxy.tls",
+            "proxy.auth",
+            "instance",
+            "network.proxy-db",
+            "targets",
+            "host.egress",
+            "host",
+            "network.host-proxy",
+            "config",
+            "iam",
+            "dbuser",
+            "login",
+            "logs"
+        ]
     );
     for id in &ids {
         assert_eq!(status(&v, id), "pass", "{id}: {v:#}");
     }
     let out = run(sb.cmd().args(["doctor", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(0);
-    assert!(out.stdout.contains("✓ login") && out.stdout.contains("13 passed, 0 warnings, 0 failed"), "{}", out.dump());
+    assert!(out.stdout.contains("✓ login") && out.stdout.contains("15 passed, 0 warnings, 0 failed"), "{}", out.dump());
     // The login went to the proxy's name: the evidence says where TCP really went.
     assert!(out.stdout.contains(&format!("node_user@{}:3306", sb.proxy())), "{}", out.dump());
     // One check only; an unknown one is a usage error.
@@ -57,7 +73,7 @@ fn the_healthy_sandbox_passes_and_the_text_names_every_link() {
 /// Breaks one link with `sandbox.py break`, checks that the doctor's first failure is `expect` with
 /// the fix it prints, applies that fix as printed when it is a command or SQL (else `sandbox.py
 /// fix`), and checks that the doctor passes again.
-fn scenario(name: &str, expect: &str, fix_has: &[&str], apply_printed: bool) {
+fn scenario(name: &str, expect: &str, fix_has: &[&str], apply_printed: bool) -> Value {
     let sb = Sandbox::start();
     sb.scenario("break", name);
     let (code, v) = doctor(&sb);
@@ -74,6 +90,7 @@ fn scenario(name: &str, expect: &str, fix_has: &[&str], apply_printed: bool) {
     }
     let (code, v) = doctor(&sb);
     assert_eq!(code, Some(0), "{name}: after the fix the doctor passes: {v:#}");
+    v
 }
 
 #[test]
@@ -133,13 +150,24 @@ fn scenario_ssm_agent_offline() {
 }
 
 #[test]
+fn scenario_no_way_out_for_the_agent() {
+    // The stand-in's agent goes offline too (it judges the route and endpoints): the cause comes first,
+    // and creating the endpoints the doctor prints brings it back.
+    scenario("no-egress", "host.egress", &["create-vpc-endpoint", "ssmmessages", "ec2messages"], true);
+}
+
+#[test]
 fn scenario_unhealthy_target() {
     scenario("target-unhealthy", "targets", &["secret"], false);
 }
 
 #[test]
 fn scenario_caller_without_rds_db_connect() {
-    scenario("caller-no-connect", "iam", &["put-user-policy --user-name moto", "rds-db:connect", "dbuser:prx-"], true);
+    let v = scenario("caller-no-connect", "iam", &["put-user-policy --user-name moto", "rds-db:connect", "dbuser:prx-"], true);
+    // The refused login went to the instance's exported iam-db-auth-error log, and the doctor read it.
+    let logs = v["findings"].as_array().unwrap().iter().find(|f| f["id"] == "logs").unwrap();
+    assert_eq!(logs["status"], "warn", "{logs:#}");
+    assert!(logs["summary"].as_str().unwrap().contains("rds-db:connect"), "the log says why: {logs:#}");
 }
 
 /// When the policy simulator is denied to the caller the `iam` check says so and gives the statement

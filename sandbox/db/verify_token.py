@@ -260,6 +260,24 @@ def authorize(cfg: dict, akid: str, user: str, host: str) -> None:
         raise Reject(f"not authorized: {str(answer.get('reason'))[:300]}")
 
 
+def _export(cfg: dict, user: str, reason: str) -> None:
+    """RDS exports each refused IAM login to the instance's `iam-db-auth-error` log: the sandbox hands
+    it to the stand-in, which writes it to CloudWatch Logs (moto). Best effort, never blocks a refusal."""
+    path = cfg.get("authorize_url_file")
+    if not path:
+        return
+    import urllib.request
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            url = fh.read().strip().rsplit("/", 1)[0] + "/auth-event"
+        req = urllib.request.Request(url, data=json.dumps({"user": user, "reason": reason}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=5).read()
+    except (OSError, ValueError):
+        pass
+
+
 def _audit(cfg: dict, entry: dict) -> None:
     path = cfg.get("audit_log")
     if not path:
@@ -318,6 +336,7 @@ def main_verify(args) -> int:
     except Reject as e:
         entry.update(token_valid=False, reason=str(e))
         _audit(cfg, entry)
+        _export(cfg, args.user, str(e))
         print(str(e), file=sys.stderr)
         return 1
     except Exception as e:  # a bug here must refuse, not crash open

@@ -16,6 +16,10 @@
   must reach the instance's on its port (ingress rules by group reference or CIDR over the proxy's
   subnets), and the proxy's secret must log in to the sandbox database. The port and endpoint are the
   instance's. Every other RDS action passes through to moto.
+* the agent's way out: an instance's SSM agent is online only when its subnet routes 0.0.0.0/0 through
+  a NAT or internet gateway, or the VPC has endpoints for ssm, ssmmessages and ec2messages.
+* the exported `iam-db-auth-error` log: each login the database's verifier refused becomes a log event
+  in CloudWatch Logs (moto), as RDS exports it (the wording is ours; the reasons are the verifier's).
 * `authorize(...)` for the sandbox database's token verifier: would RDS accept this caller's token
   for USER at HOST? IAM auth on (the instance's flag; the proxy's IAMAuth for the proxy's name) and
   `rds-db:connect` allowed on `arn:aws:rds-db:REGION:ACCOUNT:dbuser:prx-ID/USER` (the proxy) or
@@ -32,6 +36,7 @@ import ipaddress
 import json
 import os
 import subprocess
+import time
 import uuid
 from urllib.parse import parse_qs
 from xml.etree import ElementTree as ET
@@ -106,6 +111,7 @@ class IamRds:
         self.rds = session.client("rds", endpoint_url=moto, config=cfg)
         self.ec2 = session.client("ec2", endpoint_url=moto, config=cfg)
         self.sm = session.client("secretsmanager", endpoint_url=moto, config=cfg)
+        self.logs = session.client("logs", endpoint_url=moto, config=cfg)
         self.region = region
         # ModifyDBProxy, which moto lacks: what was changed, by proxy name (RequireTLS, Auth).
         self.proxy_changes: dict[str, dict] = {}
@@ -356,6 +362,54 @@ class IamRds:
                     e.text = v
         ET.register_namespace("", RDS_NS)
         return ET.tostring(root, encoding="utf-8")
+
+    # ----------------------------------------------------------------- the agent's way out
+
+    SSM_SERVICES = ("ssm", "ssmmessages", "ec2messages")
+
+    def agent_reaches_ssm(self, instance_id: str) -> tuple[bool, str]:
+        """Can the instance's agent reach Session Manager? A default route through a NAT gateway or an
+        internet gateway from its subnet, or interface VPC endpoints for ssm, ssmmessages and
+        ec2messages in its VPC (DOCTOR.md row 5)."""
+        try:
+            i = self.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        except (ClientError, IndexError, KeyError):
+            return False, f"{instance_id} not found"
+        subnet, vpc = i.get("SubnetId"), i.get("VpcId")
+        tables = self.ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["RouteTables"]
+        if not tables:
+            tables = self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                             {"Name": "association.main", "Values": ["true"]}])["RouteTables"]
+        for t in tables:
+            for r in t.get("Routes", []):
+                if r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("State", "active") == "active" and (
+                        r.get("NatGatewayId") or str(r.get("GatewayId", "")).startswith("igw-")):
+                    return True, f"default route via {r.get('NatGatewayId') or r.get('GatewayId')}"
+        have = {e["ServiceName"].rsplit(".", 1)[-1] for e in self.ec2.describe_vpc_endpoints(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"] if e.get("State", "available").lower() in ("available", "pending")}
+        missing = [x for x in self.SSM_SERVICES if x not in have]
+        if missing:
+            return False, f"no route out of {subnet} and no VPC endpoint for {', '.join(missing)}"
+        return True, "VPC endpoints for ssm, ssmmessages, ec2messages"
+
+    # ----------------------------------------------------------------- the exported auth log
+
+    def export_auth_failure(self, user: str, reason: str) -> None:
+        """One refused IAM login as RDS exports it to `/aws/rds/instance/ID/iam-db-auth-error`, for every
+        instance that exports that log (the sandbox has one database playing them all)."""
+        for d in self.rds.describe_db_instances()["DBInstances"]:
+            if "iam-db-auth-error" not in d.get("EnabledCloudwatchLogsExports", []):
+                continue
+            group, stream = f"/aws/rds/instance/{d['DBInstanceIdentifier']}/iam-db-auth-error", d["DBInstanceIdentifier"]
+            try:
+                self.logs.create_log_stream(logGroupName=group, logStreamName=stream)
+            except ClientError as e:
+                if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                    continue
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            message = f"{stamp} [ERROR] IAM authentication failed for user {user[:64]!r}: {reason[:300]}"
+            self.logs.put_log_events(logGroupName=group, logStreamName=stream,
+                                     logEvents=[{"timestamp": int(time.time() * 1000), "message": message}])
 
     # ----------------------------------------------------------------- the verifier's question
 

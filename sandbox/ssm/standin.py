@@ -253,6 +253,15 @@ class Agent:
             ok, why = False, f"authorize failed: {type(e).__name__}: {e}"[:300]
         return web.json_response({"allowed": ok, "reason": why})
 
+    async def auth_event(self, request: web.Request) -> web.Response:
+        """A login the database refused: into the instance's exported iam-db-auth-error log."""
+        q = await request.json()
+        try:
+            await iam_rds.in_thread(self.iam_rds.export_auth_failure, str(q.get("user", "")), str(q.get("reason", "")))
+        except Exception as e:  # noqa: BLE001 - a log export must not take the stand-in down
+            log(f"auth-event export failed: {type(e).__name__}: {e}")
+        return web.json_response({"ok": True})
+
     def error(self, status: int, code: str, msg: str) -> web.Response:
         return web.json_response({"__type": code, "message": msg}, status=status,
                                  headers={"x-amzn-query-error": f"{code};Sender"}, content_type="application/x-amz-json-1.1")
@@ -273,7 +282,7 @@ class Agent:
 
     async def start_session(self, req: dict) -> web.Response:
         target = req.get("Target", "")
-        if target not in self.args.instance or self.faults.agent_offline:
+        if target not in self.args.instance or not await self.agent_online(target):
             return self.error(400, "TargetNotConnected", f"{target} is not connected.")
         doc = req.get("DocumentName") or "SSM-SessionManagerRunShell"
         sid = f"moto-{secrets.token_hex(8)}"
@@ -301,13 +310,22 @@ class Agent:
         return self.ok({"Sessions": rows})
 
     async def describe_instance_information(self, req: dict) -> web.Response:
-        ping = "ConnectionLost" if self.faults.agent_offline else "Online"
+        online = {i: await self.agent_online(i) for i in self.args.instance}
         rows = [{
-            "InstanceId": i, "PingStatus": ping, "LastPingDateTime": time.time(), "AgentVersion": AGENT_VERSION,
+            "InstanceId": i, "PingStatus": "Online" if online[i] else "ConnectionLost", "LastPingDateTime": time.time(), "AgentVersion": AGENT_VERSION,
             "IsLatestVersion": True, "PlatformType": "Linux", "PlatformName": "Amazon Linux", "PlatformVersion": "2023",
             "ResourceType": "EC2Instance", "IPAddress": "10.0.1.10", "ComputerName": "ip-10-0-1-10.ec2.internal",
         } for i in self.args.instance]
         return self.ok({"InstanceInformationList": rows})
+
+    async def agent_online(self, instance: str) -> bool:
+        """The agent answers unless the fault says otherwise or it has no way out to Session Manager."""
+        if self.faults.agent_offline:
+            return False
+        ok, why = await iam_rds.in_thread(self.iam_rds.agent_reaches_ssm, instance)
+        if not ok:
+            log(f"agent on {instance} offline: {why}")
+        return ok
 
     async def set_faults(self, request: web.Request) -> web.Response:
         self.faults = Faults(**(await request.json()))
@@ -754,6 +772,7 @@ async def main(args) -> None:
     app.router.add_get("/sandbox/faults", agent.get_faults)
     app.router.add_get("/sandbox/sessions", agent.list_sessions)
     app.router.add_post("/sandbox/authorize", agent.authorize)
+    app.router.add_post("/sandbox/auth-event", agent.auth_event)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", args.port)

@@ -103,12 +103,46 @@ impl AwsContext {
     }
 
     pub async fn identity(&self) -> Result<Identity, String> {
-        let out = aws_sdk_sts::Client::new(&self.sdk).get_caller_identity().send().await.map_err(|e| explain(&e))?;
-        Ok(Identity {
+        self.identity_and_clock().await.0
+    }
+
+    /// Who am I, and how far the local clock is ahead of AWS's (seconds, from the answer's `Date`
+    /// header; `None` when the answer had none). SigV4 refuses requests about 5 minutes off, and a
+    /// token's 15 minutes start at its `X-Amz-Date`.
+    pub async fn identity_and_clock(&self) -> (Result<Identity, String>, Option<i64>) {
+        let date = DateHeader::default();
+        let sent = aws_sdk_sts::Client::new(&self.sdk).get_caller_identity().customize().interceptor(date.clone()).send().await;
+        let skew = date.0.lock().ok().and_then(|d| d.clone()).and_then(|d| chrono::DateTime::parse_from_rfc2822(&d).ok()).map(|server| {
+            chrono::Utc::now().timestamp() - server.timestamp()
+        });
+        let identity = sent.map_err(|e| explain(&e)).map(|out| Identity {
             account: out.account().unwrap_or_default().to_string(),
             arn: out.arn().unwrap_or_default().to_string(),
             user_id: out.user_id().unwrap_or_default().to_string(),
-        })
+        });
+        (identity, skew)
+    }
+}
+
+/// Keeps the `Date` header of an answer (an interceptor on one call).
+#[derive(Debug, Clone, Default)]
+struct DateHeader(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for DateHeader {
+    fn name(&self) -> &'static str {
+        "rdsdeck-date-header"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        ctx: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let (Some(d), Ok(mut slot)) = (ctx.response().headers().get("date"), self.0.lock()) {
+            *slot = Some(d.to_string());
+        }
+        Ok(())
     }
 }
 

@@ -272,7 +272,8 @@ impl Sandbox {
     /// what it does not answer to moto), or SQL through `rdsdeck sql` as the IAM admin.
     pub fn apply_fix(&self, fix: &str) -> Output {
         if let Some(rest) = fix.strip_prefix("aws ") {
-            let line = format!("aws --endpoint-url {} {rest}", self.var("RDSDECK_SANDBOX_SSM_ENDPOINT"));
+            let aws = format!("aws --endpoint-url {} ", self.var("RDSDECK_SANDBOX_SSM_ENDPOINT"));
+            let line = format!("{aws}{}", rest.replace("&& aws ", &format!("&& {aws}")));
             let path = format!("{}:{}", venv().join("bin").display(), std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()));
             let mut c = Command::new("bash");
             c.env_clear().env("PATH", path).env("HOME", self.home.home()).envs(&self.vars).args(["-c", &line]).stdin(Stdio::null());
