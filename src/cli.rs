@@ -77,6 +77,17 @@ pub struct DoctorArgs {
     /// Show the evidence of every check, not only of the failing ones
     #[arg(long, short)]
     pub verbose: bool,
+    /// How the logins reach the database: `direct`, `auto` (a Session Manager forward through the app
+    /// host) or a saved `[forwards.NAME]` (default: the config's `sql_via`, else direct)
+    #[arg(long, value_name = "direct|auto|NAME", conflicts_with = "from_host")]
+    pub via: Option<String>,
+    /// Judge the path from the app host: the logins go through a forward on it (`--via auto`), so
+    /// their TCP leaves from where the app's does
+    #[arg(long)]
+    pub from_host: bool,
+    /// How a forward travels: `native`, `plugin` or `auto`
+    #[arg(long, value_enum, default_value_t = Transport::Auto)]
+    pub transport: Transport,
 }
 
 #[derive(Debug, clap::Args)]
@@ -354,14 +365,30 @@ pub async fn run_doctor(settings: &Settings, args: &DoctorArgs) -> anyhow::Resul
         Ok(())
     };
     let mut err = None;
-    let findings = crate::doctor::run(&ctx, settings, &Options { user: args.user.clone() }, |f| {
-        if text && shown(f)
-            && let Err(e) = print(&mut out, f)
-        {
-            err.get_or_insert(e);
-        }
-    })
+    let via = if args.from_host { Some("auto") } else { args.via.as_deref() };
+    let opts = Options::new(settings, args.user.clone(), via, args.transport);
+    let mut stopped = false;
+    let findings = crate::doctor::run(
+        &ctx,
+        settings,
+        &opts,
+        |f| {
+            if text && shown(f)
+                && let Err(e) = print(&mut out, f)
+            {
+                err.get_or_insert(e);
+            }
+        },
+        async {
+            signals_or_forever().await;
+            stopped = true;
+        },
+    )
     .await;
+    if stopped {
+        fail!("interrupted: the doctor stopped (any forward it opened is closed)");
+        return Ok(130);
+    }
     if let Some(e) = err {
         return Err(e.into());
     }
@@ -825,6 +852,21 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         f.stop().await;
     }
     Ok(code)
+}
+
+/// Completes on Ctrl-C, SIGTERM or SIGHUP (never, when the handlers cannot be installed).
+async fn signals_or_forever() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+        (Ok(mut i), Ok(mut t), Ok(mut h)) => {
+            tokio::select! {
+                _ = i.recv() => {}
+                _ = t.recv() => {}
+                _ = h.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 /// `rdsdeck forward`: runs until Ctrl-C, SIGTERM or SIGHUP (the terminal went away), then ends the session.

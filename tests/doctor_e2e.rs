@@ -9,7 +9,11 @@ use common::{Sandbox, run};
 use serde_json::Value;
 
 fn doctor(sb: &Sandbox) -> (Option<i32>, Value) {
-    let out = run(sb.cmd().args(["doctor", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "-o", "json"]));
+    doctor_with(sb, &[])
+}
+
+fn doctor_with(sb: &Sandbox, more: &[&str]) -> (Option<i32>, Value) {
+    let out = run(sb.cmd().args(["doctor", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "-o", "json"]).args(more));
     let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.dump()));
     (out.code(), v)
 }
@@ -168,6 +172,29 @@ fn scenario_caller_without_rds_db_connect() {
     let logs = v["findings"].as_array().unwrap().iter().find(|f| f["id"] == "logs").unwrap();
     assert_eq!(logs["status"], "warn", "{logs:#}");
     assert!(logs["summary"].as_str().unwrap().contains("rds-db:connect"), "the log says why: {logs:#}");
+}
+
+/// `--from-host`: the logins go through a Session Manager forward on the app host, the evidence
+/// says so, and the session is ended when the doctor ends; with the agent offline there is no route
+/// and the login says why.
+#[test]
+fn from_the_host_the_logins_go_through_a_forward_that_is_closed_after() {
+    let sb = Sandbox::start();
+    let out = run(sb.cmd().args(["doctor", "--from-host", "-v", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(0);
+    assert!(out.stdout.contains("via forward auto: 127.0.0.1:") && out.stdout.contains(&format!("through {}", sb.fact("ec2_instance_id"))), "{}", out.dump());
+    let sessions = sb.standin("GET", "/sandbox/sessions", "", "");
+    let sessions = sessions.as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "one forward for both logins: {sessions:?}");
+    assert_eq!(sessions[0]["Status"], "Terminated", "{sessions:?}");
+    // The route and its config twin agree: --via auto is the same.
+    run(sb.cmd().args(["doctor", "--via", "auto", "--check", "login", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(0);
+    run(sb.cmd().args(["doctor", "--via", "auto", "--from-host"])).expect_code(2).expect_stderr(&["cannot be used with"]);
+
+    sb.scenario("break", "agent-offline");
+    let (code, v) = doctor_with(&sb, &["--from-host"]);
+    assert_eq!(code, Some(1));
+    let login = v["findings"].as_array().unwrap().iter().find(|f| f["id"] == "login").unwrap();
+    assert!(login["evidence"][0].as_str().unwrap().contains("could not be opened"), "{login:#}");
 }
 
 /// When the policy simulator is denied to the caller the `iam` check says so and gives the statement

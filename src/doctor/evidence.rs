@@ -162,11 +162,22 @@ pub async fn gather(ctx: &AwsContext, settings: &Settings, opts: &Options) -> Ev
         db_user: Err(String::new()),
     };
     ev.user = opts.user.clone().unwrap_or_else(|| facts(&ev).app_user());
-    let (permissions, db_user, egress) = tokio::join!(permissions(ctx, &ev), db_user(ctx, settings, &ev), egress(ctx, &ev));
+    ev
+}
+
+/// What needs the stack read first: the app host's routes, IAM's policy simulator, and the database
+/// user (read through the forward on `local_port` when the route has one; `no_route` says why there is none).
+pub async fn gather_more(ctx: &AwsContext, settings: &Settings, ev: &mut Evidence, local_port: Option<u16>, no_route: Option<&String>) {
+    let user = async {
+        match no_route {
+            Some(why) => Err(why.clone()),
+            None => db_user(ctx, settings, ev, local_port).await,
+        }
+    };
+    let (permissions, db_user, egress) = tokio::join!(permissions(ctx, ev), user, egress(ctx, ev));
     ev.permissions = permissions;
     ev.egress = egress;
     ev.db_user = db_user;
-    ev
 }
 
 /// The running app host's subnet's route table and the VPC's endpoints.
@@ -236,7 +247,7 @@ async fn permissions(ctx: &AwsContext, ev: &Evidence) -> Result<Vec<iam::Permiss
 }
 
 /// The database user as `mysql.user` shows it, read by the bootstrap's IAM admin on the app's route.
-async fn db_user(ctx: &AwsContext, settings: &Settings, ev: &Evidence) -> Result<DbUser, String> {
+async fn db_user(ctx: &AwsContext, settings: &Settings, ev: &Evidence, local_port: Option<u16>) -> Result<DbUser, String> {
     use crate::bootstrap::plan::{DEFAULT_ADMIN, DEFAULT_PRIVILEGES, app_users};
     let admin = settings.bootstrap.admin_user.clone().unwrap_or_else(|| DEFAULT_ADMIN.to_string());
     let f = facts(ev);
@@ -251,8 +262,9 @@ async fn db_user(ctx: &AwsContext, settings: &Settings, ev: &Evidence) -> Result
         .unwrap_or_else(|| DEFAULT_PRIVILEGES.iter().map(|s| s.to_string()).collect());
     let flags = DbFlags { user: Some(admin.clone()), ..Default::default() };
     let t = crate::target::db_target(&f, &flags, Route::Direct, &settings.config.forwards).map_err(|e| e.to_string())?;
+    // Through the route's forward when there is one: it reaches the same endpoint.
     let provider = ctx.sdk.credentials_provider().ok_or("no credentials to sign a token")?;
-    let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
+    let spec = crate::target::connect_spec(&t, local_port, &ctx.region, settings, Duration::from_secs(10), true);
     let c = crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider));
     let mut conn = c.connect().await.map_err(|e| format!("the IAM admin {admin} could not log in to read mysql.user: {}", e.message))?;
     let expect = crate::bootstrap::run::Expect { global: vec![], dbs: vec![(database.clone(), privileges.clone())] };

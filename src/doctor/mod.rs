@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::aws::AwsContext;
 use crate::settings::Settings;
+use crate::ssm::transport::{PortForward, Transport};
 use crate::target::{DbFlags, Route};
 use checks::{F, check, fail, pass};
 pub use evidence::{AuthLog, DbUser, Egress, Evidence, SSM_ENDPOINTS, gather};
@@ -117,23 +118,99 @@ fn finish(id: &'static str, done: &[Finding], f: impl FnOnce() -> F) -> Finding 
 }
 
 /// What to run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The database user to log in as (default: the app's).
     pub user: Option<String>,
+    /// How the logins reach the database: direct, or a Session Manager forward (`auto`: through the
+    /// app host, so TCP leaves from where the app's does; or a saved `[forwards.NAME]`).
+    pub route: Route,
+    /// How a forward travels (as for `rdsdeck forward`).
+    pub transport: Transport,
+}
+
+impl Options {
+    /// The doctor's options as `rdsdeck sql` decides its route: `via` (`--via`, `--from-host` is
+    /// `auto`), else the config's `sql_via`, else direct.
+    pub fn new(settings: &Settings, user: Option<String>, via: Option<&str>, transport: Transport) -> Options {
+        Options { user, route: Route::decide(via, None, settings.sql_via.as_deref()), transport }
+    }
+}
+
+/// The route a login takes: the local port of the forward it goes through, if any.
+#[derive(Debug, Clone)]
+struct Via {
+    port: Option<u16>,
+    /// What it is ("forward auto: 127.0.0.1:PORT → HOST:3306 through i-… (native, smux)"), or why it
+    /// could not be opened.
+    line: Result<String, String>,
+    notices: Vec<String>,
+}
+
+impl Via {
+    /// The evidence lines about the route.
+    fn evidence(&self) -> Vec<String> {
+        let line = match &self.line {
+            Ok(l) => l.clone(),
+            Err(e) => e.clone(),
+        };
+        std::iter::once(line).chain(self.notices.iter().cloned()).filter(|l| !l.is_empty()).collect()
+    }
+}
+
+/// Opens the forward the route asks for (none for a direct route).
+async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Options) -> (Via, Option<Box<dyn PortForward>>) {
+    let mut via = Via { port: None, line: Ok(String::new()), notices: Vec::new() };
+    let Route::Forward(name) = &opts.route else { return (via, None) };
+    let flags = DbFlags { user: opts.user.clone(), ..Default::default() };
+    let spec = crate::target::db_target(&facts(ev), &flags, opts.route.clone(), &settings.config.forwards)
+        .and_then(|t| crate::target::sql_forward_spec(&facts(ev), &settings.config.forwards, &t, None));
+    let spec = match spec {
+        Ok(Some(s)) => s,
+        Ok(None) => return (via, None),
+        Err(e) => {
+            via.line = Err(format!("--via {name}: {e}"));
+            return (via, None);
+        }
+    };
+    let mut notices = Vec::new();
+    let mut note = |n: crate::ssm::transport::Notice| notices.push(n.to_string());
+    let mut forward = None;
+    match crate::ssm::transport::open_forward(ctx, &spec, opts.transport, &mut note).await {
+        Ok(f) => {
+            via.line = Ok(format!(
+                "via forward {name}: 127.0.0.1:{} → {}:{} through {} ({})",
+                f.local_addr().port(),
+                spec.host.as_deref().unwrap_or("the instance"),
+                spec.remote_port,
+                spec.target,
+                f.carrier()
+            ));
+            via.port = Some(f.local_addr().port());
+            forward = Some(f);
+        }
+        Err(e) => via.line = Err(format!("the forward {name} through {} could not be opened: {e}", spec.target)),
+    }
+    via.notices = notices;
+    (via, forward)
 }
 
 /// The real login: a token for the app's endpoint, TLS verified, as the user; the MySQL error mapped.
-async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Options) -> F {
+async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Options, via: &Via) -> F {
     let flags = DbFlags { user: opts.user.clone(), ..Default::default() };
-    let t = match crate::target::db_target(&facts(ev), &flags, Route::Direct, &settings.config.forwards) {
+    let t = match crate::target::db_target(&facts(ev), &flags, opts.route.clone(), &settings.config.forwards) {
         Ok(t) => t,
         Err(e) => return fail("nothing to log in to", vec![e.to_string()], "pass --user, or fix the endpoint parameter"),
     };
+    if let Err(e) = &via.line {
+        return fail(format!("no route to {}:{}", t.host, t.port), vec![e.clone()], "see `host` and `host.egress` (Session Manager must reach the host), or run with --via direct");
+    }
     let Some(provider) = ctx.sdk.credentials_provider() else { return fail("no credentials to sign a token", vec![], "see `identity`") };
-    let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
-    // TCP sent elsewhere by connect_to (a tunnel, the sandbox): said, as it changes what was tested.
-    let routed = spec.tls_name.is_some().then(|| format!("TCP to {}:{} (connect_to); token and TLS name {}:{}", spec.host, spec.port, t.host, t.port));
+    let spec = crate::target::connect_spec(&t, via.port, &ctx.region, settings, Duration::from_secs(10), true);
+    // TCP sent elsewhere (a forward, connect_to: a tunnel, the sandbox): said, as it changes what was tested.
+    let routed = (via.port.is_none() && spec.tls_name.is_some())
+        .then(|| format!("TCP to {}:{} (connect_to); token and TLS name {}:{}", spec.host, spec.port, t.host, t.port));
+    let route: Vec<String> = via.evidence().into_iter().chain(routed).collect();
     let c = crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider));
     let at = format!("{}@{}:{}", t.user, t.host, t.port);
     match c.connect_wire().await {
@@ -141,7 +218,7 @@ async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Opti
             let (v, cipher) = conn.tls();
             let id = conn.id();
             conn.close().await;
-            pass(format!("logged in as {at} over {v}"), [format!("cipher {cipher}, connection {id}")].into_iter().chain(routed).collect())
+            pass(format!("logged in as {at} over {v}"), [format!("cipher {cipher}, connection {id}")].into_iter().chain(route).collect())
         }
         Err(e) => {
             let fix = match e.code {
@@ -154,21 +231,53 @@ async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Opti
                 Some(9501) => "the proxy could not get a database connection: see `targets`".into(),
                 _ => "see the error: the endpoint, the network path, the CA (--ca)".into(),
             };
-            fail(format!("the login as {at} failed"), [e.message].into_iter().chain(routed).collect(), fix)
+            fail(format!("the login as {at} failed"), [e.message].into_iter().chain(route).collect(), fix)
         }
     }
 }
 
 /// Runs the doctor: gathers, evaluates, logs in; each finding is handed to `each` as it is made.
-pub async fn run(ctx: &AwsContext, settings: &Settings, opts: &Options, mut each: impl FnMut(&Finding)) -> Vec<Finding> {
+/// When `cancel` completes first the run stops there; a forward it opened is ended either way.
+pub async fn run(
+    ctx: &AwsContext,
+    settings: &Settings,
+    opts: &Options,
+    each: impl FnMut(&Finding),
+    cancel: impl std::future::Future<Output = ()>,
+) -> Vec<Finding> {
+    let slot: std::sync::Mutex<Option<Box<dyn PortForward>>> = std::sync::Mutex::new(None);
+    let out = tokio::select! {
+        out = checks(ctx, settings, opts, each, &slot) => out,
+        _ = cancel => Vec::new(),
+    };
+    let forward = slot.lock().ok().and_then(|mut f| f.take());
+    if let Some(f) = forward {
+        f.stop().await;
+    }
+    out
+}
+
+async fn checks(
+    ctx: &AwsContext,
+    settings: &Settings,
+    opts: &Options,
+    mut each: impl FnMut(&Finding),
+    slot: &std::sync::Mutex<Option<Box<dyn PortForward>>>,
+) -> Vec<Finding> {
     let mut ev = gather(ctx, settings, opts).await;
+    let (via, forward) = open_via(ctx, settings, &ev, opts).await;
+    // Kept where `run` ends it however this ends.
+    if let (Some(f), Ok(mut s)) = (forward, slot.lock()) {
+        *s = Some(f);
+    }
+    evidence::gather_more(ctx, settings, &mut ev, via.port, via.line.as_ref().err()).await;
     let mut out = evaluate(&ev);
     for f in &out {
         each(f);
     }
     let mut f = match blocked_by("login", &out) {
         Some(n) => skipped("login", n),
-        None => found("login", login(ctx, settings, &ev, opts).await),
+        None => found("login", login(ctx, settings, &ev, opts, &via).await),
     };
     // A refused login whose cause a check above already named points there.
     if f.status == Status::Fail

@@ -148,6 +148,11 @@ impl Reply {
         Reply { tx, to }
     }
 
+    /// Completes when nobody listens any more (the TUI is gone): a job's cue to end what it opened.
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+
     /// False when nobody listens any more (the TUI is ending).
     pub fn send<T: std::any::Any + Send>(&self, msg: T) -> bool {
         self.tx.send(Msg::To { to: self.to, msg: Box::new(msg) }).is_ok()

@@ -259,6 +259,21 @@ impl Sandbox {
         &self.env_file
     }
 
+    /// One HTTP request to the sandbox's stand-in (its `/sandbox/...` control routes, or an API call
+    /// with `headers` lines such as `X-Amz-Target: AmazonSSM.<Op>`), its JSON answer.
+    pub fn standin(&self, method: &str, path: &str, headers: &str, body: &str) -> Value {
+        use std::io::Write;
+        let base = self.var("RDSDECK_SANDBOX_SSM_ENDPOINT").trim_start_matches("http://").to_string();
+        let mut s = std::net::TcpStream::connect(&base).unwrap();
+        // A stand-in that stops answering fails the test instead of hanging it.
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(s, "{method} {path} HTTP/1.1\r\nHost: {base}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let json = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
+    }
+
     /// `sandbox.py break NAME` / `fix NAME` on this sandbox (the doctor's scenarios).
     pub fn scenario(&self, verb: &str, name: &str) {
         let mut c = Command::new(venv().join("bin/python"));

@@ -59,10 +59,11 @@ impl Doctor {
         cx.log(Health::Unknown, "doctor: walking the chain");
         let (run, ctx, settings) = (self.run, ctx.clone(), cx.settings.clone());
         let job = Job::new(move |reply| async move {
-            crate::doctor::run(&ctx, &settings, &crate::doctor::Options::default(), |f| {
+            // The route as `rdsdeck doctor` decides it (the config's sql_via, else direct).
+            let opts = crate::doctor::Options::new(&settings, None, None, crate::ssm::transport::Transport::Auto);
+            crate::doctor::run(&ctx, &settings, &opts, |f| {
                 reply.send(DoctorMsg::Finding(run, Box::new(f.clone())));
-            })
-            .await;
+            }, reply.closed()).await;
             reply.send(DoctorMsg::Done(run));
         });
         vec![Effect::Job { to: Mode::Doctor, job }]
