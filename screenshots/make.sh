@@ -50,7 +50,7 @@ ready_texts=(dev-node-app 'SSM parameters under')
 #   WAITFOR  text that must be on screen before the capture (then the screen must settle)
 # Per-shot settings, as prefix assignments: SHOT_ARGS (extra rdsdeck arguments),
 # SHOT_BG / SHOT_FG (terminal default colours for the PNG), SHOT_PALETTE (ansi2png's colours
-# 0-15: auto, dark, light or xterm).
+# 0-15: auto, dark, light or xterm), SHOT_BREAK (a `sandbox.py break` scenario for this shot, fixed after).
 shots() {
   shot overview                                                     'SSM parameters under'
   shot proxies          :proxies Enter                              'Proxies (1)'
@@ -63,7 +63,8 @@ shots() {
   shot log              L                                           ' loaded in '
   shot sql              'wait:5 SSM parameters' e 'wait:SQL ·' 'type:SELECT o.id, u.name, o.amount, o.status, o.note FROM node_db.orders o JOIN node_db.users u ON u.id = o.user_id ORDER BY o.id' F5 'row(s) in'
   shot bootstrap        'wait:5 SSM parameters' b 'wait:plan ready' r 'bootstrap complete'
-  shot doctor           'wait:5 SSM parameters' D                   'Doctor · nothing failed'
+  SHOT_BREAK=user-no-ssl \
+  shot doctor           'wait:5 SSM parameters' D                   'Doctor · 1 failed'
   SHOT_ARGS="--theme light" SHOT_BG="$light_bg" SHOT_FG="$light_fg" \
   shot overview-light                                               'SSM parameters under'
   SHOT_ARGS="--theme high-contrast" SHOT_BG="$hc_bg" SHOT_FG="$hc_fg" SHOT_PALETTE=xterm \
@@ -321,7 +322,11 @@ shot() {
   : >"$cur_xdg/aws-config"; : >"$cur_xdg/aws-credentials"
   local -a app_args=()
   read -r -a app_args <<<"${SHOT_ARGS:-}"
-  say "shot $name${SHOT_ARGS:+ (rdsdeck ${SHOT_ARGS})}"
+  say "shot $name${SHOT_ARGS:+ (rdsdeck ${SHOT_ARGS})}${SHOT_BREAK:+ (sandbox broken: $SHOT_BREAK)}"
+  if [[ -n "${SHOT_BREAK:-}" ]]; then
+    (cd "$root" && "$py" sandbox/sandbox.py break "$SHOT_BREAK" --env-file "$tmp/env" >&2) \
+      || { say "shot '$name': could not break $SHOT_BREAK"; failed+=("$name"); return 0; }
+  fi
   tm kill-session -t app >/dev/null 2>&1 || true
   tm new-session -d -s app -x "$cols" -y "$rows" -- "$tmp/run-app.sh" "$cur_xdg" "${app_args[@]}" \
     || { say "shot '$name': could not start tmux"; failed+=("$name"); return 0; }
@@ -362,6 +367,9 @@ shot() {
   tm send-keys -t app q >/dev/null 2>&1 || true
   sleep 0.2
   tm kill-session -t app >/dev/null 2>&1 || true
+  if [[ -n "${SHOT_BREAK:-}" ]]; then
+    (cd "$root" && "$py" sandbox/sandbox.py fix "$SHOT_BREAK" --env-file "$tmp/env" >&2) || say "shot '$name': could not fix $SHOT_BREAK"
+  fi
   return 0
 }
 

@@ -431,13 +431,18 @@ fn the_doctor_view_names_the_broken_link() {
     let s = t.wait_for(&["Doctor · nothing failed", "network.host-proxy", "logged in as node_user"]);
     assert!(s.contains("✓ proxy.auth") || s.contains("IAMAuth REQUIRED"), "{s}");
     // Break the link from the host to the proxy, run again: it is named, with its fix.
-    let sgs = sb.facts()["security_groups"].clone();
-    // moto matches the rule's description on revoke (AWS does not): give it.
-    let perm = format!(r#"[{{"IpProtocol":"tcp","FromPort":3306,"ToPort":3306,"UserIdGroupPairs":[{{"GroupId":"{}","Description":"Allow Incoming request on 3306 from EC2 Instance"}}]}}]"#, sgs["ec2"].as_str().unwrap());
-    sb.aws(&["ec2", "revoke-security-group-ingress", "--group-id", sgs["proxy"].as_str().unwrap(), "--ip-permissions", &perm]);
+    sb.scenario("break", "proxy-sg");
     t.keys(&["r"]);
     let s = t.wait_for(&["Doctor · 1 failed", "▶✗ network.host-proxy", "authorize-security-group-ingress"]);
     assert!(s.contains("waits for network.host-proxy") || !s.contains("✗ login"), "{s}");
+    // Mend it, break the database user instead: the view follows to the new first failure and its SQL.
+    sb.scenario("fix", "proxy-sg");
+    sb.scenario("break", "user-no-grants");
+    t.keys(&["r"]);
+    t.wait_for(&["▶✗ dbuser", "GRANT SELECT, CREATE, INSERT, UPDATE, DELETE ON `node_db`.*"]);
+    sb.scenario("fix", "user-no-grants");
+    t.keys(&["r"]);
+    t.wait_for(&["Doctor · nothing failed", "✓ dbuser"]);
     t.keys(&["Escape"]);
     t.wait_for(&["SSM parameters under"]);
     t.keys(&["q"]);
