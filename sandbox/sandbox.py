@@ -38,7 +38,7 @@ import urllib.request
 
 # The stack's data and its seeding live beside this file; this file runs the processes.
 from seed import Clients, rds_conf, seed, terraform_outputs
-from stack import ACCESS_KEY_ID, DB_PORT, REGION, SECRET_ACCESS_KEY, SEED, SandboxError
+from stack import ACCESS_KEY_ID, DB_PORT, PROXY_NAME, REGION, SECRET_ACCESS_KEY, SEED, SandboxError
 
 # The database side (sandbox/db/) starts unless --no-db: it overlaps moto's start and seeding
 # and adds ~0.5 s to READY (see sandbox/README.md).
@@ -361,6 +361,17 @@ def _start_db(db, c: Clients, facts: dict, args) -> dict[str, str]:
             "RDSDECK_SANDBOX_INSTANCE_ENDPOINT": facts.get("rds_address") or ""}
 
 
+def _default_auth_scheme(facts: dict, standin: str, c: Clients) -> None:
+    """The seed asks for DefaultAuthScheme IAM_AUTH (end-to-end IAM); moto drops it, the stand-in keeps
+    it (its ModifyDBProxy): set it there, as Terraform's proxy has it."""
+    if not facts.get("default_auth_scheme_sent"):
+        return
+    rds = c.session.client("rds", endpoint_url=standin, config=c.config)
+    rds.modify_db_proxy(DBProxyName=PROXY_NAME, DefaultAuthScheme="IAM_AUTH")
+    facts["notes"] = [n for n in facts.get("notes", []) if "DefaultAuthScheme" not in n]
+    facts["notes"].append("DefaultAuthScheme IAM_AUTH is kept by the stand-in (moto does not model it)")
+
+
 def _start(args) -> tuple[Moto, object, str, dict, dict]:
     env_file = os.path.abspath(args.env_file)
     os.makedirs(os.path.dirname(env_file), exist_ok=True)
@@ -387,6 +398,7 @@ def _start(args) -> tuple[Moto, object, str, dict, dict]:
             if db is not None:
                 db_env = _start_db(db, clients[-1], facts, args)
             db_env.update(moto.start_ssm(facts, db_env, f"{env_file}.ssm.log"))
+            _default_auth_scheme(facts, db_env["AWS_ENDPOINT_URL_RDS"], clients[-1])
             if db is not None:
                 # From now on the database's verifier asks the IAM stand-in, as RDS asks IAM.
                 _write_atomic(os.path.join(db.run_dir, "authorize.url"), db_env["RDSDECK_SANDBOX_SSM_ENDPOINT"] + "/sandbox/authorize\n")

@@ -157,6 +157,22 @@ def _fix_egress(ctx: Ctx) -> None:
                                NatGatewayId=ctx.facts["nat_gateway_id"])
 
 
+PROXY_ROLE_POLICY = "rds-iam-auth-rds-proxy-policy"
+
+
+def _break_proxy_role(ctx: Ctx) -> None:
+    role = ctx.facts["proxy_role_name"]
+    doc = ctx.c.iam.get_role_policy(RoleName=role, PolicyName=PROXY_ROLE_POLICY)["PolicyDocument"]
+    ctx.state["proxy-role-policy"] = doc if isinstance(doc, str) else json.dumps(doc)
+    ctx.c.iam.delete_role_policy(RoleName=role, PolicyName=PROXY_ROLE_POLICY)
+
+
+def _fix_proxy_role(ctx: Ctx) -> None:
+    doc = ctx.state.pop("proxy-role-policy", None)
+    if doc:
+        ctx.c.iam.put_role_policy(RoleName=ctx.facts["proxy_role_name"], PolicyName=PROXY_ROLE_POLICY, PolicyDocument=doc)
+
+
 def _policy_without(ctx: Ctx, sid: str) -> None:
     doc = json.loads(operator_policy(ctx.facts))
     doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") != sid]
@@ -213,6 +229,8 @@ SCENARIOS = {
                   _break_egress, _fix_egress),
     "target-unhealthy": ("the proxy's secret no longer holds the database's password (target AUTH_FAILURE)",
                          _break_secret, _fix_secret),
+    "proxy-role-no-connect": ("the proxy's role loses rds-db:connect on the instance (end-to-end IAM)",
+                              _break_proxy_role, _fix_proxy_role),
     "caller-no-connect": ("your IAM identity lost rds-db:connect",
                           lambda x: _policy_without(x, "DatabaseLogins"), _policy_whole),
     "caller-no-simulate": ("your IAM identity may not run the policy simulator (the doctor says what to add)",

@@ -174,8 +174,8 @@ fn scenario_caller_without_rds_db_connect() {
     assert!(logs["summary"].as_str().unwrap().contains("rds-db:connect"), "the log says why: {logs:#}");
 }
 
-/// `--from-host`: the logins go through a Session Manager forward on the app host, the evidence
-/// says so, and the session is ended when the doctor ends; with the agent offline there is no route
+/// `--from-host`: the logins go through Session Manager forwards on the app host, the evidence
+/// says so, and the sessions are ended when the doctor ends; with the agent offline there is no route
 /// and the login says why.
 #[test]
 fn from_the_host_the_logins_go_through_a_forward_that_is_closed_after() {
@@ -184,8 +184,13 @@ fn from_the_host_the_logins_go_through_a_forward_that_is_closed_after() {
     assert!(out.stdout.contains("via forward auto: 127.0.0.1:") && out.stdout.contains(&format!("through {}", sb.fact("ec2_instance_id"))), "{}", out.dump());
     let sessions = sb.standin("GET", "/sandbox/sessions", "", "");
     let sessions = sessions.as_array().unwrap();
-    assert_eq!(sessions.len(), 1, "one forward for both logins: {sessions:?}");
-    assert_eq!(sessions[0]["Status"], "Terminated", "{sessions:?}");
+    // One forward to the proxy for the app user's login, one to the instance for the IAM admin's.
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    for s in sessions {
+        assert_eq!(s["Status"], "Terminated", "{sessions:?}");
+    }
+    let hosts: Vec<&str> = sessions.iter().map(|s| s["params"]["host"][0].as_str().unwrap_or_default()).collect();
+    assert!(hosts.contains(&sb.proxy()) && hosts.contains(&sb.fact("rds_address").as_str()), "{sessions:?}");
     // The route and its config twin agree: --via auto is the same.
     run(sb.cmd().args(["doctor", "--via", "auto", "--check", "login", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA")])).expect_code(0);
     run(sb.cmd().args(["doctor", "--via", "auto", "--from-host"])).expect_code(2).expect_stderr(&["cannot be used with"]);
@@ -195,6 +200,12 @@ fn from_the_host_the_logins_go_through_a_forward_that_is_closed_after() {
     assert_eq!(code, Some(1));
     let login = v["findings"].as_array().unwrap().iter().find(|f| f["id"] == "login").unwrap();
     assert!(login["evidence"][0].as_str().unwrap().contains("could not be opened"), "{login:#}");
+}
+
+#[test]
+fn scenario_proxy_role_without_rds_db_connect() {
+    // End-to-end IAM (DefaultAuthScheme IAM_AUTH): the proxy's role logs in to the instance itself.
+    scenario("proxy-role-no-connect", "iam", &["put-role-policy --role-name rds-iam-auth-proxy-role", "dbuser:db-", "/node_user"], true);
 }
 
 /// When the policy simulator is denied to the caller the `iam` check says so and gives the statement

@@ -228,13 +228,18 @@ class IamRds:
         name = form.get("DBProxyName", [""])[0]
         if self._proxy(name) is None:
             raise Denied(404, "DBProxyNotFoundFault", f"DBProxy {name} not found.")
-        known = {"Action", "Version", "DBProxyName", "RequireTLS"}
+        known = {"Action", "Version", "DBProxyName", "RequireTLS", "DefaultAuthScheme"}
         extra = [k for k in form if k not in known and not k.startswith("Auth.member.")]
         if extra:
             raise Denied(400, "InvalidParameterCombination", f"the sandbox's ModifyDBProxy takes RequireTLS and Auth only, not {', '.join(sorted(extra))}")
         change = self.proxy_changes.setdefault(name, {})
         if "RequireTLS" in form:
             change["RequireTLS"] = form["RequireTLS"][0].lower() == "true"
+        if "DefaultAuthScheme" in form:
+            scheme = form["DefaultAuthScheme"][0]
+            if scheme not in ("IAM_AUTH", "NONE"):
+                raise Denied(400, "InvalidParameterValue", f"DefaultAuthScheme {scheme} is not one of IAM_AUTH, NONE")
+            change["DefaultAuthScheme"] = scheme
         items: dict[int, dict] = {}
         for k, v in form.items():
             if k.startswith("Auth.member."):
@@ -333,6 +338,15 @@ class IamRds:
         if not self._reaches(proxy, db):
             return {"State": "UNAVAILABLE", "Reason": "CONNECTION_FAILED",
                     "Description": "Database handshake failed: the proxy cannot reach the database on its port"}, db
+        if proxy.get("DefaultAuthScheme") != "IAM_AUTH" and proxy.get("RoleArn"):
+            for arn in [a.get("SecretArn") for a in proxy.get("Auth", []) if a.get("SecretArn")]:
+                try:
+                    decision, _ = decide(self.policies(iam_arn(proxy["RoleArn"])), "secretsmanager:GetSecretValue", arn)
+                except Denied as e:
+                    decision = e.message
+                if decision != "allowed":
+                    return {"State": "UNAVAILABLE", "Reason": "AUTH_FAILURE",
+                            "Description": f"The proxy's role cannot read its secret {arn} ({decision})"}, db
         ok, why = self._secret_logs_in(proxy)
         if not ok:
             return {"State": "UNAVAILABLE", "Reason": "AUTH_FAILURE",
@@ -423,6 +437,18 @@ class IamRds:
                 resource_id = p["DBProxyArn"].rsplit(":", 1)[1]
                 targets = self.rds.describe_db_proxy_targets(DBProxyName=p["DBProxyName"])["Targets"]
                 behind = [t.get("RdsResourceId") for t in targets if t.get("Type") == "RDS_INSTANCE"]
+                if p.get("DefaultAuthScheme") == "IAM_AUTH" and p.get("RoleArn"):
+                    # End-to-end IAM: the proxy logs in to each target with its own role's token.
+                    for d in self.rds.describe_db_instances()["DBInstances"]:
+                        if d["DBInstanceIdentifier"] not in behind:
+                            continue
+                        arn = f"arn:aws:rds-db:{self.region}:{p['DBProxyArn'].split(':')[4]}:dbuser:{d['DbiResourceId']}/{user}"
+                        try:
+                            decision, _ = decide(self.policies(iam_arn(p["RoleArn"])), "rds-db:connect", arn)
+                        except Denied as e:
+                            decision = e.message
+                        if decision != "allowed":
+                            return False, f"the proxy's role {p['RoleArn']} may not rds-db:connect on {arn} ({decision})"
                 for ident in behind:
                     th, _ = self.health(p["DBProxyName"], ident)
                     if th["State"] != "AVAILABLE":
@@ -451,11 +477,13 @@ class IamRds:
 
 def _apply_proxy_change(m: ET.Element, change: dict) -> None:
     ns = {"r": RDS_NS}
-    if "RequireTLS" in change:
-        e = m.find("r:RequireTLS", ns)
-        if e is None:
-            e = ET.SubElement(m, f"{{{RDS_NS}}}RequireTLS")
-        e.text = "true" if change["RequireTLS"] else "false"
+    for key in ("RequireTLS", "DefaultAuthScheme"):
+        if key in change:
+            e = m.find(f"r:{key}", ns)
+            if e is None:
+                e = ET.SubElement(m, f"{{{RDS_NS}}}{key}")
+            v = change[key]
+            e.text = ("true" if v else "false") if isinstance(v, bool) else v
     if "Auth" in change:
         old = m.find("r:Auth", ns)
         if old is not None:

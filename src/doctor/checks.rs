@@ -293,38 +293,46 @@ fn permission(ev: &Evidence) -> F {
         Err(e) => return warn("IAM's policy simulator was not asked", vec![e.clone()], "see the checks above"),
     };
     let line = |p: &iam::Permission| match &p.answer {
-        Ok((d, m)) if m.is_empty() => format!("{}: {} → {d} on {}", p.who, p.principal, p.resource),
-        Ok((d, m)) => format!("{}: {} → {d} by {} on {}", p.who, p.principal, m.join(", "), p.resource),
+        Ok((d, m)) if m.is_empty() => format!("{}: {} → {d} for {} on {}", p.who, p.principal, p.action, p.resource),
+        Ok((d, m)) => format!("{}: {} → {d} by {} for {} on {}", p.who, p.principal, m.join(", "), p.action, p.resource),
         Err(e) => format!("{}: {} → not asked: {e}", p.who, p.principal),
     };
     let evidence: Vec<String> = asked.iter().map(line).collect();
     if let Some(p) = asked.iter().find(|p| p.answer.as_ref().is_ok_and(|(d, _)| d != "allowed")) {
         let (d, _) = p.answer.as_ref().expect("found Ok");
         let how = if d == "explicitDeny" { "an explicit Deny forbids it" } else { "no policy allows it" };
+        let what = match p.action {
+            "rds-db:connect" => format!("may not rds-db:connect as {} ({how}): IAM refuses the token", p.resource.rsplit('/').next().unwrap_or("")),
+            a => format!("may not {a} on its secret ({how}): the proxy cannot log in to the database"),
+        };
         return fail(
-            format!("{} may not rds-db:connect as {} ({how}): IAM refuses the token", p.who, p.resource.rsplit('/').next().unwrap_or("")),
+            format!("{} {what}", p.who),
             evidence,
-            iam::put_policy_command(&p.principal, &iam::connect_policy(&p.resource)),
+            iam::put_policy_command(&p.principal, iam::policy_name(p.action), &iam::allow_policy(p.action, &p.resource)),
         );
     }
     if let Some(p) = asked.iter().find(|p| p.answer.is_err()) {
         let e = p.answer.as_ref().err().cloned().unwrap_or_default();
         let me = ev.identity.as_ref().ok().and_then(|i| iam::principal(&i.arn)).unwrap_or_default();
         let fix = if e.contains("AccessDenied") {
-            let targets: Vec<&str> = asked.iter().map(|p| p.principal.as_str()).filter(|a| !a.is_empty()).collect();
+            let mut targets: Vec<&str> = asked.iter().map(|p| p.principal.as_str()).filter(|a| !a.is_empty()).collect();
+            targets.dedup();
             let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy", "Resource": targets}]}).to_string();
             format!(
-                "let the doctor ask IAM: {}; or check by hand that {} allows rds-db:connect on {}",
-                iam::put_policy_command(&me, &policy).replace("rdsdeck-db-connect", "rdsdeck-doctor"),
+                "let the doctor ask IAM: {}; or check by hand that {} allows {} on {}",
+                iam::put_policy_command(&me, "rdsdeck-doctor", &policy),
                 p.principal,
+                p.action,
                 p.resource
             )
         } else {
-            format!("check by hand that {} allows rds-db:connect on {}", p.principal, p.resource)
+            format!("check by hand that {} allows {} on {}", p.principal, p.action, p.resource)
         };
         return warn(format!("could not ask IAM about {}: {}", p.who, first_words(&e)), evidence, fix);
     }
-    pass(format!("rds-db:connect allowed for {}", asked.iter().map(|p| p.who).collect::<Vec<_>>().join(" and ")), evidence)
+    let mut who: Vec<&str> = asked.iter().map(|p| p.who).collect();
+    who.dedup();
+    pass(format!("IAM allows the logins: {}", who.join(", ")), evidence)
 }
 
 fn egress_check(ev: &Evidence) -> F {
@@ -409,7 +417,11 @@ fn db_user_check(ev: &Evidence) -> F {
     };
     let q = quote_user(&ev.user);
     let db = quote_ident(&u.database);
-    let seen = vec![format!("read as {} from mysql.user and mysql.db", u.admin)];
+    let host = u.at.rsplit_once(':').map(|h| h.0).unwrap_or(&u.at);
+    let seen = vec![
+        format!("read as {} at {} from mysql.user and mysql.db", u.admin, u.at),
+        format!("to run the fix: rdsdeck sql --host {host} -u {} --yes -e \"FIX\"", u.admin),
+    ];
     match &u.state {
         UserState::Missing => fail(
             format!("{q} does not exist in the database"),

@@ -97,6 +97,8 @@ pub const SSM_ENDPOINTS: [&str; 3] = ["ssm", "ssmmessages", "ec2messages"];
 #[derive(Debug, Clone)]
 pub struct DbUser {
     pub admin: String,
+    /// Where the admin logged in (the instance's endpoint).
+    pub at: String,
     pub database: String,
     pub privileges: Vec<String>,
     pub state: UserState,
@@ -166,7 +168,8 @@ pub async fn gather(ctx: &AwsContext, settings: &Settings, opts: &Options) -> Ev
 }
 
 /// What needs the stack read first: the app host's routes, IAM's policy simulator, and the database
-/// user (read through the forward on `local_port` when the route has one; `no_route` says why there is none).
+/// user (read at the instance through the forward on `local_port` when the route has one; `no_route`
+/// says why there is none).
 pub async fn gather_more(ctx: &AwsContext, settings: &Settings, ev: &mut Evidence, local_port: Option<u16>, no_route: Option<&String>) {
     let user = async {
         match no_route {
@@ -215,16 +218,18 @@ async fn egress(ctx: &AwsContext, ev: &Evidence) -> Result<Egress, String> {
 }
 
 /// Asks IAM's policy simulator whether you (as `ev.user`) and the app host's role (as the app's user)
-/// may `rds-db:connect` through the proxy.
+/// may `rds-db:connect` through the proxy, and whether the proxy's role may reach the database: read
+/// its secret (scheme SECRETS), or `rds-db:connect` on the instance (DefaultAuthScheme IAM_AUTH).
 async fn permissions(ctx: &AwsContext, ev: &Evidence) -> Result<Vec<iam::Permission>, String> {
     let me = ev.identity.as_ref().map_err(Clone::clone)?;
     let p = proxy(ev)?;
     let prx = p.id.rsplit(':').next().filter(|x| x.starts_with("prx-")).ok_or_else(|| format!("the proxy's ARN {} has no prx- id", p.id))?;
-    let resource = |user: &str| iam::dbuser_arn(&ev.region, &me.account, prx, user);
-    let mut asks: Vec<(&'static str, Result<String, String>, String)> = Vec::new();
+    let resource = |id: &str, user: &str| iam::dbuser_arn(&ev.region, &me.account, id, user);
+    let app_user = facts(ev).app_user();
+    let mut asks: Vec<(&'static str, Result<String, String>, &'static str, String)> = Vec::new();
     match iam::principal(&me.arn) {
-        Some(arn) => asks.push(("you", Ok(arn), resource(&ev.user))),
-        None => asks.push(("you", Err("you are the account's root user: IAM policies do not limit it".into()), resource(&ev.user))),
+        Some(arn) => asks.push(("you", Ok(arn), "rds-db:connect", resource(prx, &ev.user))),
+        None => asks.push(("you", Err("you are the account's root user: IAM policies do not limit it".into()), "rds-db:connect", resource(prx, &ev.user))),
     }
     let host = ev.hosts.as_ref().ok().and_then(|h| h.iter().find(|x| attr(x, "state") == "running").or(h.first()));
     if let Some(h) = host {
@@ -232,21 +237,46 @@ async fn permissions(ctx: &AwsContext, ev: &Evidence) -> Result<Vec<iam::Permiss
             "" => Err(format!("{} has no instance profile: the app cannot sign tokens", h.id)),
             profile => iam::profile_role(ctx, profile).await,
         };
-        asks.push(("the app host's role", role, resource(&facts(ev).app_user())));
+        asks.push(("the app host's role", role, "rds-db:connect", resource(prx, &app_user)));
     }
-    let answers = futures::future::join_all(asks.into_iter().map(|(who, principal, resource)| async move {
+    let role = attr(p, "role_arn");
+    if !role.is_empty() {
+        if attr(p, "default_auth_scheme") == "IAM_AUTH" {
+            // End-to-end IAM: the proxy logs in to the instance with its own token.
+            let dbi = ev.instances.as_ref().ok().and_then(|v| v.first()).map(|d| attr(d, "dbi_resource_id").to_string()).unwrap_or_default();
+            if !dbi.is_empty() {
+                asks.push(("the proxy's role", Ok(role.to_string()), "rds-db:connect", resource(&dbi, &app_user)));
+            }
+        } else {
+            let auth: Vec<serde_json::Value> = p.attributes.get("auth").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+            for secret in auth.iter().filter_map(|a| a["secret_arn"].as_str()).filter(|s| !s.is_empty()) {
+                asks.push(("the proxy's role", Ok(role.to_string()), "secretsmanager:GetSecretValue", secret.to_string()));
+            }
+        }
+    }
+    let answers = futures::future::join_all(asks.into_iter().map(|(who, principal, action, resource)| async move {
         let answer = match &principal {
-            Ok(arn) => iam::simulate(ctx, arn, &resource).await,
+            Ok(arn) => iam::simulate(ctx, arn, action, &resource).await,
             Err(e) if e.contains("root user") => Ok(("allowed".to_string(), vec!["the account's root user".to_string()])),
             Err(e) => Err(e.clone()),
         };
-        iam::Permission { who, principal: principal.unwrap_or_default(), resource, answer }
+        iam::Permission { who, principal: principal.unwrap_or_default(), action, resource, answer }
     }))
     .await;
     Ok(answers)
 }
 
-/// The database user as `mysql.user` shows it, read by the bootstrap's IAM admin on the app's route.
+/// Where the IAM admin logs in, as the bootstrap does: the instance's endpoint (the bootstrap's
+/// `host`/`port` when set), never the proxy (with end-to-end IAM the proxy's role may not log in as it).
+pub(super) fn admin_endpoint(ev: &Evidence, settings: &Settings) -> Option<(String, u16)> {
+    let db = ev.instances.as_ref().ok().and_then(|v| v.first());
+    let host = settings.bootstrap.host.clone().or_else(|| db.map(|d| attr(d, "endpoint_address").to_string()).filter(|a| !a.is_empty()))?;
+    let port = settings.bootstrap.port.or_else(|| db.and_then(|d| d.attributes.get("endpoint_port").and_then(|p| p.as_u64())).map(|p| p as u16)).unwrap_or(3306);
+    Some((host, port))
+}
+
+/// The database user as `mysql.user` shows it, read by the bootstrap's IAM admin at the instance
+/// (through the route's forward to it on `local_port`, when there is one).
 async fn db_user(ctx: &AwsContext, settings: &Settings, ev: &Evidence, local_port: Option<u16>) -> Result<DbUser, String> {
     use crate::bootstrap::plan::{DEFAULT_ADMIN, DEFAULT_PRIVILEGES, app_users};
     let admin = settings.bootstrap.admin_user.clone().unwrap_or_else(|| DEFAULT_ADMIN.to_string());
@@ -260,9 +290,9 @@ async fn db_user(ctx: &AwsContext, settings: &Settings, ev: &Evidence, local_por
         .ok()
         .and_then(|users| users.into_iter().find(|u| u.name == ev.user).map(|u| u.privileges))
         .unwrap_or_else(|| DEFAULT_PRIVILEGES.iter().map(|s| s.to_string()).collect());
-    let flags = DbFlags { user: Some(admin.clone()), ..Default::default() };
+    let (host, port) = admin_endpoint(ev, settings).ok_or("the instance's endpoint is unknown")?;
+    let flags = DbFlags { host: Some(host), port: Some(port), user: Some(admin.clone()), database: Some(database.clone()) };
     let t = crate::target::db_target(&f, &flags, Route::Direct, &settings.config.forwards).map_err(|e| e.to_string())?;
-    // Through the route's forward when there is one: it reaches the same endpoint.
     let provider = ctx.sdk.credentials_provider().ok_or("no credentials to sign a token")?;
     let spec = crate::target::connect_spec(&t, local_port, &ctx.region, settings, Duration::from_secs(10), true);
     let c = crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider));
@@ -271,7 +301,7 @@ async fn db_user(ctx: &AwsContext, settings: &Settings, ev: &Evidence, local_por
     let state = crate::bootstrap::run::check_user(&mut conn, &ev.user, &expect).await;
     let _ = conn.disconnect().await;
     let state = state.map_err(|e| format!("{admin} could not read mysql.user: {e}"))?;
-    Ok(DbUser { admin, database, privileges, state })
+    Ok(DbUser { admin, at: format!("{}:{}", t.host, t.port), database, privileges, state })
 }
 
 /// The VPC's security groups with their rules, as the network check evaluates them.

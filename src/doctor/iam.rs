@@ -1,20 +1,24 @@
-//! May the caller, and the app host's role, `rds-db:connect` as the database user on the resource the
-//! login goes to? Asked of IAM's policy simulator (`iam:SimulatePrincipalPolicy`), which evaluates
-//! the principal's identity policies as IAM would; when that call is denied, the check says so and
-//! gives the statement that lets the caller ask.
+//! Does IAM allow the logins? The caller and the app host's role must `rds-db:connect` as the database
+//! user on the resource the login goes to (`prx-…` through the proxy); the proxy's role must read its
+//! secret (scheme SECRETS) or `rds-db:connect` on the instance (`db-…`, end-to-end IAM). Asked of
+//! IAM's policy simulator (`iam:SimulatePrincipalPolicy`), which evaluates the principal's identity
+//! policies as IAM would; when that call is denied, the check says so and gives the statement that
+//! lets the caller ask.
 
 use serde::Serialize;
 
 use crate::aws::AwsContext;
 
-/// One principal's answer for `rds-db:connect` on one database user.
+/// One principal's answer for one action on one resource.
 #[derive(Debug, Clone, Serialize)]
 pub struct Permission {
-    /// "you" or "the app host's role".
+    /// "you", "the app host's role" or "the proxy's role".
     pub who: &'static str,
     /// The IAM principal asked about (a user or role ARN).
     pub principal: String,
-    /// `arn:aws:rds-db:REGION:ACCOUNT:dbuser:prx-ID/USER` (or `db-RESOURCEID/USER`).
+    /// `rds-db:connect` or `secretsmanager:GetSecretValue`.
+    pub action: &'static str,
+    /// `arn:aws:rds-db:REGION:ACCOUNT:dbuser:prx-ID/USER` (or `db-RESOURCEID/USER`), or the secret's ARN.
     pub resource: String,
     /// The simulator's decision (`allowed`, `implicitDeny`, `explicitDeny`) and the policies that
     /// matched, or why it could not be asked.
@@ -45,19 +49,24 @@ pub fn dbuser_arn(region: &str, account: &str, resource_id: &str, user: &str) ->
 }
 
 /// The statement a principal needs, as a policy document.
-pub fn connect_policy(resource: &str) -> String {
+pub fn allow_policy(action: &str, resource: &str) -> String {
     serde_json::json!({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "rds-db:connect", "Resource": resource}]
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]
     })
     .to_string()
 }
 
-/// The command that gives `principal` the statement (an inline policy named rdsdeck-db-connect).
-pub fn put_policy_command(principal: &str, policy: &str) -> String {
+/// The command that gives `principal` the statement, as an inline policy named `policy_name`.
+pub fn put_policy_command(principal: &str, policy_name: &str, policy: &str) -> String {
     let name = principal.rsplit('/').next().unwrap_or(principal);
     let (verb, flag) = if principal.contains(":role/") { ("put-role-policy", "--role-name") } else { ("put-user-policy", "--user-name") };
-    format!("aws iam {verb} {flag} {name} --policy-name rdsdeck-db-connect --policy-document '{policy}'")
+    format!("aws iam {verb} {flag} {name} --policy-name {policy_name} --policy-document '{policy}'")
+}
+
+/// The inline policy name a fix uses for an action.
+pub fn policy_name(action: &str) -> &'static str {
+    if action == "rds-db:connect" { "rdsdeck-db-connect" } else { "rdsdeck-proxy-secret" }
 }
 
 /// The role of an instance profile (by name), for the app host.
@@ -75,11 +84,11 @@ pub async fn profile_role(ctx: &AwsContext, profile: &str) -> Result<String, Str
 }
 
 /// Asks the simulator about one principal.
-pub async fn simulate(ctx: &AwsContext, principal: &str, resource: &str) -> Result<(String, Vec<String>), String> {
+pub async fn simulate(ctx: &AwsContext, principal: &str, action: &str, resource: &str) -> Result<(String, Vec<String>), String> {
     let out = aws_sdk_iam::Client::new(&ctx.sdk)
         .simulate_principal_policy()
         .policy_source_arn(principal)
-        .action_names("rds-db:connect")
+        .action_names(action)
         .resource_arns(resource)
         .send()
         .await
@@ -104,9 +113,9 @@ mod tests {
 
     #[test]
     fn the_fix_names_the_principal_kind() {
-        let p = connect_policy("arn:aws:rds-db:us-east-1:1:dbuser:prx-a/u");
+        let p = allow_policy("rds-db:connect", "arn:aws:rds-db:us-east-1:1:dbuser:prx-a/u");
         assert!(p.contains(r#""Action":"rds-db:connect""#), "{p}");
-        assert!(put_policy_command("arn:aws:iam::1:role/app", &p).starts_with("aws iam put-role-policy --role-name app "));
-        assert!(put_policy_command("arn:aws:iam::1:user/path/bob", &p).starts_with("aws iam put-user-policy --user-name bob "));
+        assert!(put_policy_command("arn:aws:iam::1:role/app", "x", &p).starts_with("aws iam put-role-policy --role-name app --policy-name x "));
+        assert!(put_policy_command("arn:aws:iam::1:user/path/bob", "x", &p).starts_with("aws iam put-user-policy --user-name bob "));
     }
 }

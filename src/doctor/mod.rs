@@ -69,7 +69,7 @@ pub const CHECKS: &[(&str, &str, &[&str])] = &[
     ("host", "the app host runs and Session Manager reaches it", &["identity"]),
     ("network.host-proxy", "the app host reaches the proxy on 3306", &["proxy", "host"]),
     ("config", "the app's parameters point at the proxy", &["proxy"]),
-    ("iam", "rds-db:connect allowed for you and the app host's role", &["identity", "proxy"]),
+    ("iam", "IAM allows the logins: you, the app host's role, the proxy's role", &["identity", "proxy"]),
     ("dbuser", "the database user: IAM plugin, REQUIRE SSL, grants", &["identity"]),
     ("login", "an IAM login over TLS as the app's user", &["identity"]),
     ("logs", "what the database saw: refused IAM logins in its exported log", &["identity"]),
@@ -137,10 +137,12 @@ impl Options {
     }
 }
 
-/// The route a login takes: the local port of the forward it goes through, if any.
+/// The route the logins take: the local ports of the forwards they go through, if any (the app
+/// user's to the app's endpoint, the IAM admin's to the instance).
 #[derive(Debug, Clone)]
 struct Via {
     port: Option<u16>,
+    admin_port: Option<u16>,
     /// What it is ("forward auto: 127.0.0.1:PORT → HOST:3306 through i-… (native, smux)"), or why it
     /// could not be opened.
     line: Result<String, String>,
@@ -158,24 +160,29 @@ impl Via {
     }
 }
 
-/// Opens the forward the route asks for (none for a direct route).
-async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Options) -> (Via, Option<Box<dyn PortForward>>) {
-    let mut via = Via { port: None, line: Ok(String::new()), notices: Vec::new() };
-    let Route::Forward(name) = &opts.route else { return (via, None) };
+/// Opens the forwards the route asks for (none for a direct route): to the app's endpoint for the
+/// login, to the instance for the IAM admin's look at `mysql.user`.
+async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Options) -> (Via, Vec<Box<dyn PortForward>>) {
+    let mut via = Via { port: None, admin_port: None, line: Ok(String::new()), notices: Vec::new() };
+    let Route::Forward(name) = &opts.route else { return (via, Vec::new()) };
     let flags = DbFlags { user: opts.user.clone(), ..Default::default() };
     let spec = crate::target::db_target(&facts(ev), &flags, opts.route.clone(), &settings.config.forwards)
         .and_then(|t| crate::target::sql_forward_spec(&facts(ev), &settings.config.forwards, &t, None));
     let spec = match spec {
         Ok(Some(s)) => s,
-        Ok(None) => return (via, None),
+        Ok(None) => return (via, Vec::new()),
         Err(e) => {
             via.line = Err(format!("--via {name}: {e}"));
-            return (via, None);
+            return (via, Vec::new());
         }
     };
+    let admin_spec = evidence::admin_endpoint(ev, settings).and_then(|(host, port)| {
+        let flags = crate::target::ForwardFlags { host: Some(host), remote_port: Some(port), target: Some(spec.target.clone()), ..Default::default() };
+        crate::target::forward_spec(&facts(ev), &settings.config.forwards, Some(name), &flags, None).ok()
+    });
     let mut notices = Vec::new();
     let mut note = |n: crate::ssm::transport::Notice| notices.push(n.to_string());
-    let mut forward = None;
+    let mut forwards: Vec<Box<dyn PortForward>> = Vec::new();
     match crate::ssm::transport::open_forward(ctx, &spec, opts.transport, &mut note).await {
         Ok(f) => {
             via.line = Ok(format!(
@@ -187,12 +194,21 @@ async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &O
                 f.carrier()
             ));
             via.port = Some(f.local_addr().port());
-            forward = Some(f);
+            forwards.push(f);
         }
         Err(e) => via.line = Err(format!("the forward {name} through {} could not be opened: {e}", spec.target)),
     }
-    via.notices = notices;
-    (via, forward)
+    if let (Some(a), Some(_)) = (admin_spec, via.port) {
+        match crate::ssm::transport::open_forward(ctx, &a, opts.transport, &mut note).await {
+            Ok(f) => {
+                via.admin_port = Some(f.local_addr().port());
+                forwards.push(f);
+            }
+            Err(e) => via.notices.push(format!("the IAM admin's forward to {}:{} could not be opened: {e}", a.host.as_deref().unwrap_or(""), a.remote_port)),
+        }
+    }
+    via.notices.extend(notices);
+    (via, forwards)
 }
 
 /// The real login: a token for the app's endpoint, TLS verified, as the user; the MySQL error mapped.
@@ -245,13 +261,13 @@ pub async fn run(
     each: impl FnMut(&Finding),
     cancel: impl std::future::Future<Output = ()>,
 ) -> Vec<Finding> {
-    let slot: std::sync::Mutex<Option<Box<dyn PortForward>>> = std::sync::Mutex::new(None);
+    let slot: std::sync::Mutex<Vec<Box<dyn PortForward>>> = std::sync::Mutex::new(Vec::new());
     let out = tokio::select! {
         out = checks(ctx, settings, opts, each, &slot) => out,
         _ = cancel => Vec::new(),
     };
-    let forward = slot.lock().ok().and_then(|mut f| f.take());
-    if let Some(f) = forward {
+    let forwards = slot.lock().map(|mut f| std::mem::take(&mut *f)).unwrap_or_default();
+    for f in forwards {
         f.stop().await;
     }
     out
@@ -262,15 +278,20 @@ async fn checks(
     settings: &Settings,
     opts: &Options,
     mut each: impl FnMut(&Finding),
-    slot: &std::sync::Mutex<Option<Box<dyn PortForward>>>,
+    slot: &std::sync::Mutex<Vec<Box<dyn PortForward>>>,
 ) -> Vec<Finding> {
     let mut ev = gather(ctx, settings, opts).await;
-    let (via, forward) = open_via(ctx, settings, &ev, opts).await;
-    // Kept where `run` ends it however this ends.
-    if let (Some(f), Ok(mut s)) = (forward, slot.lock()) {
-        *s = Some(f);
+    let (via, forwards) = open_via(ctx, settings, &ev, opts).await;
+    // Kept where `run` ends them however this ends.
+    if let Ok(mut s) = slot.lock() {
+        s.extend(forwards);
     }
-    evidence::gather_more(ctx, settings, &mut ev, via.port, via.line.as_ref().err()).await;
+    let no_route = match (&via.line, opts.route == Route::Direct, via.admin_port) {
+        (Err(e), _, _) => Some(e.clone()),
+        (Ok(_), false, None) => Some(via.notices.last().cloned().unwrap_or_else(|| "no forward to the instance".into())),
+        _ => None,
+    };
+    evidence::gather_more(ctx, settings, &mut ev, via.admin_port, no_route.as_ref()).await;
     let mut out = evaluate(&ev);
     for f in &out {
         each(f);
@@ -344,12 +365,12 @@ mod tests {
                 perm("you", "arn:aws:iam::1:user/x", Ok(("allowed".into(), vec!["ops".into()]))),
                 perm("the app host's role", "arn:aws:iam::1:role/app", Ok(("allowed".into(), vec!["app".into()]))),
             ]),
-            db_user: Ok(DbUser { admin: "dbadmin".into(), database: "node_db".into(), privileges: vec!["SELECT".into()], state: UserState::Complete }),
+            db_user: Ok(DbUser { admin: "dbadmin".into(), at: "db.instance:3306".into(), database: "node_db".into(), privileges: vec!["SELECT".into()], state: UserState::Complete }),
         }
     }
 
     fn perm(who: &'static str, principal: &str, answer: Result<(String, Vec<String>), String>) -> iam::Permission {
-        iam::Permission { who, principal: principal.into(), resource: "arn:aws:rds-db:us-east-1:1:dbuser:prx-1/node_user".into(), answer }
+        iam::Permission { who, principal: principal.into(), action: "rds-db:connect", resource: "arn:aws:rds-db:us-east-1:1:dbuser:prx-1/node_user".into(), answer }
     }
 
     fn first_failure(ev: &Evidence) -> Option<(&'static str, Option<String>)> {

@@ -284,7 +284,7 @@ impl Sandbox {
 
     /// Runs a fix the doctor printed, as an operator would paste it: an `aws …` command line in a
     /// shell (the venv's AWS CLI, every call through the sandbox's stand-in endpoint, which passes
-    /// what it does not answer to moto), or SQL through `rdsdeck sql` as the IAM admin.
+    /// what it does not answer to moto), or SQL through `rdsdeck sql` as the IAM admin at the instance.
     pub fn apply_fix(&self, fix: &str) -> Output {
         if let Some(rest) = fix.strip_prefix("aws ") {
             let aws = format!("aws --endpoint-url {} ", self.var("RDSDECK_SANDBOX_SSM_ENDPOINT"));
@@ -294,7 +294,9 @@ impl Sandbox {
             c.env_clear().env("PATH", path).env("HOME", self.home.home()).envs(&self.vars).args(["-c", &line]).stdin(Stdio::null());
             run(&mut c).expect_code(0)
         } else {
-            run(self.cmd().args(["sql", "-u", "dbadmin", "--yes", "--ca", self.var("RDSDECK_SANDBOX_DB_CA"), "-e", fix])).expect_code(0)
+            // As the bootstrap's IAM admin, at the instance (the proxy's role may not log in as it).
+            let instance = self.var("RDSDECK_SANDBOX_INSTANCE_ENDPOINT");
+            run(self.cmd().args(["sql", "--host", instance, "-u", "dbadmin", "--yes", "--ca", self.var("RDSDECK_SANDBOX_DB_CA"), "-e", fix])).expect_code(0)
         }
     }
 
