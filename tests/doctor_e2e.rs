@@ -172,6 +172,8 @@ fn scenario_caller_without_rds_db_connect() {
     let logs = v["findings"].as_array().unwrap().iter().find(|f| f["id"] == "logs").unwrap();
     assert_eq!(logs["status"], "warn", "{logs:#}");
     assert!(logs["summary"].as_str().unwrap().contains("rds-db:connect"), "the log says why: {logs:#}");
+    // The proxy logged it too (the login went to the proxy's name).
+    assert!(logs["evidence"].as_array().unwrap().iter().any(|e| e.as_str().unwrap().starts_with("[proxy] ")), "{logs:#}");
 }
 
 /// `--from-host`: the logins go through Session Manager forwards on the app host, the evidence

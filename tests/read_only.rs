@@ -16,7 +16,7 @@ use rdsdeck::db::rows::Discard;
 fn connector(sb: &Sandbox, read_only: bool) -> Connector {
     let creds = Credentials::new(sb.var("AWS_ACCESS_KEY_ID"), sb.var("AWS_SECRET_ACCESS_KEY"), None, None, "test");
     Connector::new(
-        ConnectSpec { read_only, ..sb.db_spec("dbadmin") },
+        ConnectSpec { read_only, ..sb.instance_spec("dbadmin") },
         Auth::Iam(SharedCredentialsProvider::new(creds)),
     )
 }
@@ -112,7 +112,7 @@ async fn no_write_lands_on_a_read_only_connection() {
     assert!(!landed.iter().any(|s| s.contains("sneaky") || s.contains("INSERT")), "{landed:?}");
 
     // The real binary: a write the classifier cannot see is refused by the server, with advice.
-    let out = run(sb.cmd().args(["--read-only", "sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--user", "dbadmin", "-D", "node_db", "-e", "SELECT node_db.sneaky()"]));
+    let out = run(sb.cmd().args(["--read-only", "sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--host", sb.var("RDSDECK_SANDBOX_INSTANCE_ENDPOINT"), "--user", "dbadmin", "-D", "node_db", "-e", "SELECT node_db.sneaky()"]));
     assert_eq!(out.code(), Some(1), "{}", out.dump());
     assert!(out.stderr.contains("1792") && out.stderr.contains("read-only mode"), "{}", out.dump());
     assert_eq!(state(&writable).await, before);

@@ -171,7 +171,8 @@ fn packets_split_rows_errors_mid_result_and_multiple_result_sets() {
 
     let script = "DELIMITER //\nCREATE PROCEDURE two_sets() BEGIN SELECT 1 AS a; SELECT 'x' AS b, NULL AS c; END//\nDELIMITER ;\n\
                   CALL two_sets();\nCREATE TEMPORARY TABLE t (a INT);\nINSERT INTO t VALUES (1),(2),(3);\nSELECT COUNT(*) AS n, CONNECTION_ID() = @@pseudo_thread_id AS same FROM t;\nDROP PROCEDURE two_sets";
-    let out = sql(&sb, &["--user", "dbadmin", "-D", "node_db", "--yes", "-o", "csv", "-e", script]).expect_code(0);
+    // The IAM admin logs in at the instance: with end-to-end IAM the proxy's role may connect only as the app's users.
+    let out = sql(&sb, &["--host", sb.var("RDSDECK_SANDBOX_INSTANCE_ENDPOINT"), "--user", "dbadmin", "-D", "node_db", "--yes", "-o", "csv", "-e", script]).expect_code(0);
     assert_eq!(out.stdout, "a\n1\n\nb,c\nx,\n\nn,same\n3,1\n", "{}", out.dump());
     assert!(out.stderr.contains("ok, 3 rows affected"), "{}", out.dump());
     // The temporary table was still there: every statement ran on one connection (one login).

@@ -260,7 +260,15 @@ def authorize(cfg: dict, akid: str, user: str, host: str) -> None:
         raise Reject(f"not authorized: {str(answer.get('reason'))[:300]}")
 
 
-def _export(cfg: dict, user: str, reason: str) -> None:
+def _token_host(raw: bytes) -> str:
+    """The host a (possibly bad) token names, for the log export; empty when it does not parse."""
+    try:
+        return parse_token(raw.rstrip(b"\0").decode("ascii"))["host"]
+    except Exception:  # noqa: BLE001 - any malformed token
+        return ""
+
+
+def _export(cfg: dict, user: str, reason: str, host: str) -> None:
     """RDS exports each refused IAM login to the instance's `iam-db-auth-error` log: the sandbox hands
     it to the stand-in, which writes it to CloudWatch Logs (moto). Best effort, never blocks a refusal."""
     path = cfg.get("authorize_url_file")
@@ -271,7 +279,7 @@ def _export(cfg: dict, user: str, reason: str) -> None:
     try:
         with open(path, encoding="utf-8") as fh:
             url = fh.read().strip().rsplit("/", 1)[0] + "/auth-event"
-        req = urllib.request.Request(url, data=json.dumps({"user": user, "reason": reason}).encode(),
+        req = urllib.request.Request(url, data=json.dumps({"user": user, "reason": reason, "host": host}).encode(),
                                      headers={"Content-Type": "application/json"})
         urllib.request.urlopen(req, timeout=5).read()
     except (OSError, ValueError):
@@ -336,7 +344,7 @@ def main_verify(args) -> int:
     except Reject as e:
         entry.update(token_valid=False, reason=str(e))
         _audit(cfg, entry)
-        _export(cfg, args.user, str(e))
+        _export(cfg, args.user, str(e), _token_host(raw))
         print(str(e), file=sys.stderr)
         return 1
     except Exception as e:  # a bug here must refuse, not crash open

@@ -408,9 +408,28 @@ class IamRds:
 
     # ----------------------------------------------------------------- the exported auth log
 
-    def export_auth_failure(self, user: str, reason: str) -> None:
-        """One refused IAM login as RDS exports it to `/aws/rds/instance/ID/iam-db-auth-error`, for every
-        instance that exports that log (the sandbox has one database playing them all)."""
+    def _put_log(self, group: str, stream: str, message: str) -> None:
+        try:
+            self.logs.create_log_group(logGroupName=group)
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+        try:
+            self.logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+        self.logs.put_log_events(logGroupName=group, logStreamName=stream,
+                                 logEvents=[{"timestamp": int(time.time() * 1000), "message": message}])
+
+    def export_auth_failure(self, user: str, reason: str, host: str = "") -> None:
+        """One refused IAM login as RDS exports it to `/aws/rds/instance/ID/iam-db-auth-error` (for every
+        instance that exports that log: the sandbox has one database playing them all), and, for a login
+        at a proxy's endpoint, as the proxy logs it to `/aws/rds/proxy/NAME`."""
+        for p in self.proxies():
+            if host and p.get("Endpoint") == host:
+                self._put_log(f"/aws/rds/proxy/{p['DBProxyName']}", "default",
+                              f"[WARN] [proxyEndpoint=default] IAM authentication failed for user {user[:64]!r}: credentials were refused ({reason[:200]})")
         for d in self.rds.describe_db_instances()["DBInstances"]:
             if "iam-db-auth-error" not in d.get("EnabledCloudwatchLogsExports", []):
                 continue

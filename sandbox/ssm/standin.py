@@ -257,7 +257,8 @@ class Agent:
         """A login the database refused: into the instance's exported iam-db-auth-error log."""
         q = await request.json()
         try:
-            await iam_rds.in_thread(self.iam_rds.export_auth_failure, str(q.get("user", "")), str(q.get("reason", "")))
+            await iam_rds.in_thread(self.iam_rds.export_auth_failure, str(q.get("user", "")), str(q.get("reason", "")),
+                                    str(q.get("host", "")))
         except Exception as e:  # noqa: BLE001 - a log export must not take the stand-in down
             log(f"auth-event export failed: {type(e).__name__}: {e}")
         return web.json_response({"ok": True})

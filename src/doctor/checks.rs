@@ -81,6 +81,11 @@ pub(super) fn check(id: &str, ev: &Evidence) -> F {
             let text: Vec<String> = auth.iter().map(|a| a.to_string()).collect();
             let required = auth.iter().any(|a| a["iam_auth"] == "REQUIRED");
             let secret = auth.iter().any(|a| a["secret_arn"].as_str().is_some_and(|s| !s.is_empty()));
+            let mut text = text;
+            text.push(match attr(p, "default_auth_scheme") {
+                "" => "DefaultAuthScheme not set (the proxy logs in to the database with its secret)".to_string(),
+                scheme => format!("DefaultAuthScheme {scheme}"),
+            });
             match (required, secret) {
                 (true, true) => pass("IAMAuth REQUIRED, with a SecretArn", text),
                 (false, _) => fail(
@@ -126,7 +131,7 @@ pub(super) fn check(id: &str, ev: &Evidence) -> F {
                     vec!["IAMDatabaseAuthenticationEnabled false".into()],
                     format!("aws rds modify-db-instance --db-instance-identifier {} --enable-iam-database-authentication --apply-immediately", db.name),
                 ),
-                Some(db) => pass(format!("{} is available, IAM auth on", db.name), vec![format!("port {}", db.attributes.get("endpoint_port").cloned().unwrap_or_default())]),
+                Some(db) => instance_details(ev, db),
             },
         },
         "host" => match &ev.hosts {
@@ -149,6 +154,14 @@ pub(super) fn check(id: &str, ev: &Evidence) -> F {
             let p = proxy(ev).expect("checked by `proxy`");
             let host = ev.hosts.as_ref().ok().and_then(|h| h.iter().find(|x| attr(x, "state") == "running").or(h.first()));
             let Some(host) = host else { return fail("no host to start from", vec![], "") };
+            let (hv, pv) = (attr(host, "vpc_id"), attr(p, "vpc_id"));
+            if !hv.is_empty() && !pv.is_empty() && hv != pv {
+                return fail(
+                    format!("{} is in {hv}, the proxy in {pv}: a proxy takes clients from its own VPC", host.id),
+                    vec![format!("{} subnet {}", host.id, attr(host, "subnet_id")), format!("proxy subnets {}", list(p, "subnet_ids").join(", "))],
+                    format!("run the app in {pv} (or reach it over peering or a transit gateway with routes and rules both ways)"),
+                );
+            }
             let src = End { groups: list(host, "security_group_ids"), ip: attr(host, "private_ip").parse().ok() };
             let dst = End { groups: list(p, "security_group_ids"), ip: None };
             link(ev, &src, &dst, 3306, "the app host", "the proxy")
@@ -210,6 +223,41 @@ fn clock_line(clock: Option<i64>) -> String {
         Some(s) => format!("clock: {} s {} AWS's (the STS answer's Date header)", s.abs(), ahead(Some(s))),
         None => "clock: not compared (the answer had no Date header)".into(),
     }
+}
+
+/// An available instance with IAM auth on: its master secret, and the port its proxy target uses.
+fn instance_details(ev: &Evidence, db: &Resource) -> F {
+    let port = db.attributes.get("endpoint_port").and_then(|p| p.as_u64());
+    let secret = match (attr(db, "master_secret_arn"), attr(db, "master_secret_status")) {
+        ("", _) => "master secret: none managed by RDS".to_string(),
+        (arn, "") => format!("master secret {arn}"),
+        (arn, status) => format!("master secret {arn} ({status})"),
+    };
+    let mut evidence = vec![format!("port {}", port.map(|p| p.to_string()).unwrap_or_default()), secret];
+    let target_port = ev
+        .targets
+        .as_ref()
+        .ok()
+        .and_then(|t| t.iter().find(|t| attr(t, "rds_resource_id") == db.name))
+        .and_then(|t| t.attributes.get("port").and_then(|p| p.as_u64()));
+    if let (Some(tp), Some(p)) = (target_port, port) {
+        evidence.push(format!("the proxy's target uses port {tp}"));
+        if tp != p {
+            return fail(
+                format!("the proxy's target for {} uses port {tp}, the instance listens on {p}", db.name),
+                evidence,
+                format!("re-register the target: aws rds deregister-db-proxy-targets --db-proxy-name PROXY --db-instance-identifiers {0} && aws rds register-db-proxy-targets --db-proxy-name PROXY --db-instance-identifiers {0}", db.name),
+            );
+        }
+    }
+    if matches!(attr(db, "master_secret_status"), "impaired" | "deleting") {
+        return warn(
+            format!("{}'s master secret is {}: the bootstrap cannot log in as the master user", db.name, attr(db, "master_secret_status")),
+            evidence,
+            format!("aws rds modify-db-instance --db-instance-identifier {} --manage-master-user-password --apply-immediately", db.name),
+        );
+    }
+    pass(format!("{} is available, IAM auth on", db.name), evidence)
 }
 
 fn target_fix(reason: &str) -> String {
@@ -376,7 +424,7 @@ fn auth_log_check(ev: &Evidence) -> F {
         Ok(l) => l,
         Err(e) => return warn("the exported IAM auth log could not be read", vec![e.clone()], "allow logs:FilterLogEvents on the instance's log groups"),
     };
-    if !l.exported {
+    if !l.exported && l.events.is_empty() {
         return F {
             status: Status::Skipped,
             summary: format!("{} does not export iam-db-auth-error: RDS's reasons for refused tokens stay on the host", l.instance),

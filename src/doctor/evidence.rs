@@ -60,19 +60,37 @@ pub async fn auth_log(ctx: &AwsContext, ev: &Evidence) -> Result<AuthLog, String
     let group = format!("/aws/rds/instance/{}/iam-db-auth-error", db.name);
     let mut out = AuthLog { instance: db.name.clone(), group: group.clone(), window_min: AUTH_LOG_WINDOW_MIN, ..Default::default() };
     out.exported = list(db, "cloudwatch_logs").iter().any(|l| l == "iam-db-auth-error");
-    if !out.exported {
-        return Ok(out);
-    }
     let since = chrono::Utc::now().timestamp_millis() - AUTH_LOG_WINDOW_MIN * 60_000;
-    let sent = aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk).filter_log_events().log_group_name(&group).start_time(since).limit(100).send().await;
-    match sent {
-        Ok(r) => {
-            out.events = r.events().iter().map(|e| (e.timestamp().unwrap_or_default(), e.message().unwrap_or_default().to_string())).collect();
-            out.events.sort_by_key(|e| e.0);
-            Ok(out)
+    if out.exported {
+        out.events = recent(ctx, &group, since, None).await?;
+    }
+    // The proxy's own log group: its refused logins (the wording varies with DebugLogging).
+    if let Ok(p) = proxy(ev) {
+        let proxy_group = format!("/aws/rds/proxy/{}", p.name);
+        let seen = recent(ctx, &proxy_group, since, Some("?authentication ?credentials ?token ?denied")).await.unwrap_or_default();
+        if !seen.is_empty() {
+            out.group = format!("{group}, {proxy_group}");
         }
-        // RDS creates the group with the first export: none yet, nothing refused.
-        Err(e) if e.as_service_error().is_some_and(|x| x.is_resource_not_found_exception()) => Ok(out),
+        out.events.extend(seen.into_iter().map(|(t, m)| (t, format!("[proxy] {m}"))));
+    }
+    out.events.sort_by_key(|e| e.0);
+    Ok(out)
+}
+
+/// A log group's events since `since` (epoch ms), optionally filtered; none when the group does not exist.
+async fn recent(ctx: &AwsContext, group: &str, since: i64, pattern: Option<&str>) -> Result<Vec<(i64, String)>, String> {
+    let sent = aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk)
+        .filter_log_events()
+        .log_group_name(group)
+        .start_time(since)
+        .set_filter_pattern(pattern.map(str::to_string))
+        .limit(100)
+        .send()
+        .await;
+    match sent {
+        Ok(r) => Ok(r.events().iter().map(|e| (e.timestamp().unwrap_or_default(), e.message().unwrap_or_default().to_string())).collect()),
+        // RDS creates a group with its first event: none yet, nothing refused.
+        Err(e) if e.as_service_error().is_some_and(|x| x.is_resource_not_found_exception()) => Ok(Vec::new()),
         Err(e) => Err(crate::aws::explain(&e)),
     }
 }

@@ -239,10 +239,20 @@ impl Sandbox {
     /// An IAM connection to the proxy's name as `user` on node_db, TCP sent to the sandbox's
     /// database by its `RDSDECK_CONNECT_TO` (the documented map, as rdsdeck applies it).
     pub fn db_spec(&self, user: &str) -> rdsdeck::db::connect::ConnectSpec {
+        self.db_spec_at(self.proxy(), user)
+    }
+
+    /// The same at the instance's name, as the IAM admin logs in (the proxy's role, with end-to-end
+    /// IAM, may connect only as the app's users).
+    pub fn instance_spec(&self, user: &str) -> rdsdeck::db::connect::ConnectSpec {
+        self.db_spec_at(self.var("RDSDECK_SANDBOX_INSTANCE_ENDPOINT"), user)
+    }
+
+    fn db_spec_at(&self, host: &str, user: &str) -> rdsdeck::db::connect::ConnectSpec {
         let mut map = rdsdeck::db::connect::ConnectTo::default();
         map.add_list(self.var("RDSDECK_CONNECT_TO")).expect("the sandbox's RDSDECK_CONNECT_TO parses");
         rdsdeck::db::connect::ConnectSpec {
-            host: self.proxy().into(),
+            host: host.into(),
             port: 3306,
             user: user.into(),
             database: Some("node_db".into()),

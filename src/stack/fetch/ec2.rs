@@ -77,6 +77,7 @@ pub(super) async fn hosts(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("instance_type", i.instance_type().map(|t| t.as_str()))
                 .attr("private_ip", i.private_ip_address())
                 .attr("subnet_id", i.subnet_id())
+                .attr("vpc_id", i.vpc_id())
                 .attr("image_id", i.image_id())
                 .attr("instance_profile", profile)
                 .attr("security_group_ids", i.security_groups().iter().filter_map(|g| g.group_id()).collect::<Vec<_>>())
