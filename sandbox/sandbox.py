@@ -121,6 +121,8 @@ def env_vars(endpoint: str, env_file: str, extra: dict[str, str] | None = None) 
         "RDSDECK_SANDBOX_RDS_CONF": f"{env_file}.rds.conf",
         "RDSDECK_SANDBOX_FACTS": f"{env_file}.facts.json",
         "RDSDECK_SANDBOX_MOTO_LOG": f"{env_file}.moto.log",
+        # Written once the day of metrics, logs and alarms is in (seed/story.py; after READY).
+        "RDSDECK_SANDBOX_STORY": f"{env_file}.story.json",
     }
     env.update(extra or {})
     return env
@@ -280,6 +282,7 @@ class Moto:
                 url = f"http://127.0.0.1:{port}"
                 # IAM and RDS go through it too: it answers what moto lacks (iam_rds.py).
                 return {"AWS_ENDPOINT_URL_SSM": url, "AWS_ENDPOINT_URL_IAM": url, "AWS_ENDPOINT_URL_RDS": url,
+                        "AWS_ENDPOINT_URL_CLOUDWATCH": url,
                         "RDSDECK_SANDBOX_SSM_ENDPOINT": url, "RDSDECK_SANDBOX_SSM_LOG": log_path}
             time.sleep(0.05)
         raise SandboxError(f"the SSM stand-in did not start within {timeout}s (see {log_path})")
@@ -361,6 +364,30 @@ def _start_db(db, c: Clients, facts: dict, args) -> dict[str, str]:
             "RDSDECK_SANDBOX_INSTANCE_ENDPOINT": facts.get("rds_address") or ""}
 
 
+def _seed_story_in_background(endpoint: str, facts: dict, marker: str) -> None:
+    """The day of CloudWatch metrics, log events and alarms (seed/story.py) goes in after READY, on a
+    thread: nothing waits for it but what shows it; `marker` is written when it is in (or failed)."""
+    import datetime as dt
+    import threading
+
+    from seed.story import seed_story
+
+    def run():
+        t0 = time.monotonic()
+        c = Clients(endpoint)
+        try:
+            out = seed_story(c, dt.datetime.now(dt.timezone.utc), facts["account_id"], facts["ec2_role_arn"], facts.get("ec2_instance_id", ""))
+            out["seconds"] = round(time.monotonic() - t0, 2)
+        except Exception as e:  # noqa: BLE001 - reported in the marker, never fatal
+            out = {"error": f"{type(e).__name__}: {e}"}
+            log(f"the story could not be seeded: {out['error']}")
+        finally:
+            c.close()
+        _write_atomic(marker, json.dumps(out, indent=2) + "\n")
+
+    threading.Thread(target=run, name="sandbox-story", daemon=True).start()
+
+
 def _default_auth_scheme(facts: dict, standin: str, c: Clients) -> None:
     """The seed asks for DefaultAuthScheme IAM_AUTH (end-to-end IAM); moto drops it, the stand-in keeps
     it (its ModifyDBProxy): set it there, as Terraform's proxy has it."""
@@ -419,6 +446,7 @@ def _start(args) -> tuple[Moto, object, str, dict, dict]:
         if db is not None:
             db.stop()
         raise
+    _seed_story_in_background(moto.endpoint, facts, env["RDSDECK_SANDBOX_STORY"])
     log(f"moto on {moto.endpoint} (pid {facts['moto_pid']}), seeded in {facts['timing']['total_s']}s")
     if db is not None:
         m = facts["database"]["main"]

@@ -51,6 +51,10 @@ pub enum Command {
     Shell(ShellArgs),
     /// Walk the chain app host -> proxy -> target -> database and name the broken link, with the evidence and the fix
     Doctor(DoctorArgs),
+    /// The proxy's and the instance's CloudWatch metrics over a window, and the alarms on them
+    Metrics(MetricsArgs),
+    /// The proxy's log and the instance's exported logs (error, iam-db-auth-error, slowquery), merged by time
+    Logs(LogsArgs),
     /// Print a shell completion script: `source <(rdsdeck completions bash)`, or save it where your shell
     /// loads completions (bash: ~/.local/share/bash-completion/completions/rdsdeck; zsh: a file `_rdsdeck`
     /// in your $fpath; fish: ~/.config/fish/completions/rdsdeck.fish)
@@ -88,6 +92,53 @@ pub struct DoctorArgs {
     /// How a forward travels: `native`, `plugin` or `auto`
     #[arg(long, value_enum, default_value_t = Transport::Auto)]
     pub transport: Transport,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricsFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MetricsArgs {
+    /// `table` (latest, min, max per series, then the alarms), `json` (every point), `csv` (series,time,value)
+    #[arg(long, short, value_enum, default_value_t = MetricsFormat::Table)]
+    pub output: MetricsFormat,
+    /// The window: 15m, 1h, 3h, 24h or 7d (the period follows: 1 min up to 3h, 5 min for 24h, 1 h for 7d)
+    #[arg(long, short, default_value = "1h", value_parser = parse_window)]
+    pub window: crate::pulse::Window,
+}
+
+fn parse_window(s: &str) -> Result<crate::pulse::Window, String> {
+    crate::pulse::Window::parse(s).ok_or_else(|| format!("unknown window `{s}`: one of 15m, 1h, 3h, 24h, 7d"))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// Keep reading new events (every 5 s) until Ctrl-C
+    #[arg(long, short)]
+    pub follow: bool,
+    /// How far back: 90s, 15m, 2h, 1d (at most 14d)
+    #[arg(long, default_value = "15m", value_parser = crate::pulse::logs::parse_since)]
+    pub since: i64,
+    /// A CloudWatch Logs filter pattern, passed through (e.g. `"authentication failed"`, `?ERROR ?WARN`)
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Only these logs (repeatable, or comma-separated): proxy, error, iam, slow (default: all)
+    #[arg(long, short, value_delimiter = ',', value_parser = parse_group)]
+    pub group: Vec<crate::pulse::logs::Group>,
+    /// `text` (time, log, message) or `json` (one object per line)
+    #[arg(long, short, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// At most this many events per log per read (the newest are kept)
+    #[arg(long, default_value_t = 1000)]
+    pub limit: usize,
+}
+
+fn parse_group(s: &str) -> Result<crate::pulse::logs::Group, String> {
+    crate::pulse::logs::Group::parse(s).ok_or_else(|| format!("unknown log `{s}`: one of proxy, error, iam, slow"))
 }
 
 #[derive(Debug, clap::Args)]
@@ -852,6 +903,150 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
         f.stop().await;
     }
     Ok(code)
+}
+
+/// The stack's proxy and instance names, for the pulse: from discovery.
+async fn pulse_names(ctx: &AwsContext, settings: &Settings) -> Result<(Option<String>, Option<String>), String> {
+    let loc = locate(ctx, &settings.anchor, &settings.parameter_prefix).await.map_err(|e| e.to_string())?;
+    Ok((loc.proxy.clone(), loc.instances.first().cloned()))
+}
+
+fn clock_text(epoch_s: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch_s, 0).map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+}
+
+/// `rdsdeck metrics`: 0 when read, 1 when CloudWatch could not be read.
+pub async fn run_metrics(settings: &Settings, args: &MetricsArgs) -> anyhow::Result<i32> {
+    use crate::pulse::human;
+    let Some(ctx) = load_context(settings).await else { return Ok(1) };
+    let (proxy, instance) = match pulse_names(&ctx, settings).await {
+        Ok(n) => n,
+        Err(e) => {
+            fail!("cannot find the stack: {e}");
+            return Ok(1);
+        }
+    };
+    let p = match crate::pulse::fetch(&ctx, proxy.as_deref(), instance.as_deref(), args.window, std::time::SystemTime::now()).await {
+        Ok(p) => p,
+        Err(e) => {
+            fail!("cannot read CloudWatch metrics: {e}");
+            return Ok(1);
+        }
+    };
+    let mut out = Lenient { inner: std::io::BufWriter::new(std::io::stdout().lock()), closed: false };
+    let u = |s: &str| crate::untrusted::line(s).into_owned();
+    match args.output {
+        MetricsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &p)?;
+            writeln!(out)?;
+        }
+        MetricsFormat::Csv => {
+            writeln!(out, "scope,metric,stat,unit,time,value")?;
+            for s in &p.series {
+                for (t, v) in &s.points {
+                    let time = chrono::DateTime::from_timestamp(*t, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+                    writeln!(out, "{},{},{},{},{time},{v}", serde_json::to_value(s.scope)?.as_str().unwrap_or_default(), s.metric, s.stat, s.unit)?;
+                }
+            }
+        }
+        MetricsFormat::Table => {
+            writeln!(
+                out,
+                "{} to {} UTC, {} s period — proxy {}, instance {}",
+                clock_text(p.start),
+                clock_text(p.end),
+                p.period,
+                u(p.proxy.as_deref().unwrap_or("-")),
+                u(p.instance.as_deref().unwrap_or("-"))
+            )?;
+            writeln!(out, "{:<9} {:<58} {:>10} {:>10} {:>10} {:>6}", "SCOPE", "METRIC", "LATEST", "MIN", "MAX", "POINTS")?;
+            for s in &p.series {
+                let v = |x: Option<f64>| x.map(|v| human(v, s.unit)).unwrap_or_else(|| "-".into());
+                let scope = if s.scope == crate::pulse::Scope::Proxy { "proxy" } else { "instance" };
+                writeln!(out, "{scope:<9} {:<58} {:>10} {:>10} {:>10} {:>6}", format!("{} ({})", s.metric, s.stat), v(s.latest()), v(s.min()), v(s.max()), s.points.len())?;
+            }
+            match &p.alarms {
+                Ok(a) if a.is_empty() => writeln!(out, "\nno alarm on the proxy or the instance")?,
+                Ok(a) => {
+                    writeln!(out, "\nALARMS")?;
+                    for a in a {
+                        writeln!(out, "{:<18} {:<40} {} — {}", a.state, u(&a.name), u(&a.metric), u(&a.reason))?;
+                    }
+                }
+                Err(e) => writeln!(out, "\nalarms not read: {}", u(e))?,
+            }
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+/// `rdsdeck logs`: 0 when read (or followed until a signal), 1 when no log could be read.
+pub async fn run_logs(settings: &Settings, args: &LogsArgs) -> anyhow::Result<i32> {
+    use crate::pulse::logs::{Group, Query, Tail, read};
+    let Some(ctx) = load_context(settings).await else { return Ok(1) };
+    let (proxy, instance) = match pulse_names(&ctx, settings).await {
+        Ok(n) => n,
+        Err(e) => {
+            fail!("cannot find the stack: {e}");
+            return Ok(1);
+        }
+    };
+    let wanted: Vec<Group> = if args.group.is_empty() { Group::ALL.to_vec() } else { args.group.clone() };
+    let groups: Vec<(Group, String)> = wanted.iter().filter_map(|g| g.path(proxy.as_deref(), instance.as_deref()).map(|p| (*g, p))).collect();
+    if groups.is_empty() {
+        fail!("the stack has no proxy or instance whose logs could be read");
+        return Ok(1);
+    }
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut tail = Tail::new(now_ms - args.since * 1000, args.limit.max(1) * groups.len());
+    let mut out = Lenient { inner: std::io::stdout().lock(), closed: false };
+    let json = args.output == Output::Json;
+    let print = |out: &mut Lenient<std::io::StdoutLock<'_>>, events: &[crate::pulse::logs::Event]| -> std::io::Result<()> {
+        for e in events {
+            if json {
+                writeln!(out, "{}", serde_json::json!({"time": e.time, "log": e.group.name(), "message": e.message, "auth_failure": e.is_auth_failure()}))?;
+            } else {
+                let t = chrono::DateTime::from_timestamp_millis(e.time).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default();
+                let mut lines = e.message.lines();
+                writeln!(out, "{t} {:<5} {}", e.group.name(), crate::untrusted::line(lines.next().unwrap_or("")))?;
+                for l in lines {
+                    writeln!(out, "{:30}{}", "", crate::untrusted::line(l))?;
+                }
+            }
+        }
+        out.flush()
+    };
+    let mut stop = std::pin::pin!(signals_or_forever());
+    let mut first = true;
+    loop {
+        let q = Query { groups: groups.clone(), start: tail.since, end: None, filter: args.filter.clone(), limit: args.limit.max(1) };
+        let found = tokio::select! {
+            f = read(&ctx, &q) => f,
+            _ = &mut stop => return Ok(0),
+        };
+        for (g, e) in &found.errors {
+            warn_user!("{} log ({}): {e}", g.name(), groups.iter().find(|x| x.0 == *g).map(|x| x.1.as_str()).unwrap_or(""));
+        }
+        if found.errors.len() == groups.len() {
+            return Ok(1);
+        }
+        if first && found.truncated {
+            warn_user!("more than {} events in a log: the oldest were left out (--limit, --since, --filter)", args.limit);
+        }
+        // Printed as they come: the tail only remembers where the next read starts.
+        tail.push(found.events);
+        let fresh: Vec<_> = tail.events.drain(..).collect();
+        print(&mut out, &fresh)?;
+        first = false;
+        if !args.follow {
+            return Ok(0);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            _ = &mut stop => return Ok(0),
+        }
+    }
 }
 
 /// Completes on Ctrl-C, SIGTERM or SIGHUP (never, when the handlers cannot be installed).

@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod doctor;
 pub mod files;
+pub mod pulse;
 pub mod redact;
 pub mod settings;
 pub mod ssm;

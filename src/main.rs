@@ -1,5 +1,5 @@
 use clap::Parser;
-use rdsdeck::cli::{Cli, Command, run_bootstrap, run_doctor, run_forward, run_list, run_shell, run_sql, run_token};
+use rdsdeck::cli::{Cli, Command, run_bootstrap, run_doctor, run_forward, run_list, run_logs, run_metrics, run_shell, run_sql, run_token};
 use rdsdeck::settings::Settings;
 
 fn init_logging(path: Option<std::path::PathBuf>) {
@@ -58,6 +58,8 @@ fn main() {
             Some(Command::Forward(args)) => run_forward(&settings, args).await,
             Some(Command::Shell(args)) => run_shell(&settings, args).await,
             Some(Command::Doctor(args)) => run_doctor(&settings, args).await,
+            Some(Command::Metrics(args)) => run_metrics(&settings, args).await,
+            Some(Command::Logs(args)) => run_logs(&settings, args).await,
             Some(Command::Completions { .. }) => Ok(0),
             None => rdsdeck::tui::run_with_args(cli.global.flags(), settings).await,
         }

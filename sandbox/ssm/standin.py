@@ -9,6 +9,8 @@ One aiohttp server on a loopback port plays three parts:
   the doctor needs (iam_rds.py: SimulatePrincipalPolicy, the proxy targets' real health), the rest
   passed through; `POST /sandbox/authorize` answers the database's token verifier (may this caller
   log in as that user at that endpoint?);
+* CloudWatch (`AWS_ENDPOINT_URL_CLOUDWATCH`): the SDKs speak Smithy RPC v2 CBOR to it, moto only the
+  query protocol: cloudwatch_cbor.py translates both ways;
 * the data-channel agent at the StreamUrl it hands out (`/v1/data-channel/<session>`): checks the
   opening token, runs the handshake, serves port sessions (smux v1 or basic mode) by dialling the
   sandbox database whatever host the document names among the stack's endpoints, and interactive
@@ -61,6 +63,7 @@ import uuid
 from aiohttp import ClientSession, WSMsgType, web
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cloudwatch_cbor  # noqa: E402
 import iam_rds  # noqa: E402
 
 AGENT_VERSION = "3.3.40.0"
@@ -188,6 +191,7 @@ class Agent:
         self.port = 0
         self.rng = random.Random(7)
         self.iam_rds = iam_rds.IamRds(args.moto, args.db_host, args.db_port)
+        self.cloudwatch = cloudwatch_cbor.CloudWatchCbor(args.moto)
 
     # ----------------------------------------------------------------- API
 
@@ -243,6 +247,13 @@ class Agent:
             ns = iam_rds.IAM_NS if action == "SimulatePrincipalPolicy" else iam_rds.RDS_NS
             return web.Response(status=e.status, body=iam_rds.error_xml(ns, e.code, e.message).encode(), content_type="text/xml")
         return await self.passthrough(request, body)
+
+    async def rpcv2(self, request: web.Request) -> web.Response:
+        """CloudWatch over Smithy RPC v2 CBOR (cloudwatch_cbor.py): moto answers, in its query protocol."""
+        if request.match_info["service"] != "GraniteServiceVersion20100801":
+            return web.Response(status=404, text="no such service")
+        status, body = await iam_rds.in_thread(self.cloudwatch.call, request.match_info["op"], await request.read())
+        return web.Response(status=status, body=body, content_type="application/cbor", headers={"smithy-protocol": "rpc-v2-cbor"})
 
     async def authorize(self, request: web.Request) -> web.Response:
         """The sandbox database's token verifier asks: would RDS let this caller log in as USER at HOST?"""
@@ -773,6 +784,7 @@ async def main(args) -> None:
     app.router.add_get("/sandbox/faults", agent.get_faults)
     app.router.add_get("/sandbox/sessions", agent.list_sessions)
     app.router.add_post("/sandbox/authorize", agent.authorize)
+    app.router.add_post("/service/{service}/operation/{op}", agent.rpcv2)
     app.router.add_post("/sandbox/auth-event", agent.auth_event)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
