@@ -519,3 +519,33 @@ fn a_hang_up_ends_every_forward_session() {
         std::thread::sleep(Duration::from_millis(300));
     }
 }
+
+/// The pulse view on the sandbox's story: the charts show the burst of refused logins, a wider
+/// window asks again, and a refusal that happens while it follows the logs shows up in the pane.
+#[test]
+fn the_pulse_view_charts_the_incident_and_follows_the_logs() {
+    let sb = Sandbox::start();
+    let story = sb.var("RDSDECK_SANDBOX_STORY").to_string();
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while !std::path::Path::new(&story).exists() {
+        assert!(std::time::Instant::now() < until, "the sandbox's story was not seeded");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let t = Tmux::start(&sb.cmd(), &[], 120, 40);
+    t.wait_for(&["dev-node-app", "SSM parameters under"]);
+    t.keys(&["p"]);
+    t.wait_for(&["Pulse · last 1h", "proxy failed auth", "rds-iam-auth-proxy-pinned"]);
+    // The story is 3 hours old: the 3h window holds the burst (failed auth between 0 and ~37).
+    t.keys(&["]"]);
+    let s = t.wait_for(&["Pulse · last 3h", "period 60 s", "[ERROR] IAM authentication failed for user 'node_user'"]);
+    assert!(s.lines().any(|l| l.contains("proxy failed auth") && l.contains('█')), "{s}");
+    // A refusal now: the log pane follows it within a poll (5 s).
+    sb.scenario("break", "caller-no-connect");
+    common::run(sb.cmd().args(["sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "-e", "SELECT 1"])).expect_code(1);
+    // The proxy's line for it (the story's own lines name a clientConnection after the endpoint).
+    t.wait_for(&["[proxyEndpoint=default] IAM authentication failed"]);
+    t.keys(&["Escape"]);
+    t.wait_for(&["SSM parameters under"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}

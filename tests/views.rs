@@ -1018,3 +1018,77 @@ fn the_light_theme_sets_its_own_background() {
     assert_eq!(buf[(70, 20)].bg, white);
     assert_eq!(buf[(79, 23)].bg, white);
 }
+
+/// The pulse view (`p`): every series of the proxy and the instance as a sparkline with latest and
+/// range, the alarms (ALARM first), the logs with refused logins; the window keys change the
+/// window and ask again; answers for an older window are dropped.
+#[test]
+fn pulse_view_snapshots() {
+    use rdsdeck::pulse::logs::{Event, Found, Group};
+    use rdsdeck::pulse::{Alarm, Pulse, SERIES, Series};
+    use rdsdeck::tui::features::pulse::PulseMsg;
+    let mut app = loaded_app();
+    let start = 1_764_000_000i64;
+    app.wall = std::time::UNIX_EPOCH + Duration::from_secs(start as u64 + 3600);
+    let e = key(&mut app, KeyCode::Char('p'));
+    assert_eq!(e.iter().filter(|e| matches!(e, Effect::Job { to: Mode::Pulse, .. })).count(), 2, "metrics and logs are read: {e:?}");
+    assert_eq!(app.mode, Mode::Pulse);
+    let round = app.f.pulse.round;
+    // An hour of minutes: a burst of refused logins and a spike 40 minutes in.
+    let series: Vec<Series> = SERIES
+        .iter()
+        .map(|d| Series {
+            scope: d.scope,
+            metric: d.metric,
+            stat: d.stat,
+            unit: d.unit,
+            label: d.label,
+            failures: d.failures,
+            points: (0..60)
+                .map(|i| {
+                    let incident = (40..48).contains(&i);
+                    let v = match (d.failures, incident) {
+                        (true, true) if d.metric.contains("Throttling") || d.metric.contains("InvalidToken") => 0.0,
+                        (true, true) => 30.0,
+                        (true, false) => 0.0,
+                        (false, true) => 100.0 + i as f64,
+                        (false, false) => 20.0 + (i % 7) as f64,
+                    };
+                    (start + 60 * i, v)
+                })
+                .collect(),
+        })
+        .collect();
+    let alarms = vec![
+        Alarm { name: "proxy-pinned".into(), state: "ALARM".into(), metric: "DatabaseConnectionsCurrentlySessionPinned".into(), reason: "1 datapoint was greater than 0.5".into(), updated: None },
+        Alarm { name: "proxy-auth-failures".into(), state: "OK".into(), metric: "ClientConnectionsSetupFailedAuth".into(), reason: "recovered".into(), updated: None },
+    ];
+    let data = Pulse { window: "1h", period: 60, start, end: start + 3600, proxy: Some("dev-node-app".into()), instance: Some("rds-iam-auth-db".into()), series, alarms: Ok(alarms) };
+    let to = |m: PulseMsg| Action::Worker(Msg::To { to: Mode::Pulse, msg: Box::new(m) });
+    app.update(to(PulseMsg::Metrics(round, Box::new(Ok(data.clone())))));
+    let events = (0..6)
+        .map(|i| Event {
+            time: (start + 2400 + i * 20) * 1000,
+            group: if i % 2 == 0 { Group::Iam } else { Group::Proxy },
+            message: format!("IAM authentication failed for user 'node_user': not authorized to perform rds-db:connect ({i})"),
+            id: format!("e{i}"),
+        })
+        .chain(std::iter::once(Event { time: (start + 3000) * 1000, group: Group::Slow, message: "# Query_time: 3.4\nSELECT 1".into(), id: "s".into() }))
+        .collect();
+    app.update(to(PulseMsg::Logs(round, Box::new(Found { events, errors: vec![], truncated: false }))));
+    snap_all("pulse", &mut app);
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("proxy failed auth") && screen.contains("ALARM") && screen.contains("not authorized"), "{screen}");
+    // A wider window: asked again, with a new round; the old round's answer is dropped.
+    let e = key(&mut app, KeyCode::Char(']'));
+    assert_eq!(e.iter().filter(|e| matches!(e, Effect::Job { to: Mode::Pulse, .. })).count(), 2);
+    assert_eq!(app.f.pulse.window, rdsdeck::pulse::Window::H3);
+    app.update(to(PulseMsg::Metrics(round, Box::new(Ok(data)))));
+    assert!(app.f.pulse.data.is_none(), "a stale answer is dropped");
+    assert!(draw(&mut app, 80, 24).contains("Pulse · last 3h"));
+    // While following, the view asks for new log events on its own clock; Esc leaves and stops it.
+    let due = app.next_deadline().expect("the view has a clock");
+    assert!(due <= app.now + Duration::from_secs(5));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+}

@@ -173,7 +173,8 @@ impl App {
             .is_loading()
             .then(|| self.now + Duration::from_millis(100))
             .or_else(|| (self.mode == Mode::Token).then(|| self.now + Duration::from_secs(1)));
-        [spin, self.next_refresh, self.status_until].into_iter().flatten().min()
+        let view = self.f.view(self.mode).and_then(|v| v.deadline());
+        [spin, self.next_refresh, self.status_until, view].into_iter().flatten().min()
     }
 
     /// Palette completions.
@@ -317,6 +318,11 @@ impl App {
                 if self.next_refresh.is_some_and(|t| now >= t) {
                     self.next_refresh = self.settings.refresh.map(|d| now + d);
                     return self.refresh_all();
+                }
+                // The focused view's own clock (a poll, a refresh): only while it is on screen.
+                let mode = self.mode;
+                if self.f.view(mode).and_then(|v| v.deadline()).is_some_and(|t| now >= t) {
+                    return self.route(|f, cx| f.view_mut(mode).map(|v| v.on_tick(cx)).unwrap_or_default());
                 }
                 self.dirty = expired || self.is_loading() || self.mode == Mode::Token;
                 Vec::new()

@@ -27,10 +27,11 @@ pub enum Scope {
     Forwards,
     Bootstrap,
     Doctor,
+    Pulse,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 13] = [
         Scope::Main,
         Scope::Detail,
         Scope::Help,
@@ -43,6 +44,7 @@ impl Scope {
         Scope::Forwards,
         Scope::Bootstrap,
         Scope::Doctor,
+        Scope::Pulse,
     ];
 
     /// The config's name: `[keys.NAME]` (`[keys]` itself is the main list's).
@@ -60,6 +62,7 @@ impl Scope {
             Scope::Forwards => "forwards",
             Scope::Bootstrap => "bootstrap",
             Scope::Doctor => "doctor",
+            Scope::Pulse => "pulse",
         }
     }
 
@@ -77,6 +80,7 @@ impl Scope {
             Scope::Forwards => "Forwards",
             Scope::Bootstrap => "Bootstrap",
             Scope::Doctor => "Doctor",
+            Scope::Pulse => "Pulse",
         }
     }
 
@@ -137,6 +141,8 @@ pub enum Cmd {
     HistoryNext,
     Export,
     Doctor,
+    Pulse,
+    Follow,
 }
 
 /// (mode, command, config name, description, default keys)

@@ -25,4 +25,5 @@ pub enum Mode {
     Bootstrap,
     Forwards,
     Doctor,
+    Pulse,
 }

@@ -15,6 +15,7 @@ pub mod forwards;
 pub mod help;
 pub mod log;
 pub mod palette;
+pub mod pulse;
 pub mod shell;
 pub mod sql;
 pub mod token;
@@ -60,6 +61,14 @@ pub trait View {
     fn busy(&self) -> bool {
         false
     }
+    /// When it next wants [`View::on_tick`] while it has focus (a refresh, a poll).
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+    /// Its deadline passed (the loop set `cx.now`).
+    fn on_tick(&mut self, _cx: &mut Cx) -> Vec<Effect> {
+        Vec::new()
+    }
     /// A message from a job it started ([`Effect::Job`]); whether the screen changed.
     fn on_msg(&mut self, _msg: Box<dyn std::any::Any + Send>, _cx: &mut Cx) -> (bool, Vec<Effect>) {
         (false, Vec::new())
@@ -88,6 +97,7 @@ pub struct Features {
     pub help: help::Help,
     pub log: log::Log,
     pub doctor: doctor::Doctor,
+    pub pulse: pulse::Pulse,
 }
 
 /// Which feature is the [`View`] of each mode: one line a view; a view that opens by a key of the
@@ -131,6 +141,7 @@ views! {
     Palette => palette;
     Help => help;
     Doctor => doctor, open: Doctor, "doctor", keys: doctor::KEYS;
+    Pulse => pulse, open: Pulse, "pulse", keys: pulse::KEYS;
 }
 
 /// What a feature reads while it updates (shared state, owned by `App`), and the queue it writes to.
