@@ -2,7 +2,9 @@
 # Idle CPU of the TUI: start rdsdeck (release) on the sandbox in tmux, wait until
 # the stack is on screen, then read the process's CPU time (utime+stime from
 # /proc) over a window with no input. A UI that redraws only on change should
-# use ~0% between refreshes.
+# use ~0% between refreshes. Then the same with the pulse view open and
+# following the logs (a CloudWatch read every 5 s, a redraw only when a log
+# line is new).
 #   bench/idle_cpu.sh [SECONDS=20] [BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +21,10 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 a=$(cpu); sleep "$secs"; b=$(cpu)
 awk -v a="$a" -v b="$b" -v t="$tick" -v s="$secs" -v r="$(rss)" 'BEGIN {
   printf "idle %ss: cpu %.2fs = %.3f%% of one core; RSS %.1f MiB\n", s, (b-a)/t, 100*(b-a)/t/s, r/1024 }'
+# The pulse view, following: polls CloudWatch Logs every 5 s; nothing new, nothing drawn.
+tmux -L "$sock" send-keys -t m p
+for _ in $(seq 1 300); do tmux -L "$sock" capture-pane -p -t m | grep -q 'logs · ' && break; sleep 0.1; done
+sleep 2
+a=$(cpu); sleep "$secs"; b=$(cpu)
+awk -v a="$a" -v b="$b" -v t="$tick" -v s="$secs" -v r="$(rss)" 'BEGIN {
+  printf "pulse view following %ss: cpu %.2fs = %.3f%% of one core; RSS %.1f MiB\n", s, (b-a)/t, 100*(b-a)/t/s, r/1024 }'

@@ -128,7 +128,7 @@ def _secret_arn(ctx: Ctx) -> str:
 def _break_secret(ctx: Ctx) -> None:
     arn = _secret_arn(ctx)
     old = ctx.c.secretsmanager.get_secret_value(SecretId=arn)["SecretString"]
-    ctx.state["secret"] = old
+    ctx.state.setdefault("secret", old)  # broken twice: the first, good one is what a fix restores
     doc = json.loads(old)
     doc["password"] = secrets.token_urlsafe(18)  # no longer the database's
     ctx.c.secretsmanager.put_secret_value(SecretId=arn, SecretString=json.dumps(doc))

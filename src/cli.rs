@@ -970,7 +970,7 @@ pub async fn run_metrics(settings: &Settings, args: &MetricsArgs) -> anyhow::Res
                 Ok(a) => {
                     writeln!(out, "\nALARMS")?;
                     for a in a {
-                        writeln!(out, "{:<18} {:<40} {} — {}", a.state, u(&a.name), u(&a.metric), u(&a.reason))?;
+                        writeln!(out, "{:<18} {:<40} {} — {}", u(&a.state), u(&a.name), u(&a.metric), u(&a.reason))?;
                     }
                 }
                 Err(e) => writeln!(out, "\nalarms not read: {}", u(e))?,
@@ -1005,7 +1005,9 @@ pub async fn run_logs(settings: &Settings, args: &LogsArgs) -> anyhow::Result<i3
     let print = |out: &mut Lenient<std::io::StdoutLock<'_>>, events: &[crate::pulse::logs::Event]| -> std::io::Result<()> {
         for e in events {
             if json {
-                writeln!(out, "{}", serde_json::json!({"time": e.time, "log": e.group.name(), "message": e.message, "auth_failure": e.is_auth_failure()}))?;
+                // serde_json leaves DEL and C1 controls raw: a terminal may act on them.
+                let line = serde_json::json!({"time": e.time, "log": e.group.name(), "message": e.message, "auth_failure": e.is_auth_failure()}).to_string();
+                writeln!(out, "{}", json_controls_escaped(&line))?;
             } else {
                 let t = chrono::DateTime::from_timestamp_millis(e.time).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default();
                 let mut lines = e.message.lines();
@@ -1018,9 +1020,9 @@ pub async fn run_logs(settings: &Settings, args: &LogsArgs) -> anyhow::Result<i3
         out.flush()
     };
     let mut stop = std::pin::pin!(signals_or_forever());
-    let mut first = true;
+    let mut failures = 0;
     loop {
-        let q = Query { groups: groups.clone(), start: tail.since, end: None, filter: args.filter.clone(), limit: args.limit.max(1) };
+        let q = Query { groups: groups.iter().map(|(g, p)| (*g, p.clone(), tail.since(*g))).collect(), end: None, filter: args.filter.clone(), limit: args.limit.max(1) };
         let found = tokio::select! {
             f = read(&ctx, &q) => f,
             _ = &mut stop => return Ok(0),
@@ -1028,17 +1030,22 @@ pub async fn run_logs(settings: &Settings, args: &LogsArgs) -> anyhow::Result<i3
         for (g, e) in &found.errors {
             warn_user!("{} log ({}): {e}", g.name(), groups.iter().find(|x| x.0 == *g).map(|x| x.1.as_str()).unwrap_or(""));
         }
-        if found.errors.len() == groups.len() {
+        // Every log failed: give up at once when not following, after three reads in a row when following.
+        failures = if found.errors.len() == groups.len() { failures + 1 } else { 0 };
+        if failures > 0 && (!args.follow || failures >= 3) {
             return Ok(1);
         }
-        if first && found.truncated {
-            warn_user!("more than {} events in a log: the oldest were left out (--limit, --since, --filter)", args.limit);
+        if found.truncated {
+            warn_user!("more than {} events in a log: the oldest of them were left out (--limit, --since, --filter)", args.limit);
         }
         // Printed as they come: the tail only remembers where the next read starts.
         tail.push(found.events);
         let fresh: Vec<_> = tail.events.drain(..).collect();
         print(&mut out, &fresh)?;
-        first = false;
+        if out.closed {
+            // The reader went away (`| head`): nothing more to follow for.
+            return Ok(0);
+        }
         if !args.follow {
             return Ok(0);
         }
@@ -1047,6 +1054,17 @@ pub async fn run_logs(settings: &Settings, args: &LogsArgs) -> anyhow::Result<i3
             _ = &mut stop => return Ok(0),
         }
     }
+}
+
+/// JSON text with DEL and the C1 controls (which serde_json leaves raw) written as `\u` escapes.
+fn json_controls_escaped(json: &str) -> std::borrow::Cow<'_, str> {
+    if !json.chars().any(|c| c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c)) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    json.chars()
+        .map(|c| if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) { format!("\\u{:04x}", c as u32) } else { c.to_string() })
+        .collect::<String>()
+        .into()
 }
 
 /// Completes on Ctrl-C, SIGTERM or SIGHUP (never, when the handlers cannot be installed).

@@ -125,8 +125,9 @@ class IamRds:
 
     def caller_arn(self, access_key: str) -> str:
         """The principal moto says owns an access key (its STS answer for unknown keys: user/moto)."""
-        sts = boto3.client("sts", endpoint_url=self.moto, aws_access_key_id=access_key, aws_secret_access_key="x",
-                           region_name=self.region, config=Config(retries={"max_attempts": 1}))
+        # A session per call: boto3's default session is not safe across the executor's threads.
+        session = boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key="x", region_name=self.region)
+        sts = session.client("sts", endpoint_url=self.moto, config=Config(retries={"max_attempts": 1}))
         return iam_arn(sts.get_caller_identity()["Arn"])
 
     def policies(self, principal_arn: str) -> list[tuple[str, str, dict]]:
@@ -136,7 +137,9 @@ class IamRds:
         out: list[tuple[str, str, dict]] = []
         try:
             if kind == "user":
-                self.iam.get_user(UserName=name)
+                user = self.iam.get_user(UserName=name)["User"]
+                if user["Arn"] != principal_arn:
+                    raise Denied(404, "NoSuchEntity", f"The user with ARN {principal_arn} cannot be found.")
                 for p in self.iam.list_user_policies(UserName=name)["PolicyNames"]:
                     out.append((p, "user", self.iam.get_user_policy(UserName=name, PolicyName=p)["PolicyDocument"]))
                 out += self._attached(self.iam.list_attached_user_policies(UserName=name)["AttachedPolicies"])
@@ -146,7 +149,10 @@ class IamRds:
                         out.append((p, "group", self.iam.get_group_policy(GroupName=gn, PolicyName=p)["PolicyDocument"]))
                     out += self._attached(self.iam.list_attached_group_policies(GroupName=gn)["AttachedPolicies"])
             elif kind == "role":
-                self.iam.get_role(RoleName=name)
+                role = self.iam.get_role(RoleName=name)["Role"]
+                if role["Arn"] != principal_arn:
+                    # IAM matches the whole ARN, path included.
+                    raise Denied(404, "NoSuchEntity", f"The role with ARN {principal_arn} cannot be found.")
                 for p in self.iam.list_role_policies(RoleName=name)["PolicyNames"]:
                     out.append((p, "role", self.iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]))
                 out += self._attached(self.iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"])
@@ -232,7 +238,7 @@ class IamRds:
         extra = [k for k in form if k not in known and not k.startswith("Auth.member.")]
         if extra:
             raise Denied(400, "InvalidParameterCombination", f"the sandbox's ModifyDBProxy takes RequireTLS and Auth only, not {', '.join(sorted(extra))}")
-        change = self.proxy_changes.setdefault(name, {})
+        change: dict = {}  # applied only once every part is valid (a refused call changes nothing)
         if "RequireTLS" in form:
             change["RequireTLS"] = form["RequireTLS"][0].lower() == "true"
         if "DefaultAuthScheme" in form:
@@ -254,6 +260,7 @@ class IamRds:
                 if a.get("IAMAuth", "DISABLED") not in ("DISABLED", "REQUIRED", "ENABLED"):
                     raise Denied(400, "InvalidParameterValue", f"IAMAuth {a.get('IAMAuth')} is not one of DISABLED, REQUIRED, ENABLED")
             change["Auth"] = auth
+        self.proxy_changes.setdefault(name, {}).update(change)
         return self._proxy(name) or {}
 
     def rewrite_proxies(self, xml: bytes) -> bytes:
@@ -308,6 +315,8 @@ class IamRds:
 
     def _secret_logs_in(self, proxy: dict) -> tuple[bool, str]:
         arns = [a.get("SecretArn") for a in proxy.get("Auth", []) if a.get("SecretArn")]
+        if not arns and proxy.get("DefaultAuthScheme") == "IAM_AUTH":
+            return True, "end-to-end IAM: no secret needed"
         if not arns:
             return False, "the proxy has no secret for the database"
         try:
@@ -451,11 +460,15 @@ class IamRds:
         resource_id, behind = None, []
         for p in self.proxies():
             if p.get("Endpoint") == host:
-                if not any(a.get("IAMAuth") in ("REQUIRED", "ENABLED") for a in p.get("Auth", [])):
+                auth = p.get("Auth", [])
+                takes_iam = p.get("DefaultAuthScheme") == "IAM_AUTH" or any(a.get("IAMAuth") in ("REQUIRED", "ENABLED") for a in auth)
+                if not takes_iam or any(a.get("IAMAuth") == "DISABLED" for a in auth):
                     return False, f"the proxy {p['DBProxyName']} does not take IAM authentication (IAMAuth DISABLED)"
                 resource_id = p["DBProxyArn"].rsplit(":", 1)[1]
                 targets = self.rds.describe_db_proxy_targets(DBProxyName=p["DBProxyName"])["Targets"]
                 behind = [t.get("RdsResourceId") for t in targets if t.get("Type") == "RDS_INSTANCE"]
+                if not behind:
+                    return False, f"the proxy {p['DBProxyName']} has no registered target"
                 if p.get("DefaultAuthScheme") == "IAM_AUTH" and p.get("RoleArn"):
                     # End-to-end IAM: the proxy logs in to each target with its own role's token.
                     for d in self.rds.describe_db_instances()["DBInstances"]:

@@ -26,7 +26,34 @@ pub(super) fn warn(summary: impl Into<String>, evidence: Vec<String>, fix: impl 
     F { status: Status::Warn, summary: summary.into(), evidence, fix: Some(fix.into()) }
 }
 
+/// A check's finding, its `aws …` fix commands scoped to the region (and profile) the doctor read:
+/// pasted in another shell they act on the same account and region.
 pub(super) fn check(id: &str, ev: &Evidence) -> F {
+    let mut f = check_unscoped(id, ev);
+    if let Some(fix) = &f.fix {
+        f.fix = Some(scoped(fix, &ev.region, ev.profile.as_deref()));
+    }
+    f
+}
+
+/// Appends `--region R` (and `--profile P`) to every `aws …` command of a fix (`&&`-joined).
+pub(super) fn scoped(fix: &str, region: &str, profile: Option<&str>) -> String {
+    fix.split(" && ")
+        .map(|cmd| {
+            if !cmd.starts_with("aws ") || cmd.contains(" --region ") {
+                return cmd.to_string();
+            }
+            let mut c = format!("{cmd} --region {region}");
+            if let Some(p) = profile {
+                c.push_str(&format!(" --profile {p}"));
+            }
+            c
+        })
+        .collect::<Vec<_>>()
+        .join(" && ")
+}
+
+fn check_unscoped(id: &str, ev: &Evidence) -> F {
     match id {
         "identity" => match &ev.identity {
             Ok(i) => {
@@ -86,15 +113,19 @@ pub(super) fn check(id: &str, ev: &Evidence) -> F {
                 "" => "DefaultAuthScheme not set (the proxy logs in to the database with its secret)".to_string(),
                 scheme => format!("DefaultAuthScheme {scheme}"),
             });
+            let disabled = auth.iter().any(|a| a["iam_auth"] == "DISABLED");
+            let end_to_end = attr(p, "default_auth_scheme") == "IAM_AUTH";
             match (required, secret) {
-                (true, true) => pass("IAMAuth REQUIRED, with a SecretArn", text),
-                (false, _) => fail(
+                // End-to-end IAM: no secret needed; an auth item that turns IAM off still refuses tokens.
+                _ if end_to_end && !disabled => pass("DefaultAuthScheme IAM_AUTH: end-to-end IAM, no secret needed", text),
+                (true, true) if !disabled => pass("IAMAuth REQUIRED, with a SecretArn", text),
+                (true, true) | (false, _) => fail(
                     "IAM authentication is not required by the proxy: it will not take tokens",
                     text,
                     format!("aws rds modify-db-proxy --db-proxy-name {} --auth '{}'", p.name, required_auth(&auth)),
                 ),
                 (true, false) => fail(
-                    "the auth block has no SecretArn (the API needs one even when every login is IAM)",
+                    "the auth block has no SecretArn (scheme SECRETS needs one, even when every login is IAM)",
                     text,
                     "add the master secret's ARN to the proxy's auth block (aws rds modify-db-proxy --auth …)",
                 ),
@@ -465,12 +496,12 @@ fn db_user_check(ev: &Evidence) -> F {
     };
     let q = quote_user(&ev.user);
     let db = quote_ident(&u.database);
-    let host = u.at.rsplit_once(':').map(|h| h.0).unwrap_or(&u.at);
-    let seen = vec![
-        format!("read as {} at {} from mysql.user and mysql.db", u.admin, u.at),
-        format!("to run the fix: rdsdeck sql --host {host} -u {} --yes -e \"FIX\"", u.admin),
-    ];
-    match &u.state {
+    let host = u.at.rsplit_once(':').map(|h| h.0).unwrap_or(&u.at).to_string();
+    let admin = u.admin.clone();
+    let seen = vec![format!("read as {} at {} from mysql.user and mysql.db", u.admin, u.at)];
+    // The fix SQL, and the command that runs it as the admin (quoted for a POSIX shell).
+    let run = move |sql: &str| format!("run it as {admin}: rdsdeck sql --host {host} -u {admin} --yes -e {}", sh_quote(sql));
+    let mut f = match &u.state {
         UserState::Missing => fail(
             format!("{q} does not exist in the database"),
             seen,
@@ -498,6 +529,15 @@ fn db_user_check(ev: &Evidence) -> F {
             fail(format!("{q} lacks {}: {why}", missing.join(", ")), seen, fix.join(" "))
         }
         UserState::Complete => pass(format!("{q} logs in with AWSAuthenticationPlugin, REQUIRE SSL, {} on {db}", u.privileges.join(", ")), seen),
+    };
+    if let Some(sql) = &f.fix {
+        f.evidence.push(run(sql));
     }
+    f
+}
+
+/// `s` as one word for a POSIX shell.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 

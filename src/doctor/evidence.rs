@@ -17,6 +17,8 @@ use crate::target::{DbFlags, Route, StackFacts};
 #[derive(Debug, Clone)]
 pub struct Evidence {
     pub region: String,
+    /// The named profile the doctor ran with (None for the default chain), for the fixes.
+    pub profile: Option<String>,
     pub identity: Result<Identity, String>,
     /// Seconds the local clock is ahead of AWS's (from the STS answer's `Date`), when known.
     pub clock: Option<i64>,
@@ -79,20 +81,18 @@ pub async fn auth_log(ctx: &AwsContext, ev: &Evidence) -> Result<AuthLog, String
 
 /// A log group's events since `since` (epoch ms), optionally filtered; none when the group does not exist.
 async fn recent(ctx: &AwsContext, group: &str, since: i64, pattern: Option<&str>) -> Result<Vec<(i64, String)>, String> {
-    let sent = aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk)
-        .filter_log_events()
-        .log_group_name(group)
-        .start_time(since)
-        .set_filter_pattern(pattern.map(str::to_string))
-        .limit(100)
-        .send()
-        .await;
-    match sent {
-        Ok(r) => Ok(r.events().iter().map(|e| (e.timestamp().unwrap_or_default(), e.message().unwrap_or_default().to_string())).collect()),
-        // RDS creates a group with its first event: none yet, nothing refused.
-        Err(e) if e.as_service_error().is_some_and(|x| x.is_resource_not_found_exception()) => Ok(Vec::new()),
-        Err(e) => Err(crate::aws::explain(&e)),
+    // Every page (an empty page may still carry a token), the newest 100 kept.
+    let q = crate::pulse::logs::Query {
+        groups: vec![(crate::pulse::logs::Group::Iam, group.to_string(), since)],
+        end: None,
+        filter: pattern.map(str::to_string),
+        limit: 100,
+    };
+    let found = crate::pulse::logs::read(ctx, &q).await;
+    if let Some((_, e)) = found.errors.first() {
+        return Err(e.clone());
     }
+    Ok(found.events.into_iter().map(|e| (e.time, e.message)).collect())
 }
 
 /// How the app host's agent reaches Session Manager.
@@ -139,6 +139,7 @@ pub async fn gather(ctx: &AwsContext, settings: &Settings, opts: &Options) -> Ev
         let why = "the stack was not found";
         return Evidence {
             region: ctx.region.clone(),
+            profile: named_profile(ctx),
             identity,
             clock,
             located,
@@ -166,6 +167,7 @@ pub async fn gather(ctx: &AwsContext, settings: &Settings, opts: &Options) -> Ev
     );
     let mut ev = Evidence {
         region: ctx.region.clone(),
+        profile: named_profile(ctx),
         identity,
         clock,
         located,
@@ -201,6 +203,11 @@ pub async fn gather_more(ctx: &AwsContext, settings: &Settings, ev: &mut Evidenc
     ev.db_user = db_user;
 }
 
+/// The profile to name in fixes: one set by flag, config or AWS_PROFILE (not the default chain's).
+fn named_profile(ctx: &AwsContext) -> Option<String> {
+    Some(ctx.profile.clone()).filter(|p| !p.is_empty() && p != "default")
+}
+
 /// The running app host's subnet's route table and the VPC's endpoints.
 async fn egress(ctx: &AwsContext, ev: &Evidence) -> Result<Egress, String> {
     use aws_sdk_ec2::types::Filter;
@@ -220,9 +227,18 @@ async fn egress(ctx: &AwsContext, ev: &Evidence) -> Result<Egress, String> {
         tables = main.map_err(|e| crate::aws::explain(&e))?.route_tables().to_vec();
     }
     let route_table = tables.first().and_then(|t| t.route_table_id()).unwrap_or_default().to_string();
+    // Any active default route is a way out: a NAT gateway, an internet gateway, a transit gateway,
+    // a NAT instance or its interface, a firewall endpoint, a peering.
     let route = tables.iter().flat_map(|t| t.routes()).find_map(|r| {
         let active = r.state().is_none_or(|s| s.as_str() == "active");
-        let out = r.nat_gateway_id().map(str::to_string).or_else(|| r.gateway_id().filter(|g| g.starts_with("igw-")).map(str::to_string));
+        let out = r
+            .nat_gateway_id()
+            .or(r.gateway_id().filter(|g| *g != "local"))
+            .or(r.transit_gateway_id())
+            .or(r.instance_id())
+            .or(r.network_interface_id())
+            .or(r.vpc_peering_connection_id())
+            .map(str::to_string);
         (r.destination_cidr_block() == Some("0.0.0.0/0") && active).then_some(out).flatten()
     });
     let endpoints = endpoints
@@ -246,7 +262,7 @@ async fn permissions(ctx: &AwsContext, ev: &Evidence) -> Result<Vec<iam::Permiss
     let app_user = facts(ev).app_user();
     let mut asks: Vec<(&'static str, Result<String, String>, &'static str, String)> = Vec::new();
     match iam::principal(&me.arn) {
-        Some(arn) => asks.push(("you", Ok(arn), "rds-db:connect", resource(prx, &ev.user))),
+        Some(arn) => asks.push(("you", Ok(iam::with_path(ctx, arn).await), "rds-db:connect", resource(prx, &ev.user))),
         None => asks.push(("you", Err("you are the account's root user: IAM policies do not limit it".into()), "rds-db:connect", resource(prx, &ev.user))),
     }
     let host = ev.hosts.as_ref().ok().and_then(|h| h.iter().find(|x| attr(x, "state") == "running").or(h.first()));

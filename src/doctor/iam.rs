@@ -83,6 +83,20 @@ pub async fn profile_role(ctx: &AwsContext, profile: &str) -> Result<String, Str
         .ok_or_else(|| format!("the instance profile {profile} has no role"))
 }
 
+/// The role's full ARN (with its path: IAM Identity Center roles live under
+/// `/aws-reserved/sso.amazonaws.com/…`), which the simulator needs; the STS ARN has no path. When
+/// GetRole is not allowed, the ARN without a path is tried.
+pub async fn with_path(ctx: &AwsContext, principal: String) -> String {
+    let Some((head, name)) = principal.split_once(":role/") else { return principal };
+    if name.contains('/') {
+        return principal;
+    }
+    match aws_sdk_iam::Client::new(&ctx.sdk).get_role().role_name(name).send().await {
+        Ok(r) => r.role().map(|r| r.arn().to_string()).unwrap_or_else(|| format!("{head}:role/{name}")),
+        Err(_) => principal,
+    }
+}
+
 /// Asks the simulator about one principal.
 pub async fn simulate(ctx: &AwsContext, principal: &str, action: &str, resource: &str) -> Result<(String, Vec<String>), String> {
     let out = aws_sdk_iam::Client::new(&ctx.sdk)

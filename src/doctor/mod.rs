@@ -162,18 +162,19 @@ impl Via {
 
 /// Opens the forwards the route asks for (none for a direct route): to the app's endpoint for the
 /// login, to the instance for the IAM admin's look at `mysql.user`.
-async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Options) -> (Via, Vec<Box<dyn PortForward>>) {
+/// Each forward goes into `slot` as soon as it is open, where `run` ends it however the run ends.
+async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Options, slot: &Slot) -> Via {
     let mut via = Via { port: None, admin_port: None, line: Ok(String::new()), notices: Vec::new() };
-    let Route::Forward(name) = &opts.route else { return (via, Vec::new()) };
+    let Route::Forward(name) = &opts.route else { return via };
     let flags = DbFlags { user: opts.user.clone(), ..Default::default() };
     let spec = crate::target::db_target(&facts(ev), &flags, opts.route.clone(), &settings.config.forwards)
         .and_then(|t| crate::target::sql_forward_spec(&facts(ev), &settings.config.forwards, &t, None));
     let spec = match spec {
         Ok(Some(s)) => s,
-        Ok(None) => return (via, Vec::new()),
+        Ok(None) => return via,
         Err(e) => {
             via.line = Err(format!("--via {name}: {e}"));
-            return (via, Vec::new());
+            return via;
         }
     };
     let admin_spec = evidence::admin_endpoint(ev, settings).and_then(|(host, port)| {
@@ -182,7 +183,11 @@ async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &O
     });
     let mut notices = Vec::new();
     let mut note = |n: crate::ssm::transport::Notice| notices.push(n.to_string());
-    let mut forwards: Vec<Box<dyn PortForward>> = Vec::new();
+    let keep = |f: Box<dyn PortForward>| {
+        if let Ok(mut s) = slot.lock() {
+            s.push(f);
+        }
+    };
     match crate::ssm::transport::open_forward(ctx, &spec, opts.transport, &mut note).await {
         Ok(f) => {
             via.line = Ok(format!(
@@ -194,7 +199,7 @@ async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &O
                 f.carrier()
             ));
             via.port = Some(f.local_addr().port());
-            forwards.push(f);
+            keep(f);
         }
         Err(e) => via.line = Err(format!("the forward {name} through {} could not be opened: {e}", spec.target)),
     }
@@ -202,14 +207,17 @@ async fn open_via(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &O
         match crate::ssm::transport::open_forward(ctx, &a, opts.transport, &mut note).await {
             Ok(f) => {
                 via.admin_port = Some(f.local_addr().port());
-                forwards.push(f);
+                keep(f);
             }
             Err(e) => via.notices.push(format!("the IAM admin's forward to {}:{} could not be opened: {e}", a.host.as_deref().unwrap_or(""), a.remote_port)),
         }
     }
     via.notices.extend(notices);
-    (via, forwards)
+    via
 }
+
+/// The forwards a run opened.
+type Slot = std::sync::Mutex<Vec<Box<dyn PortForward>>>;
 
 /// The real login: a token for the app's endpoint, TLS verified, as the user; the MySQL error mapped.
 async fn login(ctx: &AwsContext, settings: &Settings, ev: &Evidence, opts: &Options, via: &Via) -> F {
@@ -261,7 +269,7 @@ pub async fn run(
     each: impl FnMut(&Finding),
     cancel: impl std::future::Future<Output = ()>,
 ) -> Vec<Finding> {
-    let slot: std::sync::Mutex<Vec<Box<dyn PortForward>>> = std::sync::Mutex::new(Vec::new());
+    let slot: Slot = std::sync::Mutex::new(Vec::new());
     let out = tokio::select! {
         out = checks(ctx, settings, opts, each, &slot) => out,
         _ = cancel => Vec::new(),
@@ -278,14 +286,10 @@ async fn checks(
     settings: &Settings,
     opts: &Options,
     mut each: impl FnMut(&Finding),
-    slot: &std::sync::Mutex<Vec<Box<dyn PortForward>>>,
+    slot: &Slot,
 ) -> Vec<Finding> {
     let mut ev = gather(ctx, settings, opts).await;
-    let (via, forwards) = open_via(ctx, settings, &ev, opts).await;
-    // Kept where `run` ends them however this ends.
-    if let Ok(mut s) = slot.lock() {
-        s.extend(forwards);
-    }
+    let via = open_via(ctx, settings, &ev, opts, slot).await;
     let no_route = match (&via.line, opts.route == Route::Direct, via.admin_port) {
         (Err(e), _, _) => Some(e.clone()),
         (Ok(_), false, None) => Some(via.notices.last().cloned().unwrap_or_else(|| "no forward to the instance".into())),
@@ -349,6 +353,7 @@ mod tests {
         };
         Evidence {
             region: "us-east-1".into(),
+            profile: None,
             identity: Ok(Identity { account: "1".into(), arn: "arn:aws:iam::1:user/x".into(), user_id: "x".into() }),
             clock: Some(1),
             located: Ok(Located { proxy: Some("dev-node-app".into()), proxy_endpoint: Some("px.proxy".into()), instance_sgs: vec!["sg-rds".into()], parameter_prefix: "/dev/database/".into(), ..Default::default() }),

@@ -64,17 +64,18 @@ impl Event {
     }
 }
 
-/// What to read.
+/// What to read: each group from its own start (epoch ms).
 #[derive(Debug, Clone)]
 pub struct Query {
-    pub groups: Vec<(Group, String)>,
-    /// Epoch milliseconds.
-    pub start: i64,
+    pub groups: Vec<(Group, String, i64)>,
     pub end: Option<i64>,
     pub filter: Option<String>,
-    /// At most this many events per group per read.
+    /// At most this many events per group per read: the newest are kept.
     pub limit: usize,
 }
+
+/// Pages read per group per read at most (FilterLogEvents may return empty pages with a token).
+const MAX_PAGES: usize = 50;
 
 /// What a read found: the events (oldest first), and the groups that could not be read (a group
 /// that does not exist yet is not an error: nothing was logged).
@@ -82,23 +83,26 @@ pub struct Query {
 pub struct Found {
     pub events: Vec<Event>,
     pub errors: Vec<(Group, String)>,
-    /// Some group had more than `limit` events: the oldest were left out.
+    /// Some group had more than `limit` events (or pages): the oldest were left out.
     pub truncated: bool,
 }
 
-/// Reads every group of the query (following pages up to `limit` each) and merges them by time.
+/// Reads every group of the query to its end (up to [`MAX_PAGES`] pages), keeping each group's
+/// newest `limit` events, and merges them by time.
 pub async fn read(ctx: &AwsContext, q: &Query) -> Found {
     let client = aws_sdk_cloudwatchlogs::Client::new(&ctx.sdk);
-    let reads = q.groups.iter().map(|(g, path)| {
+    let limit = q.limit.max(1);
+    let reads = q.groups.iter().map(|(g, path, start)| {
         let client = client.clone();
         async move {
-            let mut events = Vec::new();
+            let mut events: VecDeque<Event> = VecDeque::new();
+            let mut cut = false;
             let mut token: Option<String> = None;
-            loop {
+            for page_no in 0.. {
                 let sent = client
                     .filter_log_events()
                     .log_group_name(path)
-                    .start_time(q.start)
+                    .start_time(*start)
                     .set_end_time(q.end)
                     .set_filter_pattern(q.filter.clone())
                     .set_next_token(token.clone())
@@ -106,25 +110,31 @@ pub async fn read(ctx: &AwsContext, q: &Query) -> Found {
                     .await;
                 let page = match sent {
                     Ok(p) => p,
-                    Err(e) if e.as_service_error().is_some_and(|x| x.is_resource_not_found_exception()) => return (*g, Ok((events, false))),
+                    Err(e) if e.as_service_error().is_some_and(|x| x.is_resource_not_found_exception()) => break,
                     Err(e) => return (*g, Err(explain(&e))),
                 };
-                events.extend(page.events().iter().map(|e| Event {
-                    time: e.timestamp().unwrap_or_default(),
-                    group: *g,
-                    message: e.message().unwrap_or_default().trim_end().to_string(),
-                    id: e.event_id().unwrap_or_default().to_string(),
-                }));
+                for e in page.events() {
+                    events.push_back(Event {
+                        time: e.timestamp().unwrap_or_default(),
+                        group: *g,
+                        message: e.message().unwrap_or_default().trim_end().to_string(),
+                        id: e.event_id().unwrap_or_default().to_string(),
+                    });
+                    if events.len() > limit {
+                        events.pop_front();
+                        cut = true;
+                    }
+                }
                 token = page.next_token().map(str::to_string);
-                if token.is_none() || events.len() >= q.limit {
-                    let cut = events.len() > q.limit || token.is_some();
-                    // Keep the newest when there are more than the limit.
-                    events.sort_by_key(|e| e.time);
-                    let extra = events.len().saturating_sub(q.limit);
-                    events.drain(..extra);
-                    return (*g, Ok((events, cut)));
+                if token.is_none() {
+                    break;
+                }
+                if page_no + 1 >= MAX_PAGES {
+                    cut = true;
+                    break;
                 }
             }
+            (*g, Ok((events, cut)))
         }
     });
     let mut found = Found::default();
@@ -141,37 +151,63 @@ pub async fn read(ctx: &AwsContext, q: &Query) -> Found {
     found
 }
 
-/// Follows logs: keeps at most `cap` events (older ones counted in `dropped`), and after each read
-/// asks only for events from the newest one seen on (CloudWatch's start time is inclusive: events
-/// already held at that millisecond are recognised by their id).
+/// How far back each read looks again: RDS exports logs in batches, so an event can arrive after
+/// newer ones of the same group were read. Events seen in that span are recognised by their id.
+pub const OVERLAP_MS: i64 = 60_000;
+
+/// Where one group's reads have got to.
+#[derive(Debug, Clone, Default)]
+struct Cursor {
+    newest: i64,
+    /// (time, id) of the events within [`OVERLAP_MS`] of the newest, oldest first, and their ids.
+    recent: VecDeque<(i64, String)>,
+    ids: HashSet<String>,
+}
+
+/// Follows logs: keeps at most `cap` events in time order (older ones counted in `dropped`); each
+/// group is read again from its own newest event less [`OVERLAP_MS`], and what was seen is skipped.
 #[derive(Debug, Clone)]
 pub struct Tail {
     pub events: VecDeque<Event>,
     pub cap: usize,
     pub dropped: u64,
-    /// Where the next read starts (epoch ms).
-    pub since: i64,
-    at_since: HashSet<String>,
+    /// Nothing older than this (epoch ms): the window's start.
+    pub start: i64,
+    cursors: std::collections::HashMap<Group, Cursor>,
 }
 
 impl Tail {
-    pub fn new(since: i64, cap: usize) -> Tail {
-        Tail { events: VecDeque::new(), cap: cap.max(1), dropped: 0, since, at_since: HashSet::new() }
+    pub fn new(start: i64, cap: usize) -> Tail {
+        Tail { events: VecDeque::new(), cap: cap.max(1), dropped: 0, start, cursors: Default::default() }
     }
 
-    /// Adds a read's events (oldest first); returns how many were new.
+    /// Where the next read of `g` starts.
+    pub fn since(&self, g: Group) -> i64 {
+        self.cursors.get(&g).map(|c| c.newest - OVERLAP_MS).unwrap_or(self.start).max(self.start)
+    }
+
+    /// Adds a read's events; returns how many were new.
     pub fn push(&mut self, found: Vec<Event>) -> usize {
         let mut new = 0;
         for e in found {
-            if e.time < self.since || (e.time == self.since && self.at_since.contains(&e.id)) {
+            if e.time < self.start {
                 continue;
             }
-            if e.time > self.since {
-                self.since = e.time;
-                self.at_since.clear();
+            let c = self.cursors.entry(e.group).or_default();
+            if c.ids.contains(&e.id) || e.time < c.newest - OVERLAP_MS {
+                continue;
             }
-            self.at_since.insert(e.id.clone());
-            self.events.push_back(e);
+            c.newest = c.newest.max(e.time);
+            c.recent.push_back((e.time, e.id.clone()));
+            c.ids.insert(e.id.clone());
+            while c.recent.front().is_some_and(|(t, _)| *t < c.newest - OVERLAP_MS) {
+                if let Some((_, id)) = c.recent.pop_front() {
+                    c.ids.remove(&id);
+                }
+            }
+            // In time order: a late event goes before newer ones already held.
+            let at = self.events.iter().rposition(|x| x.time <= e.time).map(|i| i + 1).unwrap_or(0);
+            self.events.insert(at, e);
             new += 1;
             if self.events.len() > self.cap {
                 self.events.pop_front();
@@ -213,16 +249,24 @@ mod tests {
     fn following_keeps_only_new_events_and_a_bounded_buffer() {
         let mut t = Tail::new(100, 3);
         assert_eq!(t.push(vec![ev(90, "old"), ev(100, "a"), ev(105, "b")]), 2);
-        // The next read starts at 105 (inclusive): b again is not new, c at the same ms is.
-        assert_eq!(t.since, 105);
-        assert_eq!(t.push(vec![ev(105, "b"), ev(105, "c"), ev(110, "d")]), 2);
-        assert_eq!(t.events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b", "c", "d"]);
+        // The next read looks back a minute: what was seen is not new, a late event is.
+        assert_eq!(t.since(Group::Iam), 100);
+        assert_eq!(t.push(vec![ev(100, "a"), ev(105, "b"), ev(102, "late"), ev(110, "d")]), 2);
+        assert_eq!(t.events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["late", "b", "d"], "in time order, capped");
         assert_eq!(t.dropped, 1);
         for i in 0..100_000 {
             t.push(vec![ev(200 + i, &i.to_string())]);
         }
         assert_eq!(t.events.len(), 3);
         assert_eq!(t.dropped, 100_001);
+        // Each group has its own cursor: an older event of another group is still new.
+        let mut t = Tail::new(0, 10);
+        t.push(vec![ev(500_000, "x")]);
+        let mut p = ev(1_000, "p");
+        p.group = Group::Proxy;
+        assert_eq!(t.push(vec![p]), 1);
+        assert_eq!(t.since(Group::Iam), 500_000 - OVERLAP_MS);
+        assert_eq!(t.since(Group::Slow), 0);
     }
 
     #[test]

@@ -107,11 +107,12 @@ impl App {
         self.ctx = None;
         self.identity = None;
         self.located = None;
-        if self.mode == Mode::Bootstrap {
+        if matches!(self.mode, Mode::Bootstrap | Mode::Pulse) {
             self.mode = Mode::Normal;
         }
-        // A plan belongs to one stack; so do saved forwards that start with it.
+        // A plan belongs to one stack; so do saved forwards that start with it, and the pulse's charts.
         self.f.bootstrap.reset();
+        self.f.pulse.reset();
         self.f.forwards.reset();
         self.f.browser.reset();
         for w in self.settings.warnings.clone().into_iter().chain(self.keymap.warnings.clone()) {

@@ -18,6 +18,17 @@ pub struct SqlHandles {
 }
 
 /// The running forwards, by the view's id (the runner owns them; the view sees status messages).
+/// Jobs still running: at exit they see their reply channel close and end what they opened (the
+/// doctor's forwards); the TUI waits for them a little (see [`wait_for_jobs`]).
+static JOBS: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>> = std::sync::Mutex::new(Vec::new());
+
+/// Waits for the jobs still running that hold sessions (after the event loop, whose channel they
+/// answer on is gone); other jobs are simply dropped with the runtime.
+pub async fn wait_for_jobs() {
+    let jobs: Vec<_> = JOBS.lock().map(|mut j| std::mem::take(&mut *j)).unwrap_or_default();
+    futures::future::join_all(jobs).await;
+}
+
 pub type ForwardHandles = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, Box<dyn crate::ssm::transport::PortForward>>>>;
 
 /// How often a forward's status is reported, and how often it is probed through.
@@ -208,7 +219,13 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
             });
         }
         Effect::Job { to, job } => {
-            tokio::spawn((job.0)(super::event::Reply::new(tx, to)));
+            let handle = tokio::spawn((job.0)(super::event::Reply::new(tx, to)));
+            if job.1 == super::event::Ends::Awaited
+                && let Ok(mut jobs) = JOBS.lock()
+            {
+                jobs.retain(|h| !h.is_finished());
+                jobs.push(handle);
+            }
         }
         Effect::Copy(_) | Effect::Suspend | Effect::Shell { .. } => {}
     }

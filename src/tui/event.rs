@@ -122,7 +122,15 @@ pub enum Internal {
 }
 
 /// A view's async work: given where to send its messages, a future the runner spawns.
-pub struct Job(pub Box<dyn FnOnce(Reply) -> futures::future::BoxFuture<'static, ()> + Send>);
+pub struct Job(pub Box<dyn FnOnce(Reply) -> futures::future::BoxFuture<'static, ()> + Send>, pub Ends);
+
+/// What a job needs at exit: nothing (it is dropped), or to be awaited (it opened sessions that it
+/// ends when its reply channel closes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ends {
+    Dropped,
+    Awaited,
+}
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -132,7 +140,12 @@ impl std::fmt::Debug for Job {
 
 impl Job {
     pub fn new<F: std::future::Future<Output = ()> + Send + 'static>(f: impl FnOnce(Reply) -> F + Send + 'static) -> Job {
-        Job(Box::new(move |r| Box::pin(f(r))))
+        Job(Box::new(move |r| Box::pin(f(r))), Ends::Dropped)
+    }
+
+    /// A job that opens sessions (forwards): at exit the TUI waits for it to end them.
+    pub fn holding_sessions<F: std::future::Future<Output = ()> + Send + 'static>(f: impl FnOnce(Reply) -> F + Send + 'static) -> Job {
+        Job(Box::new(move |r| Box::pin(f(r))), Ends::Awaited)
     }
 }
 

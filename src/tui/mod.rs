@@ -96,7 +96,10 @@ pub async fn run_with_args(args: Flags, settings: Settings) -> anyhow::Result<i3
     // Every forward ends with the TUI, however it ends (quit, a signal, a terminal gone): its
     // session terminated, its port closed.
     let all: Vec<Box<dyn crate::ssm::transport::PortForward>> = forwards.lock().expect("forwards").drain().map(|(_, f)| f).collect();
-    let _ = tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(all.into_iter().map(|f| f.stop()))).await;
+    // Jobs that opened sessions of their own (the doctor's forwards) end them when their channel
+    // closes, which it did with the event loop: give them the same time.
+    let stops = futures::future::join_all(all.into_iter().map(|f| f.stop()));
+    let _ = tokio::time::timeout(Duration::from_secs(10), futures::future::join(stops, effects::wait_for_jobs())).await;
     result.map(|_| 0)
 }
 

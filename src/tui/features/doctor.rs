@@ -58,7 +58,7 @@ impl Doctor {
         self.running = Some(cx.now);
         cx.log(Health::Unknown, "doctor: walking the chain");
         let (run, ctx, settings) = (self.run, ctx.clone(), cx.settings.clone());
-        let job = Job::new(move |reply| async move {
+        let job = Job::holding_sessions(move |reply| async move {
             // The route as `rdsdeck doctor` decides it (the config's sql_via, else direct).
             let opts = crate::doctor::Options::new(&settings, None, None, crate::ssm::transport::Transport::Auto);
             crate::doctor::run(&ctx, &settings, &opts, |f| {

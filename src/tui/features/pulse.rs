@@ -121,9 +121,18 @@ fn epoch_ms(cx: &Cx) -> i64 {
 }
 
 impl Pulse {
+    /// Forgets the stack it showed (a profile, region or stack switch): answers in flight are dropped.
+    pub fn reset(&mut self) {
+        let round = self.round + 1;
+        *self = Pulse { round, window: self.window, follow: self.follow, ..Pulse::default() };
+    }
+
     /// Starts over for the window: new generation, charts and logs read from scratch.
     fn restart(&mut self, cx: &mut Cx) -> Vec<Effect> {
         self.round += 1;
+        // A read in flight belongs to the old round: its answer is dropped, so a new one may start.
+        self.logs_loading = false;
+        self.loading = None;
         self.data = None;
         self.error = None;
         self.tail = Tail::new(epoch_ms(cx) - self.window.span().as_millis() as i64, LOG_CAP);
@@ -140,6 +149,7 @@ impl Pulse {
     }
 
     fn read_metrics(&mut self, cx: &mut Cx) -> Vec<Effect> {
+        self.next_metrics = Some(cx.now + METRICS_EVERY);
         let Some(ctx) = cx.ctx else {
             self.error = Some("no AWS credentials yet".into());
             return Vec::new();
@@ -147,7 +157,6 @@ impl Pulse {
         let (proxy, instance) = Self::names(cx);
         let (round, ctx, window, wall) = (self.round, ctx.clone(), self.window, cx.wall);
         self.loading = Some(cx.now);
-        self.next_metrics = Some(cx.now + METRICS_EVERY);
         let job = Job::new(move |reply| async move {
             let r = crate::pulse::fetch(&ctx, proxy.as_deref(), instance.as_deref(), window, wall).await;
             reply.send(PulseMsg::Metrics(round, Box::new(r)));
@@ -156,16 +165,17 @@ impl Pulse {
     }
 
     fn read_logs(&mut self, cx: &mut Cx) -> Vec<Effect> {
+        self.next_logs = self.follow.then(|| cx.now + LOGS_EVERY);
         let Some(ctx) = cx.ctx else { return Vec::new() };
         if self.logs_loading {
             return Vec::new();
         }
         let (proxy, instance) = Self::names(cx);
-        let groups: Vec<(Group, String)> = Group::ALL.iter().filter_map(|g| g.path(proxy.as_deref(), instance.as_deref()).map(|p| (*g, p))).collect();
-        let q = Query { groups, start: self.tail.since, end: None, filter: self.filter.clone(), limit: 500 };
+        let groups: Vec<(Group, String, i64)> =
+            Group::ALL.iter().filter_map(|g| g.path(proxy.as_deref(), instance.as_deref()).map(|p| (*g, p, self.tail.since(*g)))).collect();
+        let q = Query { groups, end: None, filter: self.filter.clone(), limit: 500 };
         let (round, ctx) = (self.round, ctx.clone());
         self.logs_loading = true;
-        self.next_logs = self.follow.then(|| cx.now + LOGS_EVERY);
         let job = Job::new(move |reply| async move {
             let found = crate::pulse::logs::read(&ctx, &q).await;
             reply.send(PulseMsg::Logs(round, Box::new(found)));
@@ -296,7 +306,7 @@ impl Pulse {
                 ordered.push(s);
             }
         }
-        let label_w = 22usize;
+        let label_w = 24usize;
         let stats_w = 23usize;
         let spark_w = (area.width as usize).saturating_sub(label_w + stats_w).max(4);
         let lines: Vec<Line> = ordered
@@ -370,7 +380,7 @@ fn log_line(vx: &ViewCx, e: &Event) -> Line<'static> {
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// A sparkline `width` cells wide: the points bucketed by time, each cell the bucket's maximum
+/// A sparkline `width` cells wide: the points bucketed in order, each cell the bucket's maximum
 /// (a spike is never averaged away), scaled between the series' min and max.
 pub fn spark(points: &[(i64, f64)], width: usize) -> String {
     if points.is_empty() || width == 0 {
@@ -435,11 +445,19 @@ impl View for Pulse {
     }
     fn on_tick(&mut self, cx: &mut Cx) -> Vec<Effect> {
         let mut e = Vec::new();
-        if self.next_metrics.is_some_and(|t| cx.now >= t) && self.loading.is_none() {
-            e.extend(self.read_metrics(cx));
+        // The clocks move on whether or not a read starts (one may still be in flight): a deadline
+        // left in the past would wake the loop at once, again and again.
+        if self.next_metrics.is_some_and(|t| cx.now >= t) {
+            self.next_metrics = Some(cx.now + METRICS_EVERY);
+            if self.loading.is_none() {
+                e.extend(self.read_metrics(cx));
+            }
         }
-        if self.follow && self.next_logs.is_some_and(|t| cx.now >= t) {
-            e.extend(self.read_logs(cx));
+        if self.next_logs.is_some_and(|t| cx.now >= t) {
+            self.next_logs = self.follow.then(|| cx.now + LOGS_EVERY);
+            if self.follow {
+                e.extend(self.read_logs(cx));
+            }
         }
         e
     }
@@ -463,6 +481,9 @@ impl View for Pulse {
             Ok(PulseMsg::Logs(round, found)) if round == self.round => {
                 self.logs_loading = false;
                 self.log_errors = found.errors.iter().map(|(g, e)| format!("{}: {e}", g.name())).collect();
+                if found.truncated {
+                    self.log_errors.push("more events than one read keeps: the oldest of them were skipped".into());
+                }
                 let new = self.tail.push(found.events);
                 if new > 0 && self.log_scroll > 0 {
                     self.log_scroll += new;
