@@ -119,15 +119,7 @@ fn bench_pulse(c: &mut Criterion) {
     let mut app = build_app(args, settings).unwrap();
     let series: Vec<Series> = SERIES
         .iter()
-        .map(|d| Series {
-            scope: d.scope,
-            metric: d.metric,
-            stat: d.stat,
-            unit: d.unit,
-            label: d.label,
-            failures: d.failures,
-            points: (0..1440).map(|i| (1_764_000_000 + 60 * i as i64, ((i * 37) % 101) as f64)).collect(),
-        })
+        .map(|d| Series::new(d, (0..1440).map(|i| (1_764_000_000 + 60 * i as i64, ((i * 37) % 101) as f64)).collect()))
         .collect();
     app.f.pulse.data = Some(Pulse { window: "24h", period: 60, start: 0, end: 0, proxy: Some("p".into()), instance: Some("i".into()), series, alarms: Ok(vec![]) });
     let mut tail = Tail::new(0, rdsdeck::tui::features::pulse::LOG_CAP);

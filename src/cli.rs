@@ -905,10 +905,15 @@ pub async fn run_sql(settings: &Settings, args: &SqlArgs) -> anyhow::Result<i32>
     Ok(code)
 }
 
-/// The stack's proxy and instance names, for the pulse: from discovery.
-async fn pulse_names(ctx: &AwsContext, settings: &Settings) -> Result<(Option<String>, Option<String>), String> {
-    let loc = locate(ctx, &settings.anchor, &settings.parameter_prefix).await.map_err(|e| e.to_string())?;
-    Ok((loc.proxy.clone(), loc.instances.first().cloned()))
+/// The stack's proxy and instance names, for the pulse: from discovery (a failure is said here).
+async fn pulse_names(ctx: &AwsContext, settings: &Settings) -> Option<(Option<String>, Option<String>)> {
+    match locate(ctx, &settings.anchor, &settings.parameter_prefix).await {
+        Ok(loc) => Some((loc.proxy.clone(), loc.instances.first().cloned())),
+        Err(e) => {
+            fail!("cannot find the stack: {e}");
+            None
+        }
+    }
 }
 
 fn clock_text(epoch_s: i64) -> String {
@@ -919,13 +924,7 @@ fn clock_text(epoch_s: i64) -> String {
 pub async fn run_metrics(settings: &Settings, args: &MetricsArgs) -> anyhow::Result<i32> {
     use crate::pulse::human;
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
-    let (proxy, instance) = match pulse_names(&ctx, settings).await {
-        Ok(n) => n,
-        Err(e) => {
-            fail!("cannot find the stack: {e}");
-            return Ok(1);
-        }
-    };
+    let Some((proxy, instance)) = pulse_names(&ctx, settings).await else { return Ok(1) };
     let p = match crate::pulse::fetch(&ctx, proxy.as_deref(), instance.as_deref(), args.window, std::time::SystemTime::now()).await {
         Ok(p) => p,
         Err(e) => {
@@ -985,13 +984,7 @@ pub async fn run_metrics(settings: &Settings, args: &MetricsArgs) -> anyhow::Res
 pub async fn run_logs(settings: &Settings, args: &LogsArgs) -> anyhow::Result<i32> {
     use crate::pulse::logs::{Group, Query, Tail, read};
     let Some(ctx) = load_context(settings).await else { return Ok(1) };
-    let (proxy, instance) = match pulse_names(&ctx, settings).await {
-        Ok(n) => n,
-        Err(e) => {
-            fail!("cannot find the stack: {e}");
-            return Ok(1);
-        }
-    };
+    let Some((proxy, instance)) = pulse_names(&ctx, settings).await else { return Ok(1) };
     let wanted: Vec<Group> = if args.group.is_empty() { Group::ALL.to_vec() } else { args.group.clone() };
     let groups: Vec<(Group, String)> = wanted.iter().filter_map(|g| g.path(proxy.as_deref(), instance.as_deref()).map(|p| (*g, p))).collect();
     if groups.is_empty() {

@@ -1037,14 +1037,10 @@ fn pulse_view_snapshots() {
     // An hour of minutes: a burst of refused logins and a spike 40 minutes in.
     let series: Vec<Series> = SERIES
         .iter()
-        .map(|d| Series {
-            scope: d.scope,
-            metric: d.metric,
-            stat: d.stat,
-            unit: d.unit,
-            label: d.label,
-            failures: d.failures,
-            points: (0..60)
+        .map(|d| {
+            Series::new(
+                d,
+                (0..60)
                 .map(|i| {
                     let incident = (40..48).contains(&i);
                     let v = match (d.failures, incident) {
@@ -1056,7 +1052,8 @@ fn pulse_view_snapshots() {
                     };
                     (start + 60 * i, v)
                 })
-                .collect(),
+                    .collect(),
+            )
         })
         .collect();
     let alarms = vec![

@@ -124,6 +124,11 @@ pub struct Series {
 }
 
 impl Series {
+    /// A series of `def` with these points (epoch seconds, value), oldest first.
+    pub fn new(def: &SeriesDef, points: Vec<(i64, f64)>) -> Series {
+        Series { scope: def.scope, metric: def.metric, stat: def.stat, unit: def.unit, label: def.label, failures: def.failures, points }
+    }
+
     pub fn latest(&self) -> Option<f64> {
         self.points.last().map(|p| p.1)
     }
@@ -228,7 +233,7 @@ pub async fn fetch(ctx: &AwsContext, proxy: Option<&str>, instance: Option<&str>
         .map(|(d, mut p)| {
             p.sort_by_key(|x| x.0);
             p.dedup_by_key(|x| x.0);
-            Series { scope: d.scope, metric: d.metric, stat: d.stat, unit: d.unit, label: d.label, failures: d.failures, points: p }
+            Series::new(d, p)
         })
         .collect();
     let alarms = alarms(ctx, proxy, instance).await;

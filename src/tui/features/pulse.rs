@@ -88,7 +88,6 @@ pub struct Pulse {
     chart_scroll: usize,
     /// Lines from the newest (0: the end).
     log_scroll: usize,
-    open: bool,
 }
 
 impl Default for Pulse {
@@ -111,7 +110,6 @@ impl Default for Pulse {
             logs_focus: false,
             chart_scroll: 0,
             log_scroll: 0,
-            open: false,
         }
     }
 }
@@ -205,10 +203,7 @@ impl Pulse {
             Some(Cmd::Up) => self.chart_scroll = self.chart_scroll.saturating_sub(1),
             Some(Cmd::Down) => self.chart_scroll = (self.chart_scroll + 1).min(self.data.as_ref().map(|d| d.series.len()).unwrap_or(0).saturating_sub(1)),
             Some(Cmd::Refresh) => return self.restart(cx),
-            Some(Cmd::Back) => {
-                self.open = false;
-                cx.send(Internal::Focus(Mode::Normal));
-            }
+            Some(Cmd::Back) => cx.send(Internal::Focus(Mode::Normal)),
             _ => {}
         }
         Vec::new()
@@ -426,7 +421,6 @@ impl View for Pulse {
         }
     }
     fn open(&mut self, cx: &mut Cx) -> Vec<Effect> {
-        self.open = true;
         // Read again when opened (the charts may be minutes old); keep what is shown meanwhile.
         let mut e = if self.data.is_none() { self.restart(cx) } else { self.read_metrics(cx) };
         if self.follow && self.data.is_some() {
@@ -437,10 +431,8 @@ impl View for Pulse {
     fn busy(&self) -> bool {
         self.loading.is_some()
     }
+    /// Asked only while the view has focus: closed, it polls nothing.
     fn deadline(&self) -> Option<Instant> {
-        if !self.open {
-            return None;
-        }
         [self.next_metrics, if self.follow { self.next_logs } else { None }].into_iter().flatten().min()
     }
     fn on_tick(&mut self, cx: &mut Cx) -> Vec<Effect> {
