@@ -40,6 +40,8 @@ pub struct Doctor {
     /// A run is going on since then; its findings carry this run's number.
     pub running: Option<Instant>,
     pub run: u64,
+    /// Dropping it ends the run in flight (and the forwards it opened): `r` during a run starts over.
+    cancel: Option<tokio::sync::oneshot::Sender<()>>,
     /// The user moved the selection: do not jump to the first failure any more.
     moved: bool,
 }
@@ -57,13 +59,21 @@ impl Doctor {
         self.moved = false;
         self.running = Some(cx.now);
         cx.log(Health::Unknown, "doctor: walking the chain");
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        // Replacing the sender drops the one before: the run in flight ends and closes its forwards.
+        self.cancel = Some(cancel);
         let (run, ctx, settings) = (self.run, ctx.clone(), cx.settings.clone());
         let job = Job::holding_sessions(move |reply| async move {
             // The route as `rdsdeck doctor` decides it (the config's sql_via, else direct).
             let opts = crate::doctor::Options::new(&settings, None, None, crate::ssm::transport::Transport::Auto);
             crate::doctor::run(&ctx, &settings, &opts, |f| {
                 reply.send(DoctorMsg::Finding(run, Box::new(f.clone())));
-            }, reply.closed()).await;
+            }, async {
+                tokio::select! {
+                    _ = reply.closed() => {}
+                    _ = cancelled => {}
+                }
+            }).await;
             reply.send(DoctorMsg::Done(run));
         });
         vec![Effect::Job { to: Mode::Doctor, job }]
@@ -89,6 +99,7 @@ impl Doctor {
             return false;
         }
         self.running = None;
+        self.cancel = None;
         let failed = self.findings.iter().filter(|f| f.status == Status::Fail).count();
         match self.findings.iter().find(|f| f.status == Status::Fail) {
             Some(f) => cx.log(Health::Bad, format!("doctor: {failed} failed; first broken link: {} — {}", f.id, f.summary)),
@@ -115,7 +126,8 @@ impl Doctor {
                 }
                 None => cx.status(Health::Unknown, "this check has no fix to copy"),
             },
-            Some(Cmd::Refresh) if self.running.is_none() => return self.start(cx),
+            // During a run, `r` starts over: the world may have changed since it began.
+            Some(Cmd::Refresh) => return self.start(cx),
             Some(Cmd::Back) => cx.send(Internal::Focus(Mode::Normal)),
             _ => {}
         }
