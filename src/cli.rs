@@ -55,6 +55,9 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// The proxy's log and the instance's exported logs (error, iam-db-auth-error, slowquery), merged by time
     Logs(LogsArgs),
+    /// A guided tour of the zero-secret flow on this stack (the sandbox when no AWS account is set up):
+    /// chapters you do step by step; progress is kept and resumed
+    Tour(TourArgs),
     /// Print a shell completion script: `source <(rdsdeck completions bash)`, or save it where your shell
     /// loads completions (bash: ~/.local/share/bash-completion/completions/rdsdeck; zsh: a file `_rdsdeck`
     /// in your $fpath; fish: ~/.config/fish/completions/rdsdeck.fish)
@@ -62,6 +65,17 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TourArgs {
+    /// Print the chapters and their steps (the built-in ones and your own, from `tour/` beside the
+    /// config file) and exit: a chapter with a mistake is named with what is wrong
+    #[arg(long)]
+    pub list: bool,
+    /// Start again from the first chapter (forget the saved progress)
+    #[arg(long)]
+    pub restart: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -386,6 +400,40 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
 }
 
 /// `rdsdeck doctor`: 0 when nothing failed (warnings do not fail), 1 when a check failed, 2 on bad input.
+/// `rdsdeck tour`: the TUI with the tour open; `--list` prints the chapters (checking them).
+pub async fn run_tour(flags: Flags, settings: Settings, args: &TourArgs) -> anyhow::Result<i32> {
+    let dir = crate::tour::user_dir(settings.config_path.as_deref());
+    let chapters = match crate::tour::chapters(dir.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            fail!("{e}");
+            return Ok(2);
+        }
+    };
+    if args.list {
+        let mut out = std::io::stdout().lock();
+        let own = dir.as_ref().map(|d| format!(" (your own chapters: {})", d.display())).unwrap_or_default();
+        writeln!(out, "{} chapters{own}", chapters.len())?;
+        for (i, c) in chapters.iter().enumerate() {
+            writeln!(out, "{}. {} [{}, {}]", i + 1, crate::untrusted::line(&c.title), c.id, c.file)?;
+            for s in &c.steps {
+                let does = match (s.action, s.key()) {
+                    (Some(a), Some(k)) => format!("  — {k}: {}", a.verb()),
+                    _ => String::new(),
+                };
+                writeln!(out, "   · {}{does}", crate::untrusted::line(&s.title))?;
+            }
+        }
+        return Ok(0);
+    }
+    if args.restart
+        && let Some(d) = crate::config::Config::state_dir()
+    {
+        crate::tour::Progress::default().save(&d)?;
+    }
+    crate::tui::run_opening(flags, settings, Some(crate::tui::shared::Mode::Tour)).await
+}
+
 pub async fn run_doctor(settings: &Settings, args: &DoctorArgs) -> anyhow::Result<i32> {
     use crate::doctor::{CHECKS, Finding, Options, Status};
     if let Some(id) = &args.check

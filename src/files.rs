@@ -33,6 +33,15 @@ pub fn append_private(path: &Path) -> io::Result<File> {
     Ok(f)
 }
 
+/// Creates or truncates `path`, 0600; a symlink at `path` is refused (its folder is the caller's).
+pub fn create_private(path: &Path) -> io::Result<File> {
+    let f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path)?;
+    if f.metadata()?.permissions().mode() & 0o077 != 0 {
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
+}
+
 /// Creates a new file `stem.ext` in the private folder `dir`, or `stem-2.ext`, `stem-3.ext`… when the
 /// name is taken (by a file, a symlink, anything): an existing file is never opened.
 pub fn create_unique(dir: &Path, stem: &str, ext: &str) -> io::Result<(File, PathBuf)> {

@@ -18,6 +18,7 @@ pub mod settings;
 pub mod ssm;
 pub mod stack;
 pub mod target;
+pub mod tour;
 pub mod tls;
 pub mod tui;
 pub mod untrusted;

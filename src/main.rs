@@ -1,5 +1,5 @@
 use clap::Parser;
-use rdsdeck::cli::{Cli, Command, run_bootstrap, run_doctor, run_forward, run_list, run_logs, run_metrics, run_shell, run_sql, run_token};
+use rdsdeck::cli::{Cli, Command, run_bootstrap, run_doctor, run_forward, run_list, run_logs, run_metrics, run_shell, run_sql, run_token, run_tour};
 use rdsdeck::settings::Settings;
 
 fn init_logging(path: Option<std::path::PathBuf>) {
@@ -60,6 +60,7 @@ fn main() {
             Some(Command::Doctor(args)) => run_doctor(&settings, args).await,
             Some(Command::Metrics(args)) => run_metrics(&settings, args).await,
             Some(Command::Logs(args)) => run_logs(&settings, args).await,
+            Some(Command::Tour(args)) => run_tour(cli.global.flags(), settings, args).await,
             Some(Command::Completions { .. }) => Ok(0),
             None => rdsdeck::tui::run_with_args(cli.global.flags(), settings).await,
         }

@@ -449,6 +449,157 @@ fn the_doctor_view_names_the_broken_link() {
     t.assert_exited_and_restored(0);
 }
 
+impl Tmux {
+    /// Presses the key a tour step names (its button `[ K verb ]`), after checking the screen names it.
+    fn tour_do(&self, key: &str, verb: &str) -> String {
+        self.wait_for(&[&format!("[ {key} {verb} ]"), &format!("Press {key} to {verb}")]);
+        self.keys(&[key]);
+        // Done when the invitation and the spinner are both gone.
+        let (press, busy) = (format!("Press {key} to {verb}"), format!("{verb}…"));
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if !s.contains(&press) && !s.contains(&busy) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "waited 60 s for the step `{verb}`; the screen was:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Presses → once the screen offers it, and waits for the step that follows.
+    fn tour_next(&self, then: &str) -> String {
+        self.wait_for(&["[ → next ]"]);
+        self.keys(&["Right"]);
+        self.wait_for(&[then])
+    }
+
+    /// A left click at a cell (0-based), as the terminal reports it (SGR 1006).
+    fn click(&self, col: u16, row: u16) {
+        for end in ['M', 'm'] {
+            self.text(&format!("\x1b[<0;{};{}{end}", col + 1, row + 1));
+        }
+    }
+}
+
+/// The tour, all of it, on the sandbox: every step's key is the one the screen names, and each step's
+/// real effect is checked — the chain read, a token signed and decoded, a query answered over TLS, the
+/// two classic refusals, a forward that carried bytes, the plan, the doctor failing on the broken
+/// link and passing after the fix. Progress is kept: a second `tour` resumes where the first left.
+#[test]
+fn the_tour_walks_the_whole_flow_on_the_sandbox() {
+    let sb = Sandbox::start();
+    let mut cmd = sb.cmd();
+    cmd.env("RDSDECK_CA", sb.var("RDSDECK_SANDBOX_DB_CA"));
+    let t = Tmux::start(&cmd, &["tour"], 110, 40);
+    // The sandbox is known as such once the stack is read.
+    let s = t.wait_for(&["Tour · the zero-secret flow", "1. The chain", "7. On call", "[ → start ]", "The sandbox: every step runs for real"]);
+    // The mouse: a click on the chosen chapter starts it.
+    let row = s.lines().position(|l| l.contains("1. The chain")).unwrap() as u16;
+    t.click(10, row);
+    t.wait_for(&["Tour · 1/7", "step 1/5", "The app host"]);
+    // 1. The chain, link by link.
+    let s = t.tour_do("l", "read the stack");
+    assert!(s.contains("▶ App host") && s.contains("SSM Online"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("l", "read the stack");
+    assert!(s.contains("▶ Config") && s.contains("/dev/database/endpoint = dev-node-app"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("l", "read the stack");
+    assert!(s.contains("▶ RDS Proxy") && s.contains("is available"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("l", "read the stack");
+    assert!(s.contains("▶ DB") && s.contains("IAM auth on"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("l", "read the stack");
+    assert!(s.contains("the app host → the proxy on 3306 is open"), "{s}");
+    // 2. The auth block.
+    t.tour_next("Tour · 2/7");
+    let s = t.tour_do("a", "read the proxy's auth block");
+    assert!(s.contains("IAMAuth") && s.contains("REQUIRED") && s.contains("SecretArn") && s.contains("DefaultAuthScheme  IAM_AUTH"), "{s}");
+    t.tour_next("Why a secret ARN");
+    let s = t.wait_for(&["Nothing to run here"]);
+    assert!(s.contains("hidden API challenge"), "{s}");
+    // 3. A token: signed (its signature hidden), then decoded.
+    t.tour_next("Tour · 3/7");
+    let s = t.tour_do("t", "sign a token");
+    assert!(s.contains("signed for node_user@dev-node-app") && s.contains("&X-Amz-Signature=••••••••"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("d", "decode the token");
+    assert!(s.contains("DBUser     node_user") && s.contains("lifetime   900 s"), "{s}");
+    // 4. A login, then the two classic failures.
+    t.tour_next("Tour · 4/7");
+    let s = t.tour_do("c", "log in");
+    assert!(s.contains("CURRENT_USER() = node_user@%") && s.contains("over TLSv1."), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("c", "try the wrong host");
+    assert!(s.contains("refused, as RDS refuses it") && s.contains("1045"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("c", "try a server without TLS");
+    assert!(s.contains("rdsdeck refused") && s.contains("bytes the server received after its greeting: 0"), "{s}");
+    // 5. Session Manager: a forward that carries a query.
+    t.tour_next("Tour · 5/7");
+    t.tour_next("Forward a port and query through it");
+    let s = t.tour_do("f", "forward a port and query through it");
+    assert!(s.contains("CURRENT_USER() = node_user@%") && s.contains("session closed"), "{s}");
+    let carried = s.lines().find(|l| l.contains("the forward carried")).unwrap_or_default().to_string();
+    assert!(!carried.contains("carried 0 bytes out"), "{s}");
+    // 6. The bootstrap's plan.
+    t.tour_next("Tour · 6/7");
+    let s = t.tour_do("p", "show the plan");
+    assert!(s.contains("AWSAuthenticationPlugin") && s.contains("dry run"), "{s}");
+    t.tour_next("What the statements say");
+    // Leave mid-way; the next `tour` resumes here.
+    t.keys(&["Escape"]);
+    t.wait_for(&["SSM parameters under"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+    let t = Tmux::start(&cmd, &["tour"], 110, 40);
+    t.wait_for(&["Tour · 6/7", "step 2/2", "What the statements say"]);
+    // 7. On call: break, the doctor fails on the link, fix, the doctor passes.
+    t.tour_next("Tour · 7/7");
+    let s = t.tour_do("x", "break the link");
+    assert!(s.contains("no longer admits"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("d", "run the doctor");
+    assert!(s.contains("Doctor · 1 failed; the first broken link: network.host-proxy"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("f", "apply the fix");
+    assert!(s.contains("again"), "{s}");
+    t.keys(&["Right"]);
+    let s = t.tour_do("d", "run the doctor");
+    assert!(s.contains("Doctor · nothing failed"), "{s}");
+    // The end: the contents, every chapter ticked.
+    t.keys(&["Right"]);
+    let s = t.wait_for(&["Tour · the zero-secret flow", "7. On call"]);
+    assert_eq!(s.matches("✓").count(), 7, "{s}");
+    t.keys(&["Escape"]);
+    t.wait_for(&["SSM parameters under"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}
+
+/// On a stack that is not the sandbox — here `--read-only` — the tour's steps that would change it
+/// are shown, not run: the doctor still passes after `break`.
+#[test]
+fn the_tour_changes_nothing_on_a_read_only_stack() {
+    let sb = Sandbox::start();
+    let mut cmd = sb.cmd();
+    cmd.env("RDSDECK_CA", sb.var("RDSDECK_SANDBOX_DB_CA"));
+    let t = Tmux::start(&cmd, &["--read-only", "tour"], 100, 34);
+    t.wait_for(&["Tour · the zero-secret flow", "7. On call", "Hosts 1", "shown, not run"]);
+    t.keys(&["Down", "Down", "Down", "Down", "Down", "Down", "Enter"]);
+    t.wait_for(&["Tour · 7/7", "(shown, not run: this is not the sandbox)"]);
+    let s = t.tour_do("x", "break the link");
+    assert!(s.contains("the tour changes nothing here") && s.contains("aws ec2 revoke-security-group-ingress"), "{s}");
+    let out = sb.cmd().args(["doctor", "--check", "network.host-proxy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "the link is intact: {}", String::from_utf8_lossy(&out.stdout));
+    t.keys(&["Escape"]);
+    t.wait_for(&["SSM parameters under"]);
+    t.keys(&["q"]);
+    t.assert_exited_and_restored(0);
+}
+
 /// Ctrl-Z under the demo (`sandbox.py run -- rdsdeck`) stops the whole job, so the shell gets the
 /// terminal back; `fg` brings rdsdeck back as it was; quitting ends the sandbox too.
 #[test]

@@ -286,7 +286,11 @@ impl App {
                     Vec::new()
                 }),
                 Internal::OpenSql(t) => self.with(|f, cx| f.sql.open_target(t, cx)),
-                Internal::StackKnown => self.with(|f, cx| f.forwards.autostart(cx)),
+                Internal::StackKnown => self.with(|f, cx| {
+                    // The tour's names and whether this is the sandbox come with the stack.
+                    f.tour.refresh(cx);
+                    f.forwards.autostart(cx)
+                }),
             };
             effects.extend(out);
             pending.extend(more);
@@ -445,12 +449,16 @@ impl App {
     }
 
     /// Gives the keys to the view of `mode` and lets it start what it shows.
-    fn open_view(&mut self, mode: Mode) -> Vec<Effect> {
+    pub fn open_view(&mut self, mode: Mode) -> Vec<Effect> {
         self.focus(mode);
         self.route(|f, cx| f.view_mut(mode).map(|v| v.open(cx)).unwrap_or_default())
     }
 
     fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        let mode = self.mode;
+        if mode == Mode::Tour {
+            return self.route(|f, cx| f.view_mut(mode).map(|v| v.on_mouse(m, cx)).unwrap_or_default());
+        }
         match (m.kind, self.mode) {
             (MouseEventKind::ScrollDown | MouseEventKind::ScrollUp, Mode::Detail | Mode::Help) => {
                 let d = if matches!(m.kind, MouseEventKind::ScrollDown) { 3 } else { -3 };

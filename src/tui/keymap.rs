@@ -28,10 +28,11 @@ pub enum Scope {
     Bootstrap,
     Doctor,
     Pulse,
+    Tour,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 13] = [
+    pub const ALL: [Scope; 14] = [
         Scope::Main,
         Scope::Detail,
         Scope::Help,
@@ -45,6 +46,7 @@ impl Scope {
         Scope::Bootstrap,
         Scope::Doctor,
         Scope::Pulse,
+        Scope::Tour,
     ];
 
     /// The config's name: `[keys.NAME]` (`[keys]` itself is the main list's).
@@ -63,6 +65,7 @@ impl Scope {
             Scope::Bootstrap => "bootstrap",
             Scope::Doctor => "doctor",
             Scope::Pulse => "pulse",
+            Scope::Tour => "tour",
         }
     }
 
@@ -81,6 +84,7 @@ impl Scope {
             Scope::Bootstrap => "Bootstrap",
             Scope::Doctor => "Doctor",
             Scope::Pulse => "Pulse",
+            Scope::Tour => "Tour",
         }
     }
 
@@ -143,6 +147,9 @@ pub enum Cmd {
     Doctor,
     Pulse,
     Follow,
+    Tour,
+    Skip,
+    Contents,
 }
 
 /// (mode, command, config name, description, default keys)

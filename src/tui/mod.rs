@@ -78,6 +78,11 @@ pub fn build_app(args: Flags, settings: Settings) -> Result<App, String> {
 }
 
 pub async fn run_with_args(args: Flags, settings: Settings) -> anyhow::Result<i32> {
+    run_opening(args, settings, None).await
+}
+
+/// The TUI with a view open from the start (`rdsdeck tour`).
+pub async fn run_opening(args: Flags, settings: Settings, open: Option<shared::Mode>) -> anyhow::Result<i32> {
     let mut app = match build_app(args, settings) {
         Ok(a) => a,
         Err(e) => {
@@ -88,7 +93,7 @@ pub async fn run_with_args(args: Flags, settings: Settings) -> anyhow::Result<i3
     install_panic_hook();
     let mut term = enter_terminal()?;
     let forwards: ForwardHandles = Default::default();
-    let result = event_loop(&mut term, &mut app, &forwards).await;
+    let result = event_loop(&mut term, &mut app, &forwards, open).await;
     restore_terminal();
     // ratatui's Terminal shows the cursor again when dropped and prints to stderr when it cannot
     // (a terminal that hung up): it was restored above, so it is not dropped.
@@ -103,7 +108,7 @@ pub async fn run_with_args(args: Flags, settings: Settings) -> anyhow::Result<i3
     result.map(|_| 0)
 }
 
-async fn event_loop(term: &mut Term, app: &mut App, forwards: &ForwardHandles) -> anyhow::Result<()> {
+async fn event_loop(term: &mut Term, app: &mut App, forwards: &ForwardHandles, open: Option<shared::Mode>) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     // Dropped while a shell owns the terminal, so nothing else reads the keyboard.
     let mut events = Some(EventStream::new());
@@ -111,6 +116,9 @@ async fn event_loop(term: &mut Term, app: &mut App, forwards: &ForwardHandles) -
     app.update(Action::Resize(size.width, size.height));
     let mut sql_handles = SqlHandles::default();
     for e in app.start() {
+        spawn_effect(e, &tx, &mut sql_handles, forwards);
+    }
+    for e in open.map(|m| app.open_view(m)).unwrap_or_default() {
         spawn_effect(e, &tx, &mut sql_handles, forwards);
     }
     use tokio::signal::unix::{SignalKind, signal};

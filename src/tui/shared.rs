@@ -26,4 +26,5 @@ pub enum Mode {
     Forwards,
     Doctor,
     Pulse,
+    Tour,
 }

@@ -19,6 +19,7 @@ pub mod pulse;
 pub mod shell;
 pub mod sql;
 pub mod token;
+pub mod tour;
 
 use ratatui::layout::Rect;
 use std::time::{Instant, SystemTime};
@@ -49,6 +50,10 @@ pub trait View {
     fn on_key(&mut self, key: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect>;
     /// Draws over the main area (`screen` for views that take the whole screen).
     fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, screen: Rect);
+    /// A mouse event while it has the keys (`cx.main` is where it draws).
+    fn on_mouse(&mut self, _m: crossterm::event::MouseEvent, _cx: &mut Cx) -> Vec<Effect> {
+        Vec::new()
+    }
     /// Its footer line.
     fn footer(&self, _vx: &ViewCx) -> Footer {
         Footer::Keys
@@ -98,6 +103,7 @@ pub struct Features {
     pub log: log::Log,
     pub doctor: doctor::Doctor,
     pub pulse: pulse::Pulse,
+    pub tour: tour::Tour,
 }
 
 /// Which feature is the [`View`] of each mode: one line a view; a view that opens by a key of the
@@ -142,6 +148,7 @@ views! {
     Help => help;
     Doctor => doctor, open: Doctor, "doctor", keys: doctor::KEYS;
     Pulse => pulse, open: Pulse, "pulse", keys: pulse::KEYS;
+    Tour => tour, open: Tour, "tour", keys: tour::KEYS;
 }
 
 /// What a feature reads while it updates (shared state, owned by `App`), and the queue it writes to.

@@ -150,6 +150,14 @@ fn chain<'a>(app: &V<'a>, lines: &mut Vec<Line<'a>>) {
     if let Some(v) = vpc {
         lines.push(Line::from(Span::styled(format!("VPC   {} {} {}", v.name, v.id, attr(v, "cidr")), th.muted)));
     }
+    let tour = crate::tui::keymap::pretty(&app.vx.keymap.label(crate::tui::keymap::Scope::Main, crate::tui::keymap::Cmd::Tour));
+    if tour != "—" {
+        lines.push(Line::from(vec![
+            Span::styled("New here? ", th.muted),
+            Span::styled(tour, th.key),
+            Span::styled(" takes the tour: how the app reaches the database with no password, on this stack", th.muted),
+        ]));
+    }
     lines.push(Line::from(""));
     let n_hosts = items(app, Kind::Host).len();
     lines.push(node(

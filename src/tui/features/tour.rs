@@ -1,0 +1,587 @@
+//! The tour view (`T`, `:tour`, `rdsdeck tour`): the chapters' contents, then one step at a time —
+//! its explanation, the key that does it, and what rdsdeck did, beside or below. Back, skip, the
+//! contents and leave at any time, by key or by clicking the buttons; progress is saved and resumed.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use std::time::Instant;
+
+use super::{Cx, Effect, Footer, View, ViewCx};
+use crate::stack::Health;
+use crate::tour::lessons::{Memory, Outcome, Tone};
+use crate::tour::{Chapter, Names, Progress, Step};
+use crate::tui::event::{Internal, Job, Mode};
+use crate::tui::keymap::{Cmd, Def, Scope, pretty};
+
+/// The tour's keys; a step's own key (the one that does it) comes from its chapter.
+pub const KEYS: &[Def] = &[
+    (Scope::Main, Cmd::Tour, "tour", "the tour: learn the zero-secret flow on this stack, step by step", &["T"]),
+    (Scope::Tour, Cmd::Right, "next", "next step (once this one is done)", &["right", "enter", "n"]),
+    (Scope::Tour, Cmd::Left, "previous", "previous step", &["left", "b"]),
+    (Scope::Tour, Cmd::Skip, "skip", "skip this step", &["s"]),
+    (Scope::Tour, Cmd::Contents, "contents", "the chapters", &["tab"]),
+    (Scope::Tour, Cmd::Up, "up", "scroll up / previous chapter", &["up", "k"]),
+    (Scope::Tour, Cmd::Down, "down", "scroll down / next chapter", &["down", "j"]),
+    (Scope::Tour, Cmd::Back, "leave", "leave the tour (progress is kept)", &["esc", "q"]),
+];
+
+#[derive(Debug)]
+pub enum TourMsg {
+    /// The chapters and the saved progress.
+    Loaded(Result<Vec<Chapter>, String>, Progress),
+    /// A step's outcome, for the run it belongs to.
+    Done(u64, Box<Outcome>),
+}
+
+/// A button on screen: what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Button {
+    Do,
+    Back,
+    Next,
+    Skip,
+    Contents,
+    Leave,
+    Start,
+}
+
+#[derive(Default)]
+pub struct Tour {
+    pub chapters: Vec<Chapter>,
+    pub error: Option<String>,
+    pub progress: Progress,
+    /// The contents (true) or a step.
+    pub contents: bool,
+    /// The chapter chosen in the contents.
+    pub selected: usize,
+    /// The current step's outcome.
+    pub outcome: Option<Outcome>,
+    pub running: Option<Instant>,
+    run: u64,
+    cancel: Option<tokio::sync::oneshot::Sender<()>>,
+    memory: Memory,
+    /// The stack's names for the text, read when the tour opens.
+    pub names: Names,
+    /// Steps that change the stack run (the sandbox), or are only shown.
+    pub may_change: bool,
+    pub scroll: u16,
+    loaded: bool,
+}
+
+impl Tour {
+    fn chapter_index(&self) -> Option<usize> {
+        let id = self.progress.chapter.as_ref()?;
+        self.chapters.iter().position(|c| &c.id == id)
+    }
+
+    fn chapter(&self) -> Option<&Chapter> {
+        self.chapter_index().map(|i| &self.chapters[i])
+    }
+
+    fn step(&self) -> Option<&Step> {
+        self.chapter().and_then(|c| c.steps.get(self.progress.step))
+    }
+
+    /// The step may be left forward: it has nothing to do, or it was done.
+    fn can_go_on(&self) -> bool {
+        match self.step() {
+            Some(s) => s.action.is_none() || self.outcome.as_ref().is_some_and(|o| o.done),
+            None => false,
+        }
+    }
+
+    /// The stack's names and whether it is the sandbox, as known now (the stack may have been read
+    /// since the tour opened).
+    pub fn refresh(&mut self, cx: &Cx) {
+        self.names = Tour::names_from(cx);
+        self.may_change = cx.ctx.is_some_and(|c| crate::tour::lessons::may_change(c, cx.settings));
+    }
+
+    fn names_from(cx: &Cx) -> Names {
+        let mut n = Names::default();
+        let mut put = |k: &'static str, v: Option<String>| {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                n.0.insert(k, v);
+            }
+        };
+        let loc = cx.located;
+        put("proxy", loc.and_then(|l| l.proxy.clone()));
+        put("proxy_endpoint", loc.and_then(|l| l.proxy_endpoint.clone()));
+        put("instance", loc.and_then(|l| l.instances.first().cloned()));
+        put("prefix", loc.map(|l| l.parameter_prefix.clone()));
+        put("region", loc.map(|l| l.region.clone()));
+        put("port", cx.facts.param("port").map(str::to_string));
+        put("user", Some(cx.facts.app_user()));
+        put("database", cx.facts.param("dbname").map(str::to_string));
+        put("host", cx.facts.hosts.as_ref().ok().and_then(|h| h.first().map(|h| h.id.clone())));
+        n
+    }
+
+    /// Saves where the learner is (a job: the update touches no disk).
+    fn save(&self) -> Effect {
+        let p = self.progress.clone();
+        Effect::Job {
+            to: Mode::Tour,
+            job: Job::new(move |_reply| async move {
+                let _ = tokio::task::spawn_blocking(move || crate::config::Config::state_dir().map(|d| p.save(&d))).await;
+            }),
+        }
+    }
+
+    /// Goes to step `step` of chapter `i` (its outcome cleared, a run in flight dropped).
+    fn go(&mut self, i: usize, step: usize) -> Vec<Effect> {
+        self.cancel = None;
+        self.running = None;
+        self.outcome = None;
+        self.scroll = 0;
+        self.contents = false;
+        self.selected = i;
+        self.progress.chapter = self.chapters.get(i).map(|c| c.id.clone());
+        self.progress.step = step;
+        vec![self.save()]
+    }
+
+    fn finish_chapter(&mut self, i: usize) -> Vec<Effect> {
+        if let Some(c) = self.chapters.get(i)
+            && !self.progress.done.contains(&c.id)
+        {
+            self.progress.done.push(c.id.clone());
+        }
+        if i + 1 < self.chapters.len() {
+            self.go(i + 1, 0)
+        } else {
+            // The end: back to the contents, every chapter ticked.
+            self.cancel = None;
+            self.outcome = None;
+            self.contents = true;
+            self.progress.chapter = None;
+            self.progress.step = 0;
+            vec![self.save()]
+        }
+    }
+
+    fn next(&mut self, cx: &mut Cx, force: bool) -> Vec<Effect> {
+        let Some(i) = self.chapter_index() else { return Vec::new() };
+        if !force && !self.can_go_on() {
+            let k = self.step().and_then(|s| s.key()).map(|k| k.to_string()).unwrap_or_default();
+            let skip = pretty(&cx.keymap.label(Scope::Tour, Cmd::Skip));
+            cx.status(Health::Unknown, format!("press {k} first to do this step (or {skip} to skip it)"));
+            return Vec::new();
+        }
+        if self.progress.step + 1 < self.chapters[i].steps.len() {
+            let s = self.progress.step + 1;
+            self.go(i, s)
+        } else {
+            self.finish_chapter(i)
+        }
+    }
+
+    fn previous(&mut self) -> Vec<Effect> {
+        let Some(i) = self.chapter_index() else { return Vec::new() };
+        match (self.progress.step, i) {
+            (0, 0) => {
+                self.contents = true;
+                Vec::new()
+            }
+            (0, i) => {
+                let last = self.chapters[i - 1].steps.len().saturating_sub(1);
+                self.go(i - 1, last)
+            }
+            (s, i) => self.go(i, s - 1),
+        }
+    }
+
+    /// Does the current step: a job that ends (and closes what it opened) when replaced or left.
+    fn perform(&mut self, cx: &mut Cx) -> Vec<Effect> {
+        let Some(step) = self.step().cloned() else { return Vec::new() };
+        let Some(ctx) = cx.ctx else {
+            cx.status(Health::Bad, "no AWS credentials yet: the tour's steps need them");
+            return Vec::new();
+        };
+        if step.action.is_none() {
+            return Vec::new();
+        }
+        self.run += 1;
+        self.running = Some(cx.now);
+        self.outcome = None;
+        self.scroll = 0;
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        self.cancel = Some(cancel);
+        let (run, ctx, settings, memory, may_change) = (self.run, ctx.clone(), cx.settings.clone(), self.memory.clone(), self.may_change);
+        let job = Job::holding_sessions(move |reply| async move {
+            let (stop, stop_rx) = tokio::sync::watch::channel(false);
+            let mut work = Box::pin(crate::tour::lessons::perform(&ctx, &settings, &step, &memory, may_change, stop_rx));
+            tokio::select! {
+                out = &mut work => {
+                    reply.send(TourMsg::Done(run, Box::new(out)));
+                }
+                // Replaced, left, or the TUI ends: the step closes what it opened, and is waited for.
+                _ = async { tokio::select! { _ = reply.closed() => {}, _ = cancelled => {} } } => {
+                    let _ = stop.send(true);
+                    let _ = work.await;
+                }
+            }
+        });
+        vec![Effect::Job { to: Mode::Tour, job }]
+    }
+
+    fn on_cmd(&mut self, c: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+        if self.contents || self.chapter().is_none() {
+            return match c {
+                Some(Cmd::Up) => {
+                    self.selected = self.selected.saturating_sub(1);
+                    Vec::new()
+                }
+                Some(Cmd::Down) => {
+                    self.selected = (self.selected + 1).min(self.chapters.len().saturating_sub(1));
+                    Vec::new()
+                }
+                Some(Cmd::Right) if !self.chapters.is_empty() => self.start_selected(),
+                Some(Cmd::Back) => self.leave(cx),
+                _ => Vec::new(),
+            };
+        }
+        match c {
+            Some(Cmd::Right) => self.next(cx, false),
+            Some(Cmd::Skip) => self.next(cx, true),
+            Some(Cmd::Left) => self.previous(),
+            Some(Cmd::Contents) => {
+                self.contents = true;
+                self.selected = self.chapter_index().unwrap_or(0);
+                Vec::new()
+            }
+            Some(Cmd::Up) => {
+                self.scroll = self.scroll.saturating_sub(1);
+                Vec::new()
+            }
+            Some(Cmd::Down) => {
+                self.scroll = self.scroll.saturating_add(1).min(self.outcome.as_ref().map(|o| o.lines.len() as u16).unwrap_or(0));
+                Vec::new()
+            }
+            Some(Cmd::Back) => self.leave(cx),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Starts the chosen chapter where it was left (or at its beginning).
+    fn start_selected(&mut self) -> Vec<Effect> {
+        let i = self.selected.min(self.chapters.len().saturating_sub(1));
+        let step = if self.chapter_index() == Some(i) { self.progress.step } else { 0 };
+        self.go(i, step)
+    }
+
+    /// Leaves: what a step opened is closed, the token forgotten, the place kept.
+    fn leave(&mut self, cx: &mut Cx) -> Vec<Effect> {
+        self.cancel = None;
+        self.running = None;
+        self.memory = Memory::default();
+        cx.send(Internal::Focus(Mode::Normal));
+        Vec::new()
+    }
+
+    fn on_done(&mut self, run: u64, out: Outcome, cx: &mut Cx) -> bool {
+        if run != self.run || self.running.is_none() {
+            return false;
+        }
+        self.running = None;
+        self.cancel = None;
+        if let Some(t) = &out.token {
+            self.memory.token = Some(t.clone());
+        }
+        let what = self.step().map(|s| s.title.clone()).unwrap_or_default();
+        cx.log(if out.done { Health::Ok } else { Health::Bad }, format!("tour: {what}: {}", if out.done { "done" } else { "did not work (see the tour)" }));
+        self.outcome = Some(out);
+        true
+    }
+
+    /// The buttons of the bottom row, laid out from the left of `row`.
+    fn buttons(&self, vx_keys: &dyn Fn(Cmd) -> String, row: Rect) -> Vec<(Rect, Button, String)> {
+        let mut items: Vec<(Button, String)> = Vec::new();
+        if self.contents || self.chapter().is_none() {
+            items.push((Button::Start, format!("{} start", vx_keys(Cmd::Right))));
+            items.push((Button::Leave, format!("{} leave", vx_keys(Cmd::Back))));
+        } else {
+            if let Some((k, a)) = self.step().and_then(|s| Some((s.key()?, s.action?))) {
+                items.push((Button::Do, format!("{k} {}", a.verb())));
+            }
+            items.push((Button::Back, format!("{} back", vx_keys(Cmd::Left))));
+            items.push((Button::Next, format!("{} next", vx_keys(Cmd::Right))));
+            items.push((Button::Skip, format!("{} skip", vx_keys(Cmd::Skip))));
+            items.push((Button::Contents, format!("{} contents", vx_keys(Cmd::Contents))));
+            items.push((Button::Leave, format!("{} leave", vx_keys(Cmd::Back))));
+        }
+        let mut x = row.x;
+        let mut out = Vec::new();
+        for (b, label) in items {
+            let text = format!("[ {label} ]");
+            let w = text.chars().count() as u16;
+            if x + w > row.x + row.width {
+                break;
+            }
+            out.push((Rect::new(x, row.y, w, 1), b, text));
+            x += w + 1;
+        }
+        out
+    }
+
+    fn press(&mut self, b: Button, cx: &mut Cx) -> Vec<Effect> {
+        match b {
+            Button::Do => self.perform(cx),
+            Button::Back => self.previous(),
+            Button::Next => self.next(cx, false),
+            Button::Skip => self.next(cx, true),
+            Button::Contents => self.on_cmd(Some(Cmd::Contents), cx),
+            Button::Leave => self.leave(cx),
+            Button::Start => self.start_selected(),
+        }
+    }
+
+    fn frame(area: Rect) -> (Rect, Rect) {
+        let inner = Block::default().borders(Borders::ALL).inner(area);
+        let [body, buttons] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+        (body, buttons)
+    }
+
+    fn title(&self) -> String {
+        match (self.contents, self.chapter_index()) {
+            (false, Some(i)) => {
+                let c = &self.chapters[i];
+                format!(" Tour · {}/{} {} · step {}/{} ", i + 1, self.chapters.len(), c.title, self.progress.step + 1, c.steps.len())
+            }
+            _ => " Tour · the zero-secret flow, on this stack ".to_string(),
+        }
+    }
+
+    fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
+        let th = vx.theme;
+        f.render_widget(Clear, area);
+        let block = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(self.title(), th.title));
+        f.render_widget(block, area);
+        let (body, row) = Tour::frame(area);
+        let key = |c: Cmd| pretty(&vx.keymap.label(Scope::Tour, c));
+        let spans: Vec<Span> = self
+            .buttons(&key, row)
+            .into_iter()
+            .flat_map(|(_, b, text)| {
+                let style = match b {
+                    Button::Do | Button::Start => th.selected,
+                    Button::Next if self.can_go_on() => th.selected,
+                    Button::Next => th.muted,
+                    _ => th.key,
+                };
+                [Span::styled(text, style), Span::raw(" ")]
+            })
+            .collect();
+        f.render_widget(Paragraph::new(Line::from(spans)), row);
+        if let Some(e) = &self.error {
+            f.render_widget(Paragraph::new(vec![Line::from(Span::styled(e.clone(), th.bad))]).wrap(Wrap { trim: false }), body);
+            return;
+        }
+        if !self.loaded {
+            f.render_widget(Paragraph::new(Line::from(Span::styled("reading the chapters…", th.muted))), body);
+            return;
+        }
+        if self.contents || self.chapter().is_none() {
+            self.draw_contents(vx, f, body);
+        } else {
+            self.draw_step(vx, f, body);
+        }
+    }
+
+    fn draw_contents(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
+        let th = vx.theme;
+        let mut lines = vec![
+            Line::from(Span::styled(
+                if self.may_change {
+                    "The sandbox: every step runs for real, on this machine."
+                } else {
+                    "Every step reads or logs in for real; steps that would change this stack are shown, not run."
+                },
+                th.muted,
+            )),
+            Line::from(""),
+        ];
+        for (i, c) in self.chapters.iter().enumerate() {
+            let done = self.progress.done.contains(&c.id);
+            let here = self.progress.chapter.as_deref() == Some(c.id.as_str());
+            let mark = if done { "✓" } else if here { "…" } else { " " };
+            let style = if i == self.selected { th.selected } else { Style::default() };
+            lines.push(
+                Line::from(vec![
+                    Span::styled(format!("{} {} ", if i == self.selected { "▶" } else { " " }, mark), if done { th.ok } else { th.muted }),
+                    Span::styled(format!("{}. {}", i + 1, c.title), th.key),
+                    Span::styled(format!("  {} steps", c.steps.len()), th.muted),
+                ])
+                .style(style),
+            );
+        }
+        f.render_widget(Paragraph::new(lines), area);
+    }
+
+    /// The row of the contents' first chapter, below the two lines of introduction.
+    const CONTENTS_TOP: u16 = 2;
+
+    fn draw_step(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
+        let th = vx.theme;
+        let Some(step) = self.step() else { return };
+        let wide = area.width >= 120;
+        let [text_area, result_area] = if wide {
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area)
+        } else {
+            let text_h = (self.names.fill(&step.text).len() as u16 / area.width.max(1) + 4).min(area.height / 2 + 2).max(3);
+            Layout::vertical([Constraint::Length(text_h), Constraint::Min(1)]).areas(area)
+        };
+        let mut text = vec![Line::from(Span::styled(step.title.clone(), th.table_header))];
+        for l in self.names.fill(&step.text).lines() {
+            text.push(Line::from(crate::untrusted::line(l).into_owned()));
+        }
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), text_area);
+        let border = if wide { Borders::LEFT } else { Borders::TOP };
+        let b = Block::default().borders(border).border_style(th.border).title(Span::styled(" what rdsdeck did ", th.muted));
+        let inner = b.inner(result_area);
+        f.render_widget(b, result_area);
+        let lines: Vec<Line> = match (&self.outcome, self.running, step.key(), step.action) {
+            (_, Some(since), _, Some(a)) => vec![Line::from(Span::styled(format!("{} {}…", vx.spinner(since), a.verb()), th.accent))],
+            (Some(o), _, _, _) => o
+                .lines
+                .iter()
+                .map(|s| {
+                    let style = match s.0 {
+                        Tone::Plain => Style::default(),
+                        Tone::Good => th.ok,
+                        Tone::Bad => th.bad,
+                        Tone::Muted => th.muted,
+                        Tone::Focus => th.accent,
+                    };
+                    Line::from(Span::styled(s.1.clone(), style))
+                })
+                .chain((!o.done).then(|| Line::from(Span::styled("This did not go as the step expects: read the lines above; you may try again or skip.", th.warn))))
+                .collect(),
+            (None, None, Some(k), Some(a)) => {
+                let shown = if a.changes_the_stack() && !self.may_change { " (shown, not run: this is not the sandbox)" } else { "" };
+                vec![Line::from(vec![Span::raw("Press "), Span::styled(k.to_string(), th.key), Span::raw(format!(" to {}{shown}.", a.verb()))])]
+            }
+            _ => vec![Line::from(Span::styled(format!("Nothing to run here: read, then press {} for the next step.", pretty(&vx.keymap.label(Scope::Tour, Cmd::Right))), th.muted))],
+        };
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((self.scroll, 0)), inner);
+    }
+
+    fn hints(&self, vx: &ViewCx) -> String {
+        let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Tour, c));
+        if self.contents || self.chapter().is_none() {
+            format!(" {}{} choose · {} start · {} leave", k(Cmd::Up), k(Cmd::Down), k(Cmd::Right), k(Cmd::Back))
+        } else {
+            format!(" {} next · {} back · {} skip · {}{} scroll · {} contents · {} leave", k(Cmd::Right), k(Cmd::Left), k(Cmd::Skip), k(Cmd::Up), k(Cmd::Down), k(Cmd::Contents), k(Cmd::Back))
+        }
+    }
+}
+
+impl View for Tour {
+    fn scope(&self) -> Scope {
+        Scope::Tour
+    }
+
+    fn on_key(&mut self, key: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
+        self.refresh(cx);
+        // The step's own key first: the chapter chose it, free of the tour's.
+        if let KeyCode::Char(c) = key.code
+            && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+            && !self.contents
+            && self.step().and_then(|s| s.key()) == Some(c)
+        {
+            return self.perform(cx);
+        }
+        self.on_cmd(cmd, cx)
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent, cx: &mut Cx) -> Vec<Effect> {
+        self.refresh(cx);
+        let (body, row) = Tour::frame(cx.main);
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) if m.row == row.y => {
+                let label = |c: Cmd| pretty(&cx.keymap.label(Scope::Tour, c));
+                let hit = self.buttons(&label, row).into_iter().find(|(r, _, _)| m.column >= r.x && m.column < r.x + r.width).map(|(_, b, _)| b);
+                match hit {
+                    Some(b) => self.press(b, cx),
+                    None => Vec::new(),
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) if self.contents || self.chapter().is_none() => {
+                let i = m.row.checked_sub(body.y + Tour::CONTENTS_TOP).map(usize::from);
+                match i.filter(|i| *i < self.chapters.len()) {
+                    // A click chooses; a click on the chosen one starts it.
+                    Some(i) if i == self.selected => self.start_selected(),
+                    Some(i) => {
+                        self.selected = i;
+                        Vec::new()
+                    }
+                    None => Vec::new(),
+                }
+            }
+            MouseEventKind::ScrollDown => self.on_cmd(Some(Cmd::Down), cx),
+            MouseEventKind::ScrollUp => self.on_cmd(Some(Cmd::Up), cx),
+            _ => Vec::new(),
+        }
+    }
+
+    fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, _screen: Rect) {
+        self.draw_in(vx, f, main)
+    }
+
+    fn footer(&self, vx: &ViewCx) -> Footer {
+        Footer::Hints(self.hints(vx))
+    }
+
+    /// Reads the chapters and the saved place (a job), and the stack's names.
+    fn open(&mut self, cx: &mut Cx) -> Vec<Effect> {
+        self.refresh(cx);
+        if self.loaded {
+            return Vec::new();
+        }
+        let dir = crate::tour::user_dir(cx.settings.config_path.as_deref());
+        let job = Job::new(move |reply| async move {
+            let loaded = tokio::task::spawn_blocking(move || {
+                let chapters = crate::tour::chapters(dir.as_deref());
+                (chapters, Progress::load(crate::config::Config::state_dir().as_deref()))
+            })
+            .await;
+            if let Ok((chapters, progress)) = loaded {
+                reply.send(TourMsg::Loaded(chapters, progress));
+            }
+        });
+        vec![Effect::Job { to: Mode::Tour, job }]
+    }
+
+    fn busy(&self) -> bool {
+        self.running.is_some()
+    }
+
+    fn on_msg(&mut self, msg: Box<dyn std::any::Any + Send>, cx: &mut Cx) -> (bool, Vec<Effect>) {
+        self.refresh(cx);
+        match msg.downcast::<TourMsg>().map(|m| *m) {
+            Ok(TourMsg::Loaded(chapters, progress)) => {
+                self.loaded = true;
+                match chapters {
+                    Ok(c) => {
+                        self.chapters = c;
+                        self.progress = progress;
+                        // Resume where the learner was, else the contents.
+                        self.contents = self.chapter_index().is_none();
+                        if let Some(i) = self.chapter_index() {
+                            self.selected = i;
+                            self.progress.step = self.progress.step.min(self.chapters[i].steps.len().saturating_sub(1));
+                        }
+                    }
+                    Err(e) => self.error = Some(e),
+                }
+                (true, Vec::new())
+            }
+            Ok(TourMsg::Done(run, out)) => (self.on_done(run, *out, cx), Vec::new()),
+            Err(_) => (false, Vec::new()),
+        }
+    }
+}
