@@ -452,7 +452,7 @@ fn the_doctor_view_names_the_broken_link() {
 impl Tmux {
     /// Presses the key a tour step names (its button `[ K verb ]`), after checking the screen names it.
     fn tour_do(&self, key: &str, verb: &str) -> String {
-        self.wait_for(&[&format!("[ {key} {verb} ]"), &format!("Press {key} to {verb}")]);
+        self.wait_for(&[&format!("[{key} {verb}]"), &format!("Press {key} to {verb}")]);
         self.keys(&[key]);
         // Done when the invitation and the spinner are both gone.
         let (press, busy) = (format!("Press {key} to {verb}"), format!("{verb}…"));
@@ -469,7 +469,7 @@ impl Tmux {
 
     /// Presses → once the screen offers it, and waits for the step that follows.
     fn tour_next(&self, then: &str) -> String {
-        self.wait_for(&["[ → next ]"]);
+        self.wait_for(&["[→ next]"]);
         self.keys(&["Right"]);
         self.wait_for(&[then])
     }
@@ -493,7 +493,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     cmd.env("RDSDECK_CA", sb.var("RDSDECK_SANDBOX_DB_CA"));
     let t = Tmux::start(&cmd, &["tour"], 110, 40);
     // The sandbox is known as such once the stack is read.
-    let s = t.wait_for(&["Tour · the zero-secret flow", "1. The chain", "7. On call", "[ → start ]", "The sandbox: every step runs for real"]);
+    let s = t.wait_for(&["Tour · the zero-secret flow", "1. The chain", "7. On call", "[→ start]", "The sandbox: every step runs for real"]);
     // The mouse: a click on the chosen chapter starts it.
     let row = s.lines().position(|l| l.contains("1. The chain")).unwrap() as u16;
     t.click(10, row);

@@ -1089,3 +1089,85 @@ fn pulse_view_snapshots() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.mode, Mode::Normal);
 }
+
+/// The tour (`T`): the contents, then each chapter's first screen at 80x24 (snapshots); the step's
+/// own key does it, → waits until it is done, s skips; every button answers a click; it reads on the
+/// light and high-contrast themes and without colour.
+#[test]
+fn tour_view_snapshots_and_buttons() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use rdsdeck::tour::lessons::{Outcome, Said, Tone};
+    use rdsdeck::tui::features::tour::TourMsg;
+    let mut app = loaded_app();
+    let e = key(&mut app, KeyCode::Char('T'));
+    assert_eq!(app.mode, Mode::Tour);
+    assert!(e.iter().any(|e| matches!(e, Effect::Job { to: Mode::Tour, .. })), "the chapters are read by a job: {e:?}");
+    let chapters = rdsdeck::tour::chapters(None).unwrap();
+    let to = |m: TourMsg| Action::Worker(Msg::To { to: Mode::Tour, msg: Box::new(m) });
+    app.update(to(TourMsg::Loaded(Ok(chapters.clone()), rdsdeck::tour::Progress::default())));
+    insta::assert_snapshot!("tour_contents_80x24", draw(&mut app, 80, 24));
+    for (i, c) in chapters.iter().enumerate() {
+        // From the contents: down to the chapter, Enter.
+        key(&mut app, KeyCode::Tab);
+        for _ in 0..i {
+            key(&mut app, KeyCode::Down);
+        }
+        key(&mut app, KeyCode::Enter);
+        let screen = draw(&mut app, 80, 24);
+        assert!(screen.contains(&format!("Tour · {}/{}", i + 1, chapters.len())), "{screen}");
+        insta::assert_snapshot!(format!("tour_{}_80x24", c.id), screen);
+        // Back to the top of the contents for the next one.
+        key(&mut app, KeyCode::Tab);
+        for _ in 0..chapters.len() {
+            key(&mut app, KeyCode::Up);
+        }
+    }
+    // The first step again: → is refused until the step is done; its key starts it (a job).
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.f.tour.progress.step, 0);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.f.tour.progress.step, 0, "not done yet");
+    assert!(draw(&mut app, 80, 24).contains("press l first"), "the refusal says which key");
+    let e = key(&mut app, KeyCode::Char('l'));
+    assert!(e.iter().any(|e| matches!(e, Effect::Job { to: Mode::Tour, .. })));
+    assert!(app.f.tour.running.is_some());
+    // An outcome for an older run is dropped; this run's is shown, and → goes on.
+    let done = || Outcome { done: true, lines: vec![Said(Tone::Focus, "▶ App host   ✓ i-0abc is running, SSM Online".into())], token: None };
+    app.update(to(TourMsg::Done(0, Box::new(done()))));
+    assert!(app.f.tour.outcome.is_none());
+    app.update(to(TourMsg::Done(1, Box::new(done()))));
+    assert!(draw(&mut app, 80, 24).contains("SSM Online"));
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.f.tour.progress.step, 1);
+    // s skips a step not done; ← goes back.
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.f.tour.progress.step, 2);
+    key(&mut app, KeyCode::Left);
+    assert_eq!(app.f.tour.progress.step, 1);
+    // The mouse: the bottom row's buttons, by where they are drawn.
+    let click = |app: &mut App, label: &str| {
+        let screen = draw(app, 80, 24);
+        let (row, line) = screen.lines().enumerate().find(|(_, l)| l.contains(label)).unwrap_or_else(|| panic!("no {label}:\n{screen}"));
+        let col = line.chars().take_while(|_| true).collect::<String>().find(label).map(|b| line[..b].chars().count()).unwrap() as u16;
+        app.update(Action::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: col + 1, row: row as u16, modifiers: KeyModifiers::NONE }))
+    };
+    click(&mut app, "[s skip]");
+    assert_eq!(app.f.tour.progress.step, 2);
+    click(&mut app, "[← back]");
+    assert_eq!(app.f.tour.progress.step, 1);
+    let e = click(&mut app, "[l read the stack]");
+    assert!(e.iter().any(|e| matches!(e, Effect::Job { to: Mode::Tour, .. })), "the step's button does it");
+    click(&mut app, "[Tab contents]");
+    assert!(app.f.tour.contents);
+    click(&mut app, "[→ start]");
+    assert!(!app.f.tour.contents);
+    click(&mut app, "[Esc leave]");
+    assert_eq!(app.mode, Mode::Normal);
+    // Themes: light, high contrast, and no colour at all still read.
+    key(&mut app, KeyCode::Char('T'));
+    for (name, no_color) in [("light", false), ("high-contrast", false), ("dark", true)] {
+        app.theme = rdsdeck::tui::theme::Theme::load(name, None, no_color).unwrap();
+        let screen = draw(&mut app, 80, 24);
+        assert!(screen.contains("Tour · 1/7") && screen.contains("[l read the stack]"), "{name}: {screen}");
+    }
+}

@@ -314,10 +314,18 @@ impl Tour {
             items.push((Button::Contents, format!("{} contents", vx_keys(Cmd::Contents))));
             items.push((Button::Leave, format!("{} leave", vx_keys(Cmd::Back))));
         }
+        // Every button must fit (the mouse reaches each): a long verb gives way to "do it", said in full above.
+        let width = |items: &[(Button, String)]| items.iter().map(|(_, l)| l.chars().count() as u16 + 3).sum::<u16>();
+        if width(&items) > row.width
+            && let Some((Button::Do, label)) = items.first_mut()
+        {
+            let k = label.split(' ').next().unwrap_or_default().to_string();
+            *label = format!("{k} do it");
+        }
         let mut x = row.x;
         let mut out = Vec::new();
         for (b, label) in items {
-            let text = format!("[ {label} ]");
+            let text = format!("[{label}]");
             let w = text.chars().count() as u16;
             if x + w > row.x + row.width {
                 break;

@@ -155,7 +155,7 @@ fn chain<'a>(app: &V<'a>, lines: &mut Vec<Line<'a>>) {
         lines.push(Line::from(vec![
             Span::styled("New here? ", th.muted),
             Span::styled(tour, th.key),
-            Span::styled(" takes the tour: how the app reaches the database with no password, on this stack", th.muted),
+            Span::styled(" takes the tour: the zero-secret flow on this stack, step by step", th.muted),
         ]));
     }
     lines.push(Line::from(""));
