@@ -66,6 +66,7 @@ shots() {
   SHOT_BREAK=user-no-ssl \
   shot doctor           'wait:5 SSM parameters' D                   'Doctor · 1 failed'
   shot pulse            'wait:5 SSM parameters' 'sleep:2' p 'wait:rds-iam-auth-proxy-pinned' ']' 'wait:Pulse · last 3h' 'wait:rds-iam-auth-proxy-pinned' 'IAM authentication failed'
+  shot tour             'wait:5 SSM parameters' T 'wait:7. On call' Down Down Enter 'wait:Sign a token' t 'wait:signed for' Right 'wait:What is inside' d 'lifetime   900 s'
   SHOT_ARGS="--theme light" SHOT_BG="$light_bg" SHOT_FG="$light_fg" \
   shot overview-light                                               'SSM parameters under'
   SHOT_ARGS="--theme high-contrast" SHOT_BG="$hc_bg" SHOT_FG="$hc_fg" SHOT_PALETTE=xterm \
