@@ -1139,6 +1139,11 @@ fn tour_view_snapshots_and_buttons() {
     assert!(draw(&mut app, 80, 24).contains("SSM Online"));
     key(&mut app, KeyCode::Right);
     assert_eq!(app.f.tour.progress.step, 1);
+    // Back shows what the step did; it stays done.
+    key(&mut app, KeyCode::Left);
+    assert!(draw(&mut app, 80, 24).contains("SSM Online"), "the result is kept");
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.f.tour.progress.step, 1);
     // s skips a step not done; ← goes back.
     key(&mut app, KeyCode::Char('s'));
     assert_eq!(app.f.tour.progress.step, 2);

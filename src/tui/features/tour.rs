@@ -60,6 +60,8 @@ pub struct Tour {
     pub selected: usize,
     /// The current step's outcome.
     pub outcome: Option<Outcome>,
+    /// Outcomes of the steps done in this session, by (chapter, step): going back shows them again.
+    done_steps: std::collections::HashMap<(usize, usize), Outcome>,
     pub running: Option<Instant>,
     run: u64,
     cancel: Option<tokio::sync::oneshot::Sender<()>>,
@@ -76,6 +78,11 @@ impl Tour {
     fn chapter_index(&self) -> Option<usize> {
         let id = self.progress.chapter.as_ref()?;
         self.chapters.iter().position(|c| &c.id == id)
+    }
+
+    /// (chapter, step) of the step on screen.
+    fn here(&self) -> Option<(usize, usize)> {
+        self.chapter_index().map(|i| (i, self.progress.step))
     }
 
     fn chapter(&self) -> Option<&Chapter> {
@@ -136,7 +143,10 @@ impl Tour {
     fn go(&mut self, i: usize, step: usize) -> Vec<Effect> {
         self.cancel = None;
         self.running = None;
-        self.outcome = None;
+        if let (Some(at), Some(o)) = (self.here(), self.outcome.take()) {
+            self.done_steps.insert(at, o);
+        }
+        self.outcome = self.done_steps.remove(&(i, step));
         self.scroll = 0;
         self.contents = false;
         self.selected = i;
@@ -278,7 +288,10 @@ impl Tour {
     fn leave(&mut self, cx: &mut Cx) -> Vec<Effect> {
         self.cancel = None;
         self.running = None;
+        // The token (and results that may show its parts) leave memory with the tour.
         self.memory = Memory::default();
+        self.done_steps.clear();
+        self.outcome = None;
         cx.send(Internal::Focus(Mode::Normal));
         Vec::new()
     }
@@ -358,7 +371,7 @@ impl Tour {
         match (self.contents, self.chapter_index()) {
             (false, Some(i)) => {
                 let c = &self.chapters[i];
-                format!(" Tour · {}/{} {} · step {}/{} ", i + 1, self.chapters.len(), c.title, self.progress.step + 1, c.steps.len())
+                format!(" Tour · {}/{} {} · step {}/{} ", i + 1, self.chapters.len(), crate::untrusted::line(&c.title), self.progress.step + 1, c.steps.len())
             }
             _ => " Tour · the zero-secret flow, on this stack ".to_string(),
         }
@@ -421,7 +434,7 @@ impl Tour {
             lines.push(
                 Line::from(vec![
                     Span::styled(format!("{} {} ", if i == self.selected { "▶" } else { " " }, mark), if done { th.ok } else { th.muted }),
-                    Span::styled(format!("{}. {}", i + 1, c.title), th.key),
+                    Span::styled(format!("{}. {}", i + 1, crate::untrusted::line(&c.title)), th.key),
                     Span::styled(format!("  {} steps", c.steps.len()), th.muted),
                 ])
                 .style(style),
@@ -443,7 +456,7 @@ impl Tour {
             let text_h = (self.names.fill(&step.text).len() as u16 / area.width.max(1) + 4).min(area.height / 2 + 2).max(3);
             Layout::vertical([Constraint::Length(text_h), Constraint::Min(1)]).areas(area)
         };
-        let mut text = vec![Line::from(Span::styled(step.title.clone(), th.table_header))];
+        let mut text = vec![Line::from(Span::styled(crate::untrusted::line(&step.title).into_owned(), th.table_header))];
         for l in self.names.fill(&step.text).lines() {
             text.push(Line::from(crate::untrusted::line(l).into_owned()));
         }
