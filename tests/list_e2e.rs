@@ -320,8 +320,13 @@ fn terraform_output_rds_conf_and_named_stack_find_the_same_stack() {
     sb.home()
         .write("config/rdsdeck/config.toml", "[stacks.sandbox]\nregion = \"us-east-1\"\nproxy = \"dev-node-app\"\n");
     let from_config = list_json(&sb, &["--stack", "sandbox"]);
+    // Outputs that name the proxy by its ARN only (whose last part is an id, not the name).
+    let full: Value = serde_json::from_str(&std::fs::read_to_string(&tf).unwrap()).unwrap();
+    let arn_only = serde_json::json!({ "rds_proxy_arn": full["rds_proxy_arn"].clone() });
+    let arn_file = sb.home().write("arn-only.json", &arn_only.to_string());
+    let from_arn = list_json(&sb, &["--terraform-output", &arn_file.to_string_lossy()]);
 
-    for (label, doc) in [("terraform output", &from_tf), ("rds.conf", &from_conf), ("--stack", &from_config)] {
+    for (label, doc) in [("terraform output", &from_tf), ("rds.conf", &from_conf), ("--stack", &from_config), ("the proxy's ARN only", &from_arn)] {
         for key in ["region", "proxy", "proxy_arn", "proxy_endpoint", "vpc_id"] {
             assert_eq!(doc["stack"][key], discovered["stack"][key], "{label}: stack.{key} differs");
         }

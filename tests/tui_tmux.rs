@@ -515,7 +515,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     assert!(s.contains("the app host → the proxy on 3306 is open"), "{s}");
     // 2. The auth block.
     t.tour_next("Tour · 2/7");
-    let s = t.tour_do("a", "read the proxy's auth block");
+    let s = t.tour_do("a", "read the auth block");
     assert!(s.contains("IAMAuth") && s.contains("REQUIRED") && s.contains("SecretArn") && s.contains("DefaultAuthScheme  IAM_AUTH"), "{s}");
     t.tour_next("Why a secret ARN");
     let s = t.wait_for(&["Nothing to run here"]);
@@ -533,14 +533,14 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     assert!(s.contains("CURRENT_USER() = node_user@%") && s.contains("over TLSv1."), "{s}");
     t.keys(&["Right"]);
     let s = t.tour_do("c", "try the wrong host");
-    assert!(s.contains("refused, as RDS refuses it") && s.contains("1045"), "{s}");
+    assert!(s.contains("refused with 1045, as RDS refuses it: the token names 127.0.0.1"), "{s}");
     t.keys(&["Right"]);
-    let s = t.tour_do("c", "try a server without TLS");
-    assert!(s.contains("rdsdeck refused") && s.contains("bytes the server received after its greeting: 0"), "{s}");
+    let s = t.tour_do("c", "try a no-TLS server");
+    assert!(s.contains("offers no TLS, so the token was never sent") && s.contains("bytes the server received after its greeting: 0"), "{s}");
     // 5. Session Manager: a forward that carries a query.
     t.tour_next("Tour · 5/7");
     t.tour_next("Forward a port and query through it");
-    let s = t.tour_do("f", "forward a port and query through it");
+    let s = t.tour_do("f", "forward and query");
     assert!(s.contains("CURRENT_USER() = node_user@%") && s.contains("session closed"), "{s}");
     let carried = s.lines().find(|l| l.contains("the forward carried")).unwrap_or_default().to_string();
     assert!(!carried.contains("carried 0 bytes out"), "{s}");

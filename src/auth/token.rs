@@ -134,7 +134,10 @@ pub fn inspect(token: &str, now: SystemTime) -> Result<TokenInfo, TokenError> {
     let mut get = std::collections::BTreeMap::new();
     for pair in query.split('&') {
         let (k, v) = pair.split_once('=').ok_or_else(|| bad("a query parameter has no `=`"))?;
-        get.insert(k.to_string(), percent_decode_str(v).decode_utf8_lossy().into_owned());
+        // RDS reads one value a parameter: a second one is not a token RDS would take.
+        if get.insert(k.to_string(), percent_decode_str(v).decode_utf8_lossy().into_owned()).is_some() {
+            return Err(bad(&format!("{k} appears twice")));
+        }
     }
     let need = |k: &str| get.get(k).cloned().ok_or_else(|| bad(&format!("no {k}")));
     if need("Action")? != "connect" {
@@ -145,10 +148,16 @@ pub fn inspect(token: &str, now: SystemTime) -> Result<TokenInfo, TokenError> {
     if parts.len() != 5 || parts[4] != "aws4_request" {
         return Err(bad("X-Amz-Credential is not <key>/<date>/<region>/<service>/aws4_request"));
     }
+    if parts[3] != "rds-db" {
+        return Err(bad(&format!("signed for the service `{}`, not rds-db: this is not an RDS IAM auth token", parts[3])));
+    }
     need("X-Amz-Signature")?;
     let date = need("X-Amz-Date")?;
     let signed = parse_amz_date(&date).ok_or_else(|| bad("X-Amz-Date is not yyyymmddThhmmssZ"))?;
     let lifetime: u64 = need("X-Amz-Expires")?.parse().map_err(|_| bad("X-Amz-Expires is not a number"))?;
+    if lifetime == 0 || lifetime > 900 {
+        return Err(bad(&format!("X-Amz-Expires is {lifetime} s: RDS takes tokens that live 1 to 900 s")));
+    }
     let expires = signed + Duration::from_secs(lifetime);
     let remaining = match expires.duration_since(now) {
         Ok(d) => d.as_secs() as i64,
@@ -254,5 +263,18 @@ mod tests {
         assert_eq!(later.remaining_seconds, -100);
         assert!(inspect("nonsense", at(0)).is_err());
         assert!(inspect("h:1/?Action=connect", at(0)).is_err());
+    }
+
+    /// What RDS would not take is not called a token: another service's signature, a lifetime over
+    /// 900 s, a parameter given twice (which DBUser would count?).
+    #[test]
+    fn inspect_refuses_what_rds_would_not_take() {
+        let t = generate(&req("db.example.com", "node_app"), &creds("AKIAEXAMPLE1234", "s", None), at(BOTO_TIME)).unwrap();
+        let err = |t: &str| inspect(t, at(BOTO_TIME)).unwrap_err().to_string();
+        assert!(err(&t.replace("%2Frds-db%2F", "%2Fs3%2F")).contains("not rds-db"));
+        assert!(err(&t.replace("X-Amz-Expires=900", "X-Amz-Expires=3600")).contains("1 to 900"));
+        assert!(err(&t.replace("X-Amz-Expires=900", "X-Amz-Expires=0")).contains("1 to 900"));
+        assert!(err(&format!("{t}&DBUser=root")).contains("DBUser appears twice"));
+        assert!(inspect(&t, at(BOTO_TIME)).is_ok());
     }
 }

@@ -130,6 +130,48 @@ pub fn validate_database(name: &str) -> Result<(), String> {
     if name.chars().all(|c| c.is_ascii_digit()) {
         return Err("is only digits; MySQL needs at least one letter".into());
     }
+    if SYSTEM_SCHEMAS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+        return Err("is one of the server's own schemas: the app's users would be granted on the grant tables and server state; name the app's database".into());
+    }
+    Ok(())
+}
+
+/// Schemas the server keeps for itself: never the app's database.
+pub const SYSTEM_SCHEMAS: &[&str] = &["mysql", "sys", "information_schema", "performance_schema"];
+
+/// An AWS region name as AWS spells them (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`).
+pub fn validate_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && region.len() <= 30
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty();
+    if ok { Ok(()) } else { Err(format!("`{}` is not an AWS region (e.g. us-east-1)", clip(region))) }
+}
+
+/// A host name (RFC 1123: dot-separated labels of letters, digits and `-`, none starting or ending
+/// with `-`, each at most 63, at most 253 in all) or an IP address.
+pub fn validate_host(host: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("`{}` is not a host name ({why})", clip(host)));
+    if host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok() {
+        return Ok(());
+    }
+    if host.is_empty() || host.len() > 253 {
+        return bad("empty or longer than 253 characters");
+    }
+    for label in host.trim_end_matches('.').split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return bad("an empty label, or one longer than 63");
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return bad("use letters, digits, - and .");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return bad("a label starts or ends with -");
+        }
+    }
     Ok(())
 }
 
@@ -349,9 +391,7 @@ pub fn from_rds_conf(conf: &RdsConf, cfg: &BootstrapConfig, ov: &Overrides, defa
         Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| format!("{}: `{p}` is not a port", at(conf, "RDS_ENDPOINT")))?)),
         None => (endpoint_raw.clone(), None),
     };
-    if endpoint.is_empty() || endpoint.contains(char::is_whitespace) || endpoint.contains('/') {
-        return Err(format!("{}: `{}` is not a host name", at(conf, "RDS_ENDPOINT"), clip(&endpoint_raw)));
-    }
+    validate_host(&endpoint).map_err(|e| format!("{}: {e}", at(conf, "RDS_ENDPOINT")))?;
     let master_secret = req("MASTER_SECRET_NAME")?;
     let admin_user = req("IAM_ADMIN_USER")?;
     validate_user(&admin_user).map_err(|e| format!("{}: `{}` {e}", at(conf, "IAM_ADMIN_USER"), clip(&admin_user)))?;
@@ -365,6 +405,10 @@ pub fn from_rds_conf(conf: &RdsConf, cfg: &BootstrapConfig, ov: &Overrides, defa
         .map(str::to_string)
         .or(default_region.map(str::to_string))
         .ok_or_else(|| format!("{}: REGION is missing and no AWS region is configured", conf.path.display()))?;
+    validate_region(&region).map_err(|e| format!("{}: {e}", if conf.get("REGION").is_some() { at(conf, "REGION") } else { "the AWS region".to_string() }))?;
+    if let Some(h) = ov.host.as_ref().or(cfg.host.as_ref()) {
+        validate_host(h).map_err(|e| format!("--host / bootstrap.host: {e}"))?;
+    }
     let app_users = app_users(cfg)?;
     if app_users.iter().any(|u| u.name == admin_user) {
         return Err(format!("`{admin_user}` is both the admin and an application user"));
@@ -403,6 +447,10 @@ pub fn from_instance(db: &InstanceFacts, cfg: &BootstrapConfig, ov: &Overrides, 
         format!("instance {} has no DBName: set bootstrap.database in the config, or use an rds.conf (--conf)", db.identifier)
     })?;
     validate_database(&database).map_err(|e| format!("database `{}` {e}", clip(&database)))?;
+    validate_region(region)?;
+    if let Some(h) = ov.host.as_ref().or(cfg.host.as_ref()) {
+        validate_host(h).map_err(|e| format!("--host / bootstrap.host: {e}"))?;
+    }
     let app_users = app_users(cfg)?;
     if app_users.iter().any(|u| u.name == admin_user) {
         return Err(format!("`{admin_user}` is both the admin and an application user"));
@@ -460,6 +508,36 @@ mod tests {
                 "GRANT SELECT, CREATE, INSERT, UPDATE, DELETE ON `node_db`.* TO 'node_user'@'%'",
             ]
         );
+    }
+
+    #[test]
+    fn system_schemas_regions_and_endpoints_are_checked_before_anything_runs() {
+        for db in ["mysql", "MySQL", "sys", "information_schema", "performance_schema"] {
+            let e = from_rds_conf(&conf(&SEED.replace("node_db", db)), &BootstrapConfig::default(), &Overrides::default(), None).unwrap_err();
+            assert!(e.contains("rds.conf:4: DB_NAME") && e.contains("server's own schemas"), "{db}: {e}");
+        }
+        for r in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-northwest-1", "ap-southeast-5"] {
+            assert_eq!(validate_region(r), Ok(()), "{r}");
+        }
+        for r in ["", "us-east", "USEAST1", "us-east-1; rm", "us_east_1", "u-east-1", "us--1"] {
+            assert!(validate_region(r).is_err(), "{r:?}");
+        }
+        let e = from_rds_conf(&conf(&SEED.replace("REGION=\"us-east-1\"", "REGION=\"us east 1\"")), &BootstrapConfig::default(), &Overrides::default(), None).unwrap_err();
+        assert!(e.contains("rds.conf:2: REGION") && e.contains("not an AWS region"), "{e}");
+        for h in ["db.x.us-east-1.rds.amazonaws.com", "127.0.0.1", "::1", "[::1]", "localhost", "db.x.local."] {
+            assert_eq!(validate_host(h), Ok(()), "{h}");
+        }
+        for h in ["", "db x", "db/x", "-db.x", "db..x", "db.x-", "db;x", &"a".repeat(64)] {
+            assert!(validate_host(h).is_err(), "{h:?}");
+        }
+        let e = from_rds_conf(&conf(&SEED.replace("db.x.us-east-1", "db_x.us-east-1")), &BootstrapConfig::default(), &Overrides::default(), None).unwrap_err();
+        assert!(e.contains("rds.conf:1: RDS_ENDPOINT") && e.contains("not a host name"), "{e}");
+        let ov = Overrides { host: Some("bad host".into()), ..Overrides::default() };
+        assert!(from_rds_conf(&conf(SEED), &BootstrapConfig::default(), &ov, None).unwrap_err().contains("--host"));
+        let facts = InstanceFacts { identifier: "db".into(), address: "db.x".into(), port: 3306, master_secret_arn: None, db_name: Some("sys".into()) };
+        assert!(from_instance(&facts, &BootstrapConfig::default(), &Overrides::default(), "us-east-1").unwrap_err().contains("server's own schemas"));
+        let facts = InstanceFacts { db_name: Some("node_db".into()), ..facts };
+        assert!(from_instance(&facts, &BootstrapConfig::default(), &Overrides::default(), "nowhere").unwrap_err().contains("not an AWS region"));
     }
 
     #[test]

@@ -28,7 +28,7 @@ impl Format {
         match self {
             Format::Table => "an aligned table",
             Format::Csv => "RFC 4180 CSV with a header row",
-            Format::Json => "one JSON array of objects per result set (numeric columns as numbers)",
+            Format::Json => "one JSON array of objects per result set (numeric columns as numbers; a repeated column name gets _2, _3…)",
         }
     }
 }
@@ -163,13 +163,31 @@ impl<W: Write> Json<W> {
     }
 }
 
+/// Column names as object keys: a name that repeats (`SELECT 1 AS a, 2 AS a`, a join's two `id`s)
+/// gets `_2`, `_3`… so no column is lost to a JSON reader keeping one value a key.
+pub fn unique_names(columns: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    columns
+        .iter()
+        .map(|c| {
+            let mut name = c.clone();
+            let mut n = 1;
+            while !seen.insert(name.clone()) {
+                n += 1;
+                name = format!("{c}_{n}");
+            }
+            name
+        })
+        .collect()
+}
+
 impl<W: Write> Sink for Json<W> {
     fn kinds(&mut self, kinds: &[ValueKind]) -> std::io::Result<()> {
         self.kinds = kinds.to_vec();
         Ok(())
     }
     fn start(&mut self, columns: &[String]) -> std::io::Result<()> {
-        self.keys = columns.iter().map(|c| serde_json::to_string(c).unwrap_or_default()).collect();
+        self.keys = unique_names(columns).iter().map(|c| serde_json::to_string(c).unwrap_or_default()).collect();
         if self.kinds.len() != columns.len() {
             self.kinds = vec![ValueKind::Other; columns.len()];
         }
@@ -332,6 +350,21 @@ mod tests {
         }
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!((v[0]["n"].as_u64(), v[0]["odd"].as_str()), (Some(7), Some("NaN")), "not a JSON number: a string");
+    }
+
+    #[test]
+    fn json_keeps_every_column_when_names_repeat() {
+        let cols = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(unique_names(&cols(&["id", "name", "id", "id", "id_2"])), cols(&["id", "name", "id_2", "id_3", "id_2_2"]));
+        let mut out = Vec::new();
+        {
+            let mut s = sink(Format::Json, &mut out);
+            s.start(&cols(&["a", "a"])).unwrap();
+            s.row(vec![Cell::Text("1".into()), Cell::Text("2".into())]).unwrap();
+            s.finish().unwrap();
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!((v[0]["a"].as_str(), v[0]["a_2"].as_str()), (Some("1"), Some("2")), "{v}");
     }
 
     #[test]

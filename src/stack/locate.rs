@@ -79,6 +79,13 @@ pub async fn locate(ctx: &AwsContext, anchor: &Anchor, parameter_prefix: &str) -
                 },
             }
         })?);
+    } else if let Some(arn) = &anchor.proxy_arn {
+        // Only the ARN is known: its last part is the proxy's resource id, so match the whole ARN.
+        chosen = Some(proxies.iter().find(|p| p.db_proxy_arn() == Some(arn)).ok_or_else(|| DiscoverError::ProxyNotFound {
+            name: arn.clone(),
+            region: region.clone(),
+            found: if loc.all_proxies.is_empty() { String::new() } else { format!(" (found: {})", loc.all_proxies.join(", ")) },
+        })?);
     } else if let Some(inst) = &anchor.instance {
         // The proxy whose targets include the instance, if any.
         for p in &proxies {

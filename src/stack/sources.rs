@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Anchor {
     pub proxy: Option<String>,
+    /// The proxy's ARN, when that is all a source names (its last part is the proxy's id, not its name).
+    pub proxy_arn: Option<String>,
     pub instance: Option<String>,
     /// Instance endpoint address (from `rds.conf`), matched against instances.
     pub instance_address: Option<String>,
@@ -204,8 +206,8 @@ impl TerraformOutputs {
         let proxy = self
             .string("rds_proxy_endpoint")
             .and_then(|e| e.split('.').next())
-            .map(str::to_string)
-            .or_else(|| self.string("rds_proxy_arn").and_then(|a| a.rsplit(':').next()).map(str::to_string));
+            .map(str::to_string);
+        let proxy_arn = self.string("rds_proxy_arn").filter(|a| a.starts_with("arn:")).map(str::to_string);
         // `rds_dbi` is the DbiResourceId (`db-XXXX`) in the seed project; the
         // identifier is the first label of `rds_address`.
         let instance = self
@@ -213,7 +215,7 @@ impl TerraformOutputs {
             .and_then(|a| a.split('.').next())
             .map(str::to_string)
             .or_else(|| self.string("rds_dbi").filter(|d| !d.starts_with("db-")).map(str::to_string));
-        if proxy.is_none() && instance.is_none() {
+        if proxy.is_none() && proxy_arn.is_none() && instance.is_none() {
             return Err(SourceError {
                 path: self.path.clone(),
                 line: None,
@@ -228,6 +230,7 @@ impl TerraformOutputs {
             .map(str::to_string);
         Ok(Anchor {
             proxy,
+            proxy_arn,
             instance,
             instance_address: self.string("rds_address").map(str::to_string),
             vpc_id: self.string("vpc_id").map(str::to_string),
@@ -307,6 +310,15 @@ mod tests {
         assert_eq!(a.region.as_deref(), Some("us-east-1"));
         assert_eq!(a.vpc_id.as_deref(), Some("vpc-123"));
         assert_eq!(t.string("secret_name"), None);
+        // Only the proxy's ARN: its last part is an id (prx-…), not the name; discovery matches the ARN.
+        let t = TerraformOutputs::parse(
+            r#"{"rds_proxy_arn": {"value": "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0abc", "type": "string", "sensitive": false}}"#,
+            Path::new("out.json"),
+        )
+        .unwrap();
+        let a = t.anchor().unwrap();
+        assert_eq!((a.proxy, a.proxy_arn.as_deref()), (None, Some("arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0abc")));
+        assert_eq!(a.region.as_deref(), Some("us-east-1"));
     }
 
     #[test]

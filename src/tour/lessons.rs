@@ -135,13 +135,6 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &str) -> Outcome {
             }
         }
     }
-    if focus == "config"
-        && let Ok(params) = &ev.params
-    {
-        for p in params {
-            o.say(Tone::Muted, format!("  {} = {}", p.name, p.get_str("value").unwrap_or("")));
-        }
-    }
     o.done = rows.iter().filter(|r| r.2 == focus).any(|r| get(r.1).is_some());
     o
 }
@@ -271,7 +264,7 @@ async fn login(ctx: &AwsContext, settings: &Settings) -> Outcome {
     };
     let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
     if let Some((name, port)) = &spec.tls_name {
-        o.say(Tone::Muted, format!("TCP to {}:{} (connect_to); token and certificate for {name}:{port}", spec.host, spec.port));
+        o.say(Tone::Muted, format!("TCP goes to {}:{} (the config's connect_to: the sandbox stands in for {name} there); the token and the certificate are still for {name}:{port}", spec.host, spec.port));
     }
     query_as(&mut o, Connector::new(spec, Auth::Iam(provider)), &t).await;
     o
@@ -359,8 +352,13 @@ async fn wrong_host(ctx: &AwsContext, settings: &Settings) -> Outcome {
     match tokio::time::timeout(Duration::from_secs(10), crate::db::wire::WireConn::connect(login)).await {
         Ok(Err(e)) => {
             let e = c.explain_wire(&e);
-            o.say(if e.code == Some(1045) { Tone::Focus } else { Tone::Bad }, format!("refused, as RDS refuses it: {}", e.message));
-            o.done = e.code == Some(1045);
+            if e.code == Some(1045) {
+                o.say(Tone::Focus, format!("refused with 1045, as RDS refuses it: the token names 127.0.0.1:{local_port}, not {}", t.host));
+                o.say(Tone::Muted, "(the server's own words are generic — access denied — whatever was wrong with the token)");
+                o.done = true;
+            } else {
+                o.say(Tone::Bad, format!("refused, but not for the token: {}", e.message));
+            }
         }
         Ok(Ok(conn)) => {
             conn.close().await;
@@ -441,9 +439,13 @@ async fn no_tls(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let sent = server.await.unwrap_or(0);
     match result {
         Err(e) => {
-            o.say(Tone::Focus, format!("rdsdeck refused: {}", e.message));
+            let no_tls = e.message.contains("TLS");
+            o.say(
+                if no_tls { Tone::Focus } else { Tone::Bad },
+                if no_tls { format!("rdsdeck refused: the server on 127.0.0.1:{port} offers no TLS, so the token was never sent") } else { format!("refused, but not for TLS: {}", e.message) },
+            );
             o.say(if sent == 0 { Tone::Good } else { Tone::Bad }, format!("bytes the server received after its greeting: {sent}"));
-            o.done = sent == 0;
+            o.done = no_tls && sent == 0;
         }
         Ok(conn) => {
             conn.close().await;
@@ -488,7 +490,7 @@ async fn forward_query(ctx: &AwsContext, settings: &Settings, stop: tokio::sync:
         }
     };
     let local = f.local_addr().port();
-    o.say(Tone::Good, format!("session {} on {} ({})", f.session_id(), spec.target, f.carrier()));
+    o.say(Tone::Good, format!("session {} on {} (carried by {})", f.session_id(), spec.target, f.carrier().replace("native", "rdsdeck's own Session Manager client")));
     o.say(Tone::Plain, format!("127.0.0.1:{local} → {}:{} through the app host", t.host, t.port));
     for n in notices {
         o.say(Tone::Muted, n);

@@ -104,13 +104,13 @@ impl Action {
     pub fn verb(self) -> &'static str {
         match self {
             Action::Stack => "read the stack",
-            Action::ProxyAuth => "read the proxy's auth block",
+            Action::ProxyAuth => "read the auth block",
             Action::SignToken => "sign a token",
             Action::Decode => "decode the token",
             Action::Login => "log in",
             Action::LoginWrongHost => "try the wrong host",
-            Action::LoginNoTls => "try a server without TLS",
-            Action::ForwardQuery => "forward a port and query through it",
+            Action::LoginNoTls => "try a no-TLS server",
+            Action::ForwardQuery => "forward and query",
             Action::BootstrapPlan => "show the plan",
             Action::Break => "break the link",
             Action::Doctor => "run the doctor",

@@ -34,7 +34,10 @@ pub fn render(app: &App, f: &mut Frame) {
     render_header(app, f, a.header);
     app.f.browser.draw_tabs(&vx, f, a.tabs);
     let stack = Stack { phase: &app.phase, located: app.located.as_ref() };
-    app.f.browser.draw(&vx, &stack, f, a.main, app.mode == Mode::Filter);
+    // A view that covers the main area hides the lists: they are not drawn for nothing.
+    if !app.f.view(app.mode).is_some_and(|v| v.covers_main()) {
+        app.f.browser.draw(&vx, &stack, f, a.main, app.mode == Mode::Filter);
+    }
     if let Some(l) = a.log {
         app.f.log.draw(&vx, f, l);
     }

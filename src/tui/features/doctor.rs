@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use secrecy::SecretString;
 use std::time::Instant;
 
@@ -136,7 +136,6 @@ impl Doctor {
 
     fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
-        f.render_widget(Clear, area);
         let failed = self.findings.iter().filter(|f| f.status == Status::Fail).count();
         let title = match self.running {
             Some(since) => format!(" Doctor · {} ", vx.spinner(since)),
@@ -208,6 +207,9 @@ impl Doctor {
 }
 
 impl View for Doctor {
+    fn covers_main(&self) -> bool {
+        true
+    }
     fn scope(&self) -> Scope {
         Scope::Doctor
     }

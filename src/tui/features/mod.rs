@@ -50,6 +50,11 @@ pub trait View {
     fn on_key(&mut self, key: KeyEvent, cmd: Option<Cmd>, cx: &mut Cx) -> Vec<Effect>;
     /// Draws over the main area (`screen` for views that take the whole screen).
     fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, screen: Rect);
+    /// It draws over the whole main area: the lists are not drawn beneath it (so it needs no
+    /// `Clear`, and keeps the theme's background).
+    fn covers_main(&self) -> bool {
+        false
+    }
     /// A mouse event while it has the keys (`cx.main` is where it draws).
     fn on_mouse(&mut self, _m: crossterm::event::MouseEvent, _cx: &mut Cx) -> Vec<Effect> {
         Vec::new()

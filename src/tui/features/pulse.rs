@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use std::time::{Duration, Instant};
 
 use super::{Cx, Effect, Footer, View, ViewCx};
@@ -230,7 +230,6 @@ impl Pulse {
 
     fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
-        f.render_widget(Clear, area);
         let busy = self.loading.map(|s| vx.spinner(s)).map(|s| format!(" · {s}")).unwrap_or_default();
         let title = format!(" Pulse · last {}{busy} ", self.window.label());
         let block = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(title, th.title));
@@ -304,24 +303,34 @@ impl Pulse {
         let label_w = 24usize;
         let stats_w = 23usize;
         let spark_w = (area.width as usize).saturating_sub(label_w + stats_w).max(4);
-        let lines: Vec<Line> = ordered
-            .iter()
-            .skip(self.chart_scroll)
-            .take(area.height as usize)
-            .map(|s| {
-                let who = if s.scope == crate::pulse::Scope::Proxy { "proxy" } else { "db" };
-                let trouble = s.failures && s.max().is_some_and(|m| m > 0.0);
-                let label_style = if trouble { th.bad } else { th.key };
-                let v = |x: Option<f64>| x.map(|v| human(v, s.unit)).unwrap_or_else(|| "-".into());
-                Line::from(vec![
-                    Span::styled(format!("{:<w$}", clip(&format!("{who} {}", s.label), label_w), w = label_w), label_style),
-                    Span::styled(spark(&s.points, spark_w), if trouble { th.bad } else { th.accent }),
-                    Span::styled(format!("{:>9}", v(s.latest())), Style::default()),
-                    Span::styled(format!(" {:>13}", clip(&format!("{}–{}", v(s.min()), v(s.max())), 13)), th.muted),
-                ])
-            })
-            .collect();
-        f.render_widget(Paragraph::new(lines), area);
+        // Written into the buffer cell by cell: a sparkline is one known-width character a cell, so
+        // it needs no text layout (the frame's largest cost before).
+        let buf = f.buffer_mut();
+        for (row, s) in ordered.iter().skip(self.chart_scroll).take(area.height as usize).enumerate() {
+            let y = area.y + row as u16;
+            let who = if s.scope == crate::pulse::Scope::Proxy { "proxy" } else { "db" };
+            let trouble = s.failures && s.max().is_some_and(|m| m > 0.0);
+            let label_style = if trouble { th.bad } else { th.key };
+            let v = |x: Option<f64>| x.map(|v| human(v, s.unit)).unwrap_or_else(|| "-".into());
+            let mut x = area.x;
+            let right = area.x + area.width;
+            let label = format!("{:<w$}", clip(&format!("{who} {}", s.label), label_w), w = label_w);
+            x = buf.set_stringn(x, y, &label, (right - x) as usize, label_style).0;
+            let spark_style = if trouble { th.bad } else { th.accent };
+            for c in spark(&s.points, spark_w).chars() {
+                if x >= right {
+                    break;
+                }
+                buf[(x, y)].set_char(c).set_style(spark_style);
+                x += 1;
+            }
+            if x < right {
+                x = buf.set_stringn(x, y, format!("{:>9}", v(s.latest())), (right - x) as usize, Style::default()).0;
+            }
+            if x < right {
+                buf.set_stringn(x, y, format!(" {:>13}", clip(&format!("{}–{}", v(s.min()), v(s.max())), 13)), (right - x) as usize, th.muted);
+            }
+        }
     }
 
     fn draw_logs(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
@@ -402,6 +411,9 @@ pub fn spark(points: &[(i64, f64)], width: usize) -> String {
 }
 
 impl View for Pulse {
+    fn covers_main(&self) -> bool {
+        true
+    }
     fn scope(&self) -> Scope {
         Scope::Pulse
     }

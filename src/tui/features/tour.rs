@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use std::time::Instant;
 
 use super::{Cx, Effect, Footer, View, ViewCx};
@@ -28,6 +28,36 @@ pub const KEYS: &[Def] = &[
     (Scope::Tour, Cmd::Down, "down", "scroll down / next chapter", &["down", "j"]),
     (Scope::Tour, Cmd::Back, "leave", "leave the tour (progress is kept)", &["esc", "q"]),
 ];
+
+const NOT_AS_EXPECTED: &str = "This did not go as the step expects: read the lines above; you may try again or skip.";
+
+/// Rows `lines` take at `width` when wrapped at word boundaries, as the paragraph wraps them
+/// (a word longer than the width is cut across rows).
+fn wrapped_height(lines: &[String], width: u16) -> u16 {
+    use unicode_width::UnicodeWidthStr;
+    let w = width.max(1) as usize;
+    let mut rows = 0usize;
+    for line in lines {
+        let mut used = 0usize;
+        let mut n = 1usize;
+        for word in line.split(' ') {
+            let ww = word.width();
+            let need = if used == 0 { ww } else { used + 1 + ww };
+            if need <= w {
+                used = need;
+            } else if ww <= w {
+                n += 1;
+                used = ww;
+            } else {
+                // A long word: it starts a row and takes as many as it needs.
+                n += usize::from(used > 0) + (ww - 1) / w;
+                used = ww % w;
+            }
+        }
+        rows += n;
+    }
+    rows.min(u16::MAX as usize) as u16
+}
 
 #[derive(Debug)]
 pub enum TourMsg {
@@ -269,7 +299,8 @@ impl Tour {
                 Vec::new()
             }
             Some(Cmd::Down) => {
-                self.scroll = self.scroll.saturating_add(1).min(self.outcome.as_ref().map(|o| o.lines.len() as u16).unwrap_or(0));
+                let (body, _) = Tour::frame(cx.main);
+                self.scroll = self.scroll.saturating_add(1).min(self.max_scroll(body));
                 Vec::new()
             }
             Some(Cmd::Back) => self.leave(cx),
@@ -379,7 +410,6 @@ impl Tour {
 
     fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
-        f.render_widget(Clear, area);
         let block = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(self.title(), th.title));
         f.render_widget(block, area);
         let (body, row) = Tour::frame(area);
@@ -446,24 +476,48 @@ impl Tour {
     /// The row of the contents' first chapter, below the two lines of introduction.
     const CONTENTS_TOP: u16 = 2;
 
+    /// The step's text, as drawn (the title first).
+    fn step_text(&self, step: &Step) -> Vec<String> {
+        std::iter::once(crate::untrusted::line(&step.title).into_owned())
+            .chain(self.names.fill(&step.text).lines().map(|l| crate::untrusted::line(l).into_owned()))
+            .collect()
+    }
+
+    /// Where the text goes and where the result goes (inside its border), in the step's `body`: side
+    /// by side when wide, else the text as tall as it wraps (leaving the result four rows at least).
+    fn step_areas(&self, step: &Step, body: Rect) -> (Rect, Rect, bool) {
+        let wide = body.width >= 120;
+        let [text_area, result_area] = if wide {
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body)
+        } else {
+            let need = wrapped_height(&self.step_text(step), body.width);
+            let text_h = need.min(body.height.saturating_sub(5)).max(3);
+            Layout::vertical([Constraint::Length(text_h), Constraint::Min(1)]).areas(body)
+        };
+        let border = if wide { Borders::LEFT } else { Borders::TOP };
+        (text_area, Block::default().borders(border).inner(result_area), wide)
+    }
+
+    /// How far the result scrolls: until its last wrapped line is at the bottom.
+    fn max_scroll(&self, body: Rect) -> u16 {
+        let (Some(step), Some(o)) = (self.step(), self.outcome.as_ref()) else { return 0 };
+        let (_, inner, _) = self.step_areas(step, body);
+        let lines: Vec<String> = o.lines.iter().map(|l| l.1.clone()).chain((!o.done).then(|| NOT_AS_EXPECTED.to_string())).collect();
+        wrapped_height(&lines, inner.width).saturating_sub(inner.height)
+    }
+
     fn draw_step(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
         let Some(step) = self.step() else { return };
-        let wide = area.width >= 120;
-        let [text_area, result_area] = if wide {
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area)
-        } else {
-            let text_h = (self.names.fill(&step.text).len() as u16 / area.width.max(1) + 4).min(area.height / 2 + 2).max(3);
-            Layout::vertical([Constraint::Length(text_h), Constraint::Min(1)]).areas(area)
-        };
-        let mut text = vec![Line::from(Span::styled(crate::untrusted::line(&step.title).into_owned(), th.table_header))];
-        for l in self.names.fill(&step.text).lines() {
-            text.push(Line::from(crate::untrusted::line(l).into_owned()));
+        let (text_area, inner, wide) = self.step_areas(step, area);
+        let result_area = if wide { Rect { x: inner.x - 1, width: inner.width + 1, ..inner } } else { Rect { y: inner.y - 1, height: inner.height + 1, ..inner } };
+        let mut text: Vec<Line> = Vec::new();
+        for (i, l) in self.step_text(step).into_iter().enumerate() {
+            text.push(if i == 0 { Line::from(Span::styled(l, th.table_header)) } else { Line::from(l) });
         }
         f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), text_area);
         let border = if wide { Borders::LEFT } else { Borders::TOP };
         let b = Block::default().borders(border).border_style(th.border).title(Span::styled(" what rdsdeck did ", th.muted));
-        let inner = b.inner(result_area);
         f.render_widget(b, result_area);
         let lines: Vec<Line> = match (&self.outcome, self.running, step.key(), step.action) {
             (_, Some(since), _, Some(a)) => vec![Line::from(Span::styled(format!("{} {}…", vx.spinner(since), a.verb()), th.accent))],
@@ -480,7 +534,7 @@ impl Tour {
                     };
                     Line::from(Span::styled(s.1.clone(), style))
                 })
-                .chain((!o.done).then(|| Line::from(Span::styled("This did not go as the step expects: read the lines above; you may try again or skip.", th.warn))))
+                .chain((!o.done).then(|| Line::from(Span::styled(NOT_AS_EXPECTED, th.warn))))
                 .collect(),
             (None, None, Some(k), Some(a)) => {
                 let shown = if a.changes_the_stack() && !self.may_change { " (shown, not run: this is not the sandbox)" } else { "" };
@@ -502,6 +556,9 @@ impl Tour {
 }
 
 impl View for Tour {
+    fn covers_main(&self) -> bool {
+        true
+    }
     fn scope(&self) -> Scope {
         Scope::Tour
     }
