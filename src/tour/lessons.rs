@@ -188,6 +188,12 @@ fn parts(token: &str) -> Vec<String> {
     std::iter::once(format!("{head}?"))
         .chain(query.split('&').map(|kv| match kv.split_once('=') {
             Some((k @ ("X-Amz-Signature" | "X-Amz-Security-Token"), _)) => format!("&{k}=••••••••"),
+            // The access key id as `token inspect` shows it: its last four characters.
+            Some(("X-Amz-Credential", v)) => {
+                let (key, scope) = v.split_once("%2F").map(|(k, r)| (k, format!("%2F{r}"))).unwrap_or((v, String::new()));
+                let last4: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+                format!("&X-Amz-Credential=…{last4}{scope}")
+            }
             _ => format!("&{kv}"),
         }))
         .collect()
@@ -709,9 +715,10 @@ mod tests {
 
     #[test]
     fn a_masked_token_keeps_its_parts_but_not_its_signature() {
-        let t = "px.proxy:3306/?Action=connect&DBUser=u&X-Amz-Signature=abcdef0123";
+        let t = "px.proxy:3306/?Action=connect&DBUser=u&X-Amz-Credential=AKIAEXAMPLEKEY1234%2F20261202%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Signature=abcdef0123";
         let m = parts(t).concat();
         assert!(m.contains("&DBUser=u") && !m.contains("abcdef0123"), "{m}");
+        assert!(m.contains("&X-Amz-Credential=…1234%2F20261202%2Fus-east-1") && !m.contains("AKIAEXAMPLE"), "{m}");
         assert_eq!(parts(t)[0], "px.proxy:3306/?");
     }
 }
