@@ -245,3 +245,17 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("Broken pipe"), "{err}");
 }
+
+/// Verify holds the users to the plan: a privilege granted on top (on the app's database, on another
+/// schema, globally) fails it, named as a GRANT names it; revoked, it passes again.
+#[test]
+fn verify_fails_a_user_holding_more_than_planned() {
+    let sb = Sandbox::start();
+    bootstrap(&sb, &["--from", "verify"]).expect_code(0);
+    root_sql(&sb, "GRANT DROP ON node_db.* TO 'node_app'@'%'; GRANT SELECT ON mysql.* TO 'node_user'@'%'; GRANT PROCESS ON *.* TO 'node_user'@'%'");
+    let out = bootstrap(&sb, &["--from", "verify"]).expect_code(1);
+    assert!(out.stdout.contains("`node_app`: holds more than planned: DROP ON `node_db`.*"), "{}", out.dump());
+    assert!(out.stdout.contains("PROCESS ON *.*") && out.stdout.contains("SELECT ON `mysql`.*"), "{}", out.dump());
+    root_sql(&sb, "REVOKE DROP ON node_db.* FROM 'node_app'@'%'; REVOKE SELECT ON mysql.* FROM 'node_user'@'%'; REVOKE PROCESS ON *.* FROM 'node_user'@'%'");
+    bootstrap(&sb, &["--from", "verify"]).expect_code(0);
+}

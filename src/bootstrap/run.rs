@@ -236,6 +236,55 @@ pub async fn check_user(conn: &mut Conn, user: &str, ex: &Expect) -> Result<User
     Ok(if missing.is_empty() { UserState::Complete } else { UserState::Incomplete(missing) })
 }
 
+/// A privilege column's name as a GRANT names it (`Create_user_priv` -> `CREATE USER`).
+fn priv_name(col: &str) -> String {
+    match col {
+        "Grant_priv" => "GRANT OPTION".into(),
+        c => DB_PRIVILEGES
+            .iter()
+            .find(|(_, dc)| *dc == c)
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_else(|| c.trim_end_matches("_priv").replace('_', " ").to_ascii_uppercase()),
+    }
+}
+
+/// What `user` holds beyond `ex`, each named as a GRANT names it: global privileges, privileges on
+/// its database past the plan's, any on another database, and table- or column-level grants.
+pub async fn extra_privileges(conn: &mut Conn, user: &str, ex: &Expect) -> Result<Vec<String>, mysql_async::Error> {
+    let yes = |row: &Row, col: &str| text(row, col).as_deref() == Some("Y");
+    let privs = |row: &Row| -> Vec<String> {
+        row.columns_ref().iter().map(|c| c.name_str().into_owned()).filter(|c| c.ends_with("_priv")).filter(|c| yes(row, c)).collect()
+    };
+    let mut extra = Vec::new();
+    let global: Option<Row> = conn.exec_first("SELECT * FROM mysql.user WHERE User = ? AND Host = '%'", (user,)).await?;
+    if let Some(row) = global {
+        for c in privs(&row) {
+            if !ex.global.iter().any(|(_, col)| *col == c) {
+                extra.push(format!("{} ON *.*", priv_name(&c)));
+            }
+        }
+    }
+    let dbs: Vec<Row> = conn.exec("SELECT * FROM mysql.db WHERE User = ? AND Host = '%'", (user,)).await?;
+    for row in dbs {
+        let db = text(&row, "Db").unwrap_or_default();
+        let planned = ex.dbs.iter().find(|(d, _)| *d == db).map(|(_, p)| p.as_slice()).unwrap_or(&[]);
+        let all = planned.iter().any(|p| p == ALL_PRIVILEGES);
+        for c in privs(&row) {
+            let allowed = (all && c != "Grant_priv") || DB_PRIVILEGES.iter().any(|(n, col)| *col == c && planned.iter().any(|p| p == n));
+            if !allowed {
+                extra.push(format!("{} ON `{db}`.*", priv_name(&c)));
+            }
+        }
+    }
+    for (table, what) in [("tables_priv", "table"), ("columns_priv", "column")] {
+        let n: Option<u64> = conn.exec_first(format!("SELECT COUNT(*) FROM mysql.{table} WHERE User = ? AND Host = '%'"), (user,)).await?;
+        if let Some(n) = n.filter(|n| *n > 0) {
+            extra.push(format!("{n} {what}-level grant(s) (mysql.{table})"));
+        }
+    }
+    Ok(extra)
+}
+
 /// The master login, from Secrets Manager. The password lives only here (zeroized on drop).
 struct Master {
     user: String,
@@ -592,6 +641,11 @@ impl Run {
                 let row: Option<Row> =
                     s.conn.exec_first("SELECT * FROM mysql.user WHERE User = ? AND Host = '%'", (user.as_str(),)).await.map_err(explain)?;
                 let state = check_user(&mut s.conn, user, expect).await.map_err(|e| s.connector.explain(&e).message)?;
+                // More than planned is a failure too: a user is verified as the plan made it.
+                let extra = match &state {
+                    UserState::Complete => extra_privileges(&mut s.conn, user, expect).await.map_err(|e| s.connector.explain(&e).message)?,
+                    _ => Vec::new(),
+                };
                 let grants: Vec<String> = match &row {
                     Some(_) => s.conn.query(format!("SHOW GRANTS FOR {}", quote_user(user))).await.map_err(|e| s.connector.explain(&e).message)?,
                     None => vec![],
@@ -602,12 +656,16 @@ impl Run {
                     ssl_type: row.as_ref().and_then(|r| text(r, "ssl_type")).unwrap_or_default(),
                     grants,
                     login: match &state {
+                        UserState::Complete if !extra.is_empty() => format!(
+                            "holds more than planned: {} (REVOKE it, or plan it in the bootstrap config)",
+                            extra.join(", ")
+                        ),
                         UserState::Complete => String::new(),
                         UserState::Missing => "user missing".into(),
                         UserState::Conflict(w) => w.clone(),
                         UserState::Incomplete(m) => format!("lacks {}", m.join(", ")),
                     },
-                    ok: state == UserState::Complete,
+                    ok: state == UserState::Complete && extra.is_empty(),
                 });
             }
         }
