@@ -1153,7 +1153,7 @@ fn tour_view_snapshots_and_buttons() {
     let click = |app: &mut App, label: &str| {
         let screen = draw(app, 80, 24);
         let (row, line) = screen.lines().enumerate().find(|(_, l)| l.contains(label)).unwrap_or_else(|| panic!("no {label}:\n{screen}"));
-        let col = line.chars().take_while(|_| true).collect::<String>().find(label).map(|b| line[..b].chars().count()).unwrap() as u16;
+        let col = line.find(label).map(|b| line[..b].chars().count()).unwrap() as u16;
         app.update(Action::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: col + 1, row: row as u16, modifiers: KeyModifiers::NONE }))
     };
     click(&mut app, "[s skip]");

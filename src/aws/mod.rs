@@ -172,6 +172,11 @@ fn first_line(s: &str) -> String {
 
 fn is_local(url: Option<&str>) -> bool {
     let url = url.map(str::to_string).or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()).unwrap_or_default();
+    is_loopback_url(&url)
+}
+
+/// An endpoint URL on this machine (the sandbox, a local stand-in): never AWS itself.
+pub fn is_loopback_url(url: &str) -> bool {
     url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]")
 }
 

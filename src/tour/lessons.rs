@@ -14,6 +14,20 @@ use crate::settings::Settings;
 use crate::ssm::transport::Transport;
 use crate::target::{DbFlags, DbTarget, Route, StackFacts};
 
+/// The value, or — on an error — the outcome `o` says `what: error` and is returned: a step stops at
+/// the first thing it cannot do, and says which.
+macro_rules! or_say {
+    ($o:ident, $e:expr, $what:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => {
+                $o.say(Tone::Bad, format!("{}: {e}", $what));
+                return $o;
+            }
+        }
+    };
+}
+
 /// How a line of an outcome reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -53,7 +67,7 @@ pub struct Memory {
 /// The stack may be changed by the tour: the sandbox (every AWS endpoint on this machine), and not
 /// `--read-only`. Anything else is a real stack, where a step that changes it is shown, not run.
 pub fn may_change(ctx: &AwsContext, settings: &Settings) -> bool {
-    let local = |u: &str| u.contains("://127.") || u.contains("://localhost") || u.contains("://[::1]");
+    let local = crate::aws::is_loopback_url;
     let ec2 = std::env::var("AWS_ENDPOINT_URL_EC2").ok();
     !settings.read_only && ctx.endpoint.as_deref().is_some_and(local) && ec2.as_deref().is_none_or(local)
 }
@@ -201,13 +215,7 @@ fn parts(token: &str) -> Vec<String> {
 
 async fn sign(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let mut o = Outcome::default();
-    let t = match app_target(ctx, settings).await {
-        Ok((_, t)) => t,
-        Err(e) => {
-            o.say(Tone::Bad, format!("no endpoint to sign for: {e}"));
-            return o;
-        }
-    };
+    let (_, t) = or_say!(o, app_target(ctx, settings).await, "no endpoint to sign for");
     match sign_for(ctx, &t.host, t.port, &t.user).await {
         Ok(tok) => {
             let text = tok.expose_secret();
@@ -257,17 +265,8 @@ async fn decode(ctx: &AwsContext, settings: &Settings, memory: &Memory) -> Outco
 
 async fn login(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let mut o = Outcome::default();
-    let t = match app_target(ctx, settings).await {
-        Ok((_, t)) => t,
-        Err(e) => {
-            o.say(Tone::Bad, format!("nothing to log in to: {e}"));
-            return o;
-        }
-    };
-    let Some(provider) = ctx.sdk.credentials_provider() else {
-        o.say(Tone::Bad, "no AWS credentials to sign a token with");
-        return o;
-    };
+    let (_, t) = or_say!(o, app_target(ctx, settings).await, "nothing to log in to");
+    let provider = or_say!(o, ctx.sdk.credentials_provider().ok_or("none in the AWS context"), "no AWS credentials to sign a token with");
     let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
     if let Some((name, port)) = &spec.tls_name {
         o.say(Tone::Muted, format!("TCP goes to {}:{} (the config's connect_to: the sandbox stands in for {name} there); the token and the certificate are still for {name}:{port}", spec.host, spec.port));
@@ -320,31 +319,13 @@ impl crate::db::rows::Sink for Rows {
 
 async fn wrong_host(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let mut o = Outcome::default();
-    let t = match app_target(ctx, settings).await {
-        Ok((_, t)) => t,
-        Err(e) => {
-            o.say(Tone::Bad, format!("nothing to log in to: {e}"));
-            return o;
-        }
-    };
+    let (_, t) = or_say!(o, app_target(ctx, settings).await, "nothing to log in to");
     let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
     // The mistake: the token names where TCP goes (a tunnel's 127.0.0.1), not the endpoint.
     let local_port = if spec.tls_name.is_some() { spec.port } else { 13306 };
-    let token = match sign_for(ctx, "127.0.0.1", local_port, &t.user).await {
-        Ok(tok) => tok,
-        Err(e) => {
-            o.say(Tone::Bad, format!("the token could not be signed: {e}"));
-            return o;
-        }
-    };
+    let token = or_say!(o, sign_for(ctx, "127.0.0.1", local_port, &t.user).await, "the token could not be signed");
     o.say(Tone::Plain, format!("token signed for 127.0.0.1:{local_port}; TLS verified against {}", t.host));
-    let tls = match crate::tls::client_config(spec.ca.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            o.say(Tone::Bad, e);
-            return o;
-        }
-    };
+    let tls = or_say!(o, crate::tls::client_config(spec.ca.as_deref()), "no TLS configuration");
     let login = crate::db::wire::Login {
         host: &spec.host,
         port: spec.port,
@@ -420,24 +401,9 @@ fn greeting() -> Vec<u8> {
 
 async fn no_tls(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let mut o = Outcome::default();
-    let (_, t) = match app_target(ctx, settings).await {
-        Ok(x) => x,
-        Err(e) => {
-            o.say(Tone::Bad, format!("nothing to sign for: {e}"));
-            return o;
-        }
-    };
-    let Some(provider) = ctx.sdk.credentials_provider() else {
-        o.say(Tone::Bad, "no AWS credentials to sign a token with");
-        return o;
-    };
-    let (port, server) = match greeter().await {
-        Ok(x) => x,
-        Err(e) => {
-            o.say(Tone::Bad, format!("the test server could not start: {e}"));
-            return o;
-        }
-    };
+    let (_, t) = or_say!(o, app_target(ctx, settings).await, "nothing to sign for");
+    let provider = or_say!(o, ctx.sdk.credentials_provider().ok_or("none in the AWS context"), "no AWS credentials to sign a token with");
+    let (port, server) = or_say!(o, greeter().await, "the test server could not start");
     o.say(Tone::Plain, format!("a server without TLS listens on 127.0.0.1:{port}; the token is signed for {}", t.host));
     let mut spec = crate::target::connect_spec(&t, Some(port), &ctx.region, settings, Duration::from_secs(5), true);
     spec.host = "127.0.0.1".into();
@@ -463,13 +429,7 @@ async fn no_tls(ctx: &AwsContext, settings: &Settings) -> Outcome {
 
 async fn forward_query(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch::Receiver<bool>) -> Outcome {
     let mut o = Outcome::default();
-    let (facts, t) = match app_target(ctx, settings).await {
-        Ok(x) => x,
-        Err(e) => {
-            o.say(Tone::Bad, format!("nothing to forward to: {e}"));
-            return o;
-        }
-    };
+    let (facts, t) = or_say!(o, app_target(ctx, settings).await, "nothing to forward to");
     let t = DbTarget { route: Route::Forward("auto".into()), ..t };
     let spec = match crate::target::sql_forward_spec(&facts, &settings.config.forwards, &t, None) {
         Ok(Some(s)) => s,
@@ -488,13 +448,7 @@ async fn forward_query(ctx: &AwsContext, settings: &Settings, stop: tokio::sync:
         f = crate::ssm::transport::open_forward(ctx, &spec, Transport::Auto, &mut note) => f,
         _ = stopped(stop.clone()) => Err("stopped".into()),
     };
-    let mut f = match opened {
-        Ok(f) => f,
-        Err(e) => {
-            o.say(Tone::Bad, format!("the forward through {} could not be opened: {e}", spec.target));
-            return o;
-        }
-    };
+    let mut f = or_say!(o, opened, format!("the forward through {} could not be opened", spec.target));
     let local = f.local_addr().port();
     o.say(Tone::Good, format!("session {} on {} (carried by {})", f.session_id(), spec.target, f.carrier().replace("native", "rdsdeck's own Session Manager client")));
     o.say(Tone::Plain, format!("127.0.0.1:{local} → {}:{} through the app host", t.host, t.port));
@@ -590,21 +544,10 @@ async fn shown(ctx: &AwsContext, settings: &Settings, action: Action) -> Outcome
 async fn security_rule(ctx: &AwsContext, settings: &Settings, restore: bool) -> Outcome {
     use aws_sdk_ec2::types::IpPermission;
     let mut o = Outcome::default();
-    let l = match link(ctx, settings).await {
-        Ok(l) => l,
-        Err(e) => {
-            o.say(Tone::Bad, e);
-            return o;
-        }
-    };
+    let l = or_say!(o, link(ctx, settings).await, "the link to break or mend is not known");
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk);
-    let groups = match ec2.describe_security_groups().set_group_ids(Some(l.proxy_sgs.clone())).send().await {
-        Ok(g) => g.security_groups.unwrap_or_default(),
-        Err(e) => {
-            o.say(Tone::Bad, format!("the proxy's security groups could not be read: {}", crate::aws::explain(&e)));
-            return o;
-        }
-    };
+    let described = ec2.describe_security_groups().set_group_ids(Some(l.proxy_sgs.clone())).send().await.map_err(|e| crate::aws::explain(&e));
+    let groups = or_say!(o, described, "the proxy's security groups could not be read").security_groups.unwrap_or_default();
     // Rules on the port from a host group, as (proxy group, source group).
     let mut found = Vec::new();
     for g in &groups {
@@ -671,13 +614,7 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
     // It ends its forwards when stopped, and is waited for.
     let (ctx, settings) = (ctx.clone(), settings.clone());
     let run = tokio::spawn(async move { crate::doctor::run(&ctx, &settings, &options(&settings), |_| {}, stopped(stop)).await });
-    let found: Vec<Finding> = match run.await {
-        Ok(f) => f,
-        Err(e) => {
-            o.say(Tone::Bad, format!("the doctor stopped: {e}"));
-            return o;
-        }
-    };
+    let found: Vec<Finding> = or_say!(o, run.await, "the doctor stopped");
     let failed: Vec<&Finding> = found.iter().filter(|f| f.status == Status::Fail).collect();
     match failed.first() {
         None => o.say(Tone::Good, format!("Doctor · nothing failed: {} checks", found.len())),

@@ -110,6 +110,11 @@ impl Tour {
         self.chapters.iter().position(|c| &c.id == id)
     }
 
+    /// The chapters are on screen (asked for, or no chapter open).
+    fn on_contents(&self) -> bool {
+        self.contents || self.chapter().is_none()
+    }
+
     /// (chapter, step) of the step on screen.
     fn here(&self) -> Option<(usize, usize)> {
         self.chapter_index().map(|i| (i, self.progress.step))
@@ -270,7 +275,7 @@ impl Tour {
     }
 
     fn on_cmd(&mut self, c: Option<Cmd>, cx: &mut Cx) -> Vec<Effect> {
-        if self.contents || self.chapter().is_none() {
+        if self.on_contents() {
             return match c {
                 Some(Cmd::Up) => {
                     self.selected = self.selected.saturating_sub(1);
@@ -345,7 +350,7 @@ impl Tour {
     /// The buttons of the bottom row, laid out from the left of `row`.
     fn buttons(&self, vx_keys: &dyn Fn(Cmd) -> String, row: Rect) -> Vec<(Rect, Button, String)> {
         let mut items: Vec<(Button, String)> = Vec::new();
-        if self.contents || self.chapter().is_none() {
+        if self.on_contents() {
             items.push((Button::Start, format!("{} start", vx_keys(Cmd::Right))));
             items.push((Button::Leave, format!("{} leave", vx_keys(Cmd::Back))));
         } else {
@@ -436,7 +441,7 @@ impl Tour {
             f.render_widget(Paragraph::new(Line::from(Span::styled("reading the chapters…", th.muted))), body);
             return;
         }
-        if self.contents || self.chapter().is_none() {
+        if self.on_contents() {
             self.draw_contents(vx, f, body);
         } else {
             self.draw_step(vx, f, body);
@@ -547,7 +552,7 @@ impl Tour {
 
     fn hints(&self, vx: &ViewCx) -> String {
         let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Tour, c));
-        if self.contents || self.chapter().is_none() {
+        if self.on_contents() {
             format!(" {}{} choose · {} start · {} leave", k(Cmd::Up), k(Cmd::Down), k(Cmd::Right), k(Cmd::Back))
         } else {
             format!(" {} next · {} back · {} skip · {}{} scroll · {} contents · {} leave", k(Cmd::Right), k(Cmd::Left), k(Cmd::Skip), k(Cmd::Up), k(Cmd::Down), k(Cmd::Contents), k(Cmd::Back))
@@ -588,7 +593,7 @@ impl View for Tour {
                     None => Vec::new(),
                 }
             }
-            MouseEventKind::Down(MouseButton::Left) if self.contents || self.chapter().is_none() => {
+            MouseEventKind::Down(MouseButton::Left) if self.on_contents() => {
                 let i = m.row.checked_sub(body.y + Tour::CONTENTS_TOP).map(usize::from);
                 match i.filter(|i| *i < self.chapters.len()) {
                     // A click chooses; a click on the chosen one starts it.
