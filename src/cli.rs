@@ -326,7 +326,9 @@ pub struct SqlArgs {
     /// Default database (default: the stack's /dev/database/dbname)
     #[arg(long, short = 'D')]
     pub database: Option<String>,
-    /// Run destructive statements (DROP, TRUNCATE, DELETE/UPDATE without WHERE, ALTER, GRANT, REVOKE)
+    /// Run destructive statements: DROP, TRUNCATE, RENAME, ALTER, CREATE OR REPLACE, REPLACE, GRANT,
+    /// REVOKE, DELETE/UPDATE whose WHERE is absent or always true, CALL, PREPARE/EXECUTE, and what
+    /// the SQL parser cannot read
     #[arg(long)]
     pub yes: bool,
     /// Seconds to wait for the connection

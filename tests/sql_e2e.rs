@@ -99,7 +99,7 @@ fn guards_refuse_before_connecting() {
     let sb = Sandbox::start();
     let out = sql(&sb, &["--user", "node_app", "-e", "SELECT 1; DELETE FROM node_db.users"]);
     assert_eq!(out.code(), Some(2), "{}", out.dump());
-    assert!(out.stderr.contains("DELETE without WHERE is destructive"), "{}", out.dump());
+    assert!(out.stderr.contains("destructive: DELETE without WHERE"), "{}", out.dump());
     let out = run(sb.cmd().args(["--read-only", "sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--user", "node_app", "-e", "INSERT INTO node_db.users (email) VALUES ('x')"]));
     assert_eq!(out.code(), Some(2), "{}", out.dump());
     assert!(out.stderr.contains("read-only"), "{}", out.dump());

@@ -18,7 +18,7 @@ impl Guard {
             Class::Read => Ok(v.class),
             _ if self.read_only => Err(format!("read-only mode: refusing a write ({})", v.reason)),
             Class::Destructive if !self.confirmed => {
-                Err(format!("{} is destructive: confirm it (--yes on the command line)", v.reason))
+                Err(format!("destructive: {} — confirm it (--yes on the command line)", v.reason))
             }
             c => Ok(c),
         }
