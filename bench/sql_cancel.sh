@@ -43,6 +43,21 @@ for i in $(seq 1 "$n"); do
   sleep 0.3
 done
 
+# rdsdeck: a result streaming flat out (100M rows), Esc one second in.
+stream_sql="SELECT seq FROM seq_1_to_100000000"
+tmux -L "$sock" send-keys -t m C-a C-k
+tmux -L "$sock" send-keys -t m -l "$stream_sql"
+: > "$tmp/s.rdsdeck"
+for i in $(seq 1 "$n"); do
+  tmux -L "$sock" send-keys -t m F5
+  wait_for "$sock" 'running · Esc cancels'
+  sleep 1
+  s=$(now_ms); tmux -L "$sock" send-keys -t m Escape
+  wait_for "$sock" 'query cancelled'
+  echo $(( $(now_ms) - s )) >> "$tmp/s.rdsdeck"
+  sleep 0.3
+done
+
 # The mariadb client: the same statement, Ctrl-C.
 # The token reaches the client in MYSQL_PWD, from a file only this user can read (never argv).
 (umask 077; "$bin" token --hostname "$RDSDECK_SANDBOX_PROXY_ENDPOINT" --port 3306 --username node_app --region us-east-1 > "$tmp/token")
@@ -63,6 +78,22 @@ for i in $(seq 1 "$n"); do
   sleep 0.3
 done
 
+# The mariadb client streaming (--quick: rows printed as they come), Ctrl-C one second in.
+tmux -L "$msock" kill-server 2>/dev/null || true
+sed -i 's/-D node_db$/-D node_db --quick/' "$tmp/mariadb.sh"
+tmux -L "$msock" -f /dev/null new-session -d -s m -x 140 -y 40 "sh $tmp/mariadb.sh; sleep 60"
+wait_for "$msock" 'MariaDB [node_db]>'
+: > "$tmp/s.mariadb"
+for i in $(seq 1 "$n"); do
+  tmux -L "$msock" send-keys -t m -l "$stream_sql \\g"
+  tmux -L "$msock" send-keys -t m Enter
+  sleep 1
+  s=$(now_ms); tmux -L "$msock" send-keys -t m C-c
+  wait_for "$msock" 'Query execution was interrupted' "$i"
+  echo $(( $(now_ms) - s )) >> "$tmp/s.mariadb"
+  sleep 0.3
+done
+
 mr=$(median < "$tmp/t.rdsdeck"); mm=$(median < "$tmp/t.mariadb")
 xr=$(sort -n "$tmp/t.rdsdeck" | tail -1); xm=$(sort -n "$tmp/t.mariadb" | tail -1)
 inner=$(grep -o 'query cancelled [0-9.]* ms' "$log" | awk '{print $3}' | median)
@@ -70,3 +101,7 @@ printf '%-40s %10s %8s\n' "cancel SELECT SLEEP(30), $n runs" "median" "max"
 printf '%-40s %7s ms %5s ms   (inside rdsdeck: %s ms)\n' "rdsdeck SQL view, Esc" "$mr" "$xr" "$inner"
 printf '%-40s %7s ms %5s ms\n' "mariadb client, Ctrl-C" "$mm" "$xm"
 awk -v r="$mr" -v m="$mm" 'BEGIN { printf "%-40s %7.2fx   (goal: within 1000 ms)\n", "ratio mariadb / rdsdeck", m / r }'
+sr=$(median < "$tmp/s.rdsdeck"); sm=$(median < "$tmp/s.mariadb")
+printf '%-40s %10s %8s\n' "cancel a 100M-row stream, $n runs" "median" "max"
+printf '%-40s %7s ms %5s ms   (goal: within 200 ms)\n' "rdsdeck SQL view, Esc" "$sr" "$(sort -n "$tmp/s.rdsdeck" | tail -1)"
+printf '%-40s %7s ms %5s ms\n' "mariadb --quick, Ctrl-C" "$sm" "$(sort -n "$tmp/s.mariadb" | tail -1)"

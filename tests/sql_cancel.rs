@@ -97,7 +97,7 @@ async fn the_shell_session_streams_through_the_lean_reader_and_cancels() {
     let c = std::sync::Arc::new(connector(&sb, "node_app"));
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
     let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let task = tokio::spawn(serve(c.clone(), "direct".into(), 1000, cmd_rx, ev_tx));
+    let task = tokio::spawn(serve(c.clone(), "direct".into(), 1000, cmd_rx, ev_tx, std::sync::Arc::new(rdsdeck::db::session::Controls::default())));
     let batch = |tx: &tokio::sync::mpsc::UnboundedSender<Vec<String>>, sql: &[&str]| tx.send(sql.iter().map(|s| s.to_string()).collect()).unwrap();
     async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
         let mut got = Vec::new();

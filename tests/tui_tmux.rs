@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{CleanHome, Sandbox, closed_port};
+use common::{CleanHome, Frozen, Sandbox, closed_port};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -297,7 +297,36 @@ fn sql_shell_runs_scrolls_cancels_and_exports() {
     t.keys(&["Escape"]);
     let s = t.wait_for(&["query cancelled"]);
     assert!(asked.elapsed() < Duration::from_secs(3), "cancel took {:?}: {s}", asked.elapsed());
-    std::thread::sleep(Duration::from_millis(300));
+    // A result streaming flat out, cancelled: the grid stops at once (what is still in flight is
+    // counted, not shown) and the server's end of the statement follows. (How fast: bench/sql_cancel.sh.)
+    t.keys(&["C-a", "C-k"]);
+    t.text("SELECT seq FROM seq_1_to_100000000");
+    t.keys(&["C-r"]);
+    t.wait_for(&["Result · ", "running · Esc cancels"]);
+    t.keys(&["Escape"]);
+    let s = t.wait_for(&["query cancelled ("]);
+    let rows = |s: &str| s.lines().find_map(|l| l.split("Result · ").nth(1).map(|r| r.split(' ').next().unwrap().to_string())).unwrap();
+    let stopped_at = rows(&s);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(rows(&t.screen()), stopped_at, "the count stopped with the statement");
+    // A cancel the server does not answer (the database stopped) is said on screen, and a second
+    // Esc gives the statement up: its connection is dropped, and the next run reconnects.
+    t.keys(&["C-a", "C-k"]);
+    t.text("SELECT SLEEP(20)");
+    t.keys(&["C-r"]);
+    t.wait_for(&["running · Esc cancels"]);
+    {
+        let _frozen = Frozen::database(&sb);
+        t.keys(&["Escape"]);
+        t.wait_for(&["cancelling (KILL QUERY)"]);
+        t.wait_for(&["KILL QUERY not answered for", "the database may be hung", "Esc abandons the statement"]);
+        t.keys(&["Escape"]);
+        t.wait_for(&["abandoned: the statement's connection is closed"]);
+    }
+    t.keys(&["C-a", "C-k"]);
+    t.text("SELECT 'after' AS thawed");
+    t.keys(&["C-r"]);
+    t.wait_for(&["1 row(s) in", "after"]);
     t.keys(&["Escape"]);
     t.wait_for(&["Overview"]);
     t.keys(&["q"]);

@@ -47,6 +47,15 @@ impl Canceller {
         unreachable!("the loop returns")
     }
 
+    /// Opens the kept connection ahead of the first cancel.
+    pub async fn warm(&self) -> Result<(), DbError> {
+        let mut slot = self.conn.lock().await;
+        if slot.is_none() {
+            *slot = Some(self.connector.connect().await?);
+        }
+        Ok(())
+    }
+
     /// The id of the kept connection, if one is open (for tests).
     pub async fn connection_id(&self) -> Option<u32> {
         self.conn.lock().await.as_ref().map(|c| c.id())

@@ -267,6 +267,16 @@ impl Connector {
             WireError::Protocol(p) => DbError::new(None, format!("protocol error talking to {}:{}: {p}", self.spec.host, self.spec.port)),
             WireError::Output(o) if o.kind() == std::io::ErrorKind::BrokenPipe => DbError::new(None, "output closed"),
             WireError::Output(o) => DbError::new(None, format!("cannot write the output: {o}")),
+            WireError::Hung { silent } => DbError::new(
+                None,
+                format!(
+                    "the database stopped answering: nothing for {}s while the statement ran, and a new connection to {}:{} got no greeting within {}s — the server is hung, stopped or overloaded, or the path to it dropped (a forward or tunnel that died?). The statement may or may not have run: check before running a write again.",
+                    silent.as_secs(),
+                    self.spec.host,
+                    self.spec.port,
+                    super::wire::PROBE_WAIT.as_secs()
+                ),
+            ),
         }
     }
 

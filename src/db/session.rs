@@ -23,6 +23,8 @@ pub enum Event {
     Counted(u64),
     StatementDone { rows: u64, affected: u64, elapsed: Duration, first_row: Option<Duration> },
     Failed(String),
+    /// KILL QUERY from the second connection failed (sent by the canceller, not the session).
+    CancelFailed(String),
     /// Every statement of the batch ran (or one failed).
     Idle,
 }
@@ -36,6 +38,7 @@ struct ChannelSink<'a> {
     keep: usize,
     sent: usize,
     counted: u64,
+    cancelled: &'a std::sync::atomic::AtomicBool,
 }
 
 impl ChannelSink<'_> {
@@ -55,9 +58,9 @@ impl Sink for ChannelSink<'_> {
         self.counted = 0;
         self.send(Event::Columns(columns.to_vec()))
     }
-    /// Past the rows kept, a row is only counted: no cell is built.
+    /// Past the rows kept (or once cancelled), a row is only counted: no cell is built.
     fn row_text(&mut self, row: &super::rows::TextRow<'_>) -> std::io::Result<()> {
-        if self.sent + self.buf.len() >= self.keep {
+        if self.sent + self.buf.len() >= self.keep || self.cancelled.load(std::sync::atomic::Ordering::Relaxed) {
             self.counted += 1;
             if self.counted % COUNT_EVERY == 0 {
                 self.send(Event::Counted(COUNT_EVERY))?;
@@ -94,12 +97,31 @@ impl Sink for ChannelSink<'_> {
     }
 }
 
+/// What the shell can do to a running batch from outside the session's task.
+#[derive(Default)]
+pub struct Controls {
+    /// Set when the user cancels: rows still in flight (the server stops at KILL QUERY, but what it
+    /// already sent must be read) are counted, not built or sent. Cleared when a batch starts.
+    pub cancelled: std::sync::atomic::AtomicBool,
+    /// `notify_waiters` drops the running statement's connection at once (a cancel the server
+    /// does not answer); the batch ends with a failure and the next one reconnects.
+    pub abandon: tokio::sync::Notify,
+}
+
 /// The session loop: runs each batch of statements it receives; ends when
 /// the command channel closes.
 /// `keep`: rows of a result set that are built and sent; the rest are counted.
-pub async fn serve(connector: Arc<Connector>, via: String, keep: usize, mut cmds: UnboundedReceiver<Vec<String>>, tx: UnboundedSender<Event>) {
+pub async fn serve(
+    connector: Arc<Connector>,
+    via: String,
+    keep: usize,
+    mut cmds: UnboundedReceiver<Vec<String>>,
+    tx: UnboundedSender<Event>,
+    controls: Arc<Controls>,
+) {
     let mut conn: Option<WireConn> = None;
     while let Some(batch) = cmds.recv().await {
+        controls.cancelled.store(false, std::sync::atomic::Ordering::Relaxed);
         if conn.is_none() {
             match connector.connect_wire().await {
                 Ok(c) => {
@@ -116,8 +138,20 @@ pub async fn serve(connector: Arc<Connector>, via: String, keep: usize, mut cmds
         }
         let c = conn.as_mut().expect("connected above");
         for sql in batch {
-            let mut sink = ChannelSink { tx: &tx, buf: Vec::new(), sent_first: false, keep, sent: 0, counted: 0 };
-            match c.run(&sql, &mut sink).await.map_err(|e| connector.explain_wire(&e)) {
+            let mut sink = ChannelSink { tx: &tx, buf: Vec::new(), sent_first: false, keep, sent: 0, counted: 0, cancelled: &controls.cancelled };
+            let outcome = tokio::select! {
+                r = c.run(&sql, &mut sink) => Some(r),
+                _ = controls.abandon.notified() => None,
+            };
+            let Some(outcome) = outcome else {
+                // Dropped, not closed: a COM_QUIT would wait behind the statement.
+                conn = None;
+                let _ = tx.send(Event::Failed(
+                    "abandoned: the statement's connection is closed (the server may still finish the statement); the next run opens a new one".into(),
+                ));
+                break;
+            };
+            match outcome.map_err(|e| connector.explain_wire(&e)) {
                 Ok(o) => {
                     let _ = tx.send(Event::StatementDone { rows: o.rows, affected: o.affected, elapsed: o.elapsed, first_row: o.first_row });
                 }

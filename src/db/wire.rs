@@ -23,7 +23,7 @@ use mysql_common::packets::{AuthPlugin, AuthSwitchRequest, Column, HandshakePack
 use mysql_common::proto::MySerialize;
 use mysql_common::proto::codec::PacketCodec;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -43,6 +43,8 @@ pub enum WireError {
     Protocol(String),
     /// The sink (the output) failed.
     Output(std::io::Error),
+    /// No byte for `silent` while a statement ran, and a new connection got no greeting.
+    Hung { silent: Duration },
 }
 
 impl From<std::io::Error> for WireError {
@@ -56,6 +58,51 @@ const UTF8MB4: u8 = 45;
 /// The largest packet accepted (the server's own ceiling is 1 GiB).
 const MAX_PACKET: usize = 1 << 30;
 const READ_CHUNK: usize = 64 * 1024;
+
+/// How long a running statement may go without a byte from the server before rdsdeck asks
+/// whether the server still answers (a long statement is silent too: it is only given up on when
+/// the server does not greet a new connection either).
+pub const SILENCE: Duration = Duration::from_secs(10);
+/// How long the question waits for the server's greeting on a new TCP connection.
+pub const PROBE_WAIT: Duration = Duration::from_secs(5);
+
+/// Watches the reads of a running statement: after [`SILENCE`] without a byte, it opens a TCP
+/// connection to the same address; a greeting (or an error packet: too many connections) means
+/// the server is alive and the statement slow, so the read goes on; no answer within
+/// [`PROBE_WAIT`] means it is hung, stopped or cut off, and the statement fails with that.
+struct Watch {
+    host: String,
+    port: u16,
+}
+
+impl Watch {
+    async fn read<S: AsyncRead + Unpin>(&self, io: &mut S, buf: &mut BytesMut) -> Result<usize, WireError> {
+        let mut silent = Duration::ZERO;
+        loop {
+            // `read_buf` is cancel-safe: a read the timer interrupts loses nothing.
+            match tokio::time::timeout(SILENCE, io.read_buf(buf)).await {
+                Ok(r) => return Ok(r?),
+                Err(_) => {
+                    silent += SILENCE;
+                    if !self.answers().await {
+                        return Err(WireError::Hung { silent: silent + PROBE_WAIT });
+                    }
+                    tracing::info!("sql: no byte for {}s; the server greets a new connection: a slow statement, still waiting", silent.as_secs());
+                }
+            }
+        }
+    }
+
+    /// Whether the server sends a greeting (any packet) on a new connection within [`PROBE_WAIT`].
+    async fn answers(&self) -> bool {
+        let probe = async {
+            let mut tcp = TcpStream::connect((self.host.as_str(), self.port)).await.ok()?;
+            let mut head = [0u8; 5];
+            tcp.read_exact(&mut head).await.ok()
+        };
+        matches!(tokio::time::timeout(PROBE_WAIT, probe).await, Ok(Some(_)))
+    }
+}
 
 /// Splits a text-protocol row packet into `n` fields; `None` if it is malformed.
 fn parse_row(data: &[u8], n: usize, spans: &mut Vec<Span>) -> Option<()> {
@@ -153,6 +200,11 @@ impl Framer {
 
     /// Reads the next whole packet into `self.pkt`.
     async fn read<S: AsyncRead + Unpin>(&mut self, io: &mut S) -> Result<(), WireError> {
+        self.read_watched(io, None).await
+    }
+
+    /// The same, a statement's read: `watch` tells a slow statement from a hung server.
+    async fn read_watched<S: AsyncRead + Unpin>(&mut self, io: &mut S, watch: Option<&Watch>) -> Result<(), WireError> {
         self.pkt.clear();
         loop {
             match self.codec.decode(&mut self.rbuf, &mut self.pkt) {
@@ -161,7 +213,11 @@ impl Framer {
                 Err(e) => return Err(WireError::Protocol(format!("bad packet framing: {e}"))),
             }
             self.rbuf.reserve(READ_CHUNK);
-            if io.read_buf(&mut self.rbuf).await? == 0 {
+            let n = match watch {
+                Some(w) => w.read(io, &mut self.rbuf).await?,
+                None => io.read_buf(&mut self.rbuf).await?,
+            };
+            if n == 0 {
                 return Err(WireError::Io(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection")));
             }
         }
@@ -195,6 +251,7 @@ pub struct WireConn {
     spans: Vec<Span>,
     id: u32,
     server_version: String,
+    watch: Watch,
 }
 
 impl WireConn {
@@ -301,7 +358,8 @@ impl WireConn {
                 _ => return Err(WireError::Protocol("an unexpected packet during authentication".into())),
             }
         }
-        Ok(WireConn { io, f, spans: Vec::new(), id, server_version })
+        let watch = Watch { host: login.host.to_string(), port: login.port };
+        Ok(WireConn { io, f, spans: Vec::new(), id, server_version, watch })
     }
 
     pub fn id(&self) -> u32 {
@@ -331,14 +389,14 @@ impl WireConn {
         cmd.extend_from_slice(sql.as_bytes());
         self.f.write(&mut self.io, &cmd).await?;
         loop {
-            self.f.read(&mut self.io).await?;
+            self.f.read_watched(&mut self.io, Some(&self.watch)).await?;
             let done = match self.f.pkt.first() {
                 Some(0x00) => parse_ok(&self.f.pkt).ok_or_else(|| WireError::Protocol("a malformed OK packet".into()))?,
                 Some(0xFF) => return Err(server_error(&self.f.pkt)),
                 Some(0xFB) => {
                     // LOAD DATA LOCAL: never offered; answer with no data and report the server's verdict.
                     self.f.write(&mut self.io, &[]).await?;
-                    self.f.read(&mut self.io).await?;
+                    self.f.read_watched(&mut self.io, Some(&self.watch)).await?;
                     if self.f.pkt.first() == Some(&0xFF) {
                         return Err(server_error(&self.f.pkt));
                     }
@@ -361,12 +419,12 @@ impl WireConn {
         let mut columns = Vec::with_capacity(n);
         let mut kinds = Vec::with_capacity(n);
         for _ in 0..n {
-            self.f.read(&mut self.io).await?;
+            self.f.read_watched(&mut self.io, Some(&self.watch)).await?;
             let c: Column = ParseBuf(&self.f.pkt).parse(()).map_err(|e| WireError::Protocol(format!("a malformed column definition: {e}")))?;
             columns.push(c.name_str().into_owned());
             kinds.push(kind_of(c.column_type()));
         }
-        self.f.read(&mut self.io).await?;
+        self.f.read_watched(&mut self.io, Some(&self.watch)).await?;
         if !is_eof(&self.f.pkt) {
             return Err(WireError::Protocol("no end-of-columns marker".into()));
         }
@@ -374,7 +432,7 @@ impl WireConn {
         sink.kinds(&kinds).map_err(WireError::Output)?;
         sink.start(&columns).map_err(WireError::Output)?;
         loop {
-            self.f.read(&mut self.io).await?;
+            self.f.read_watched(&mut self.io, Some(&self.watch)).await?;
             let p = &self.f.pkt;
             match p.first() {
                 Some(0xFE) if p.len() < 9 => {

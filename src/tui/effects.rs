@@ -15,6 +15,8 @@ pub struct SqlHandles {
     cmds: Option<mpsc::UnboundedSender<Vec<String>>>,
     /// The second connection that sends KILL QUERY (opened at the first cancel, kept).
     canceller: Option<std::sync::Arc<crate::db::cancel::Canceller>>,
+    /// Cancel and abandon the running batch (see `db::session::Controls`).
+    controls: Option<std::sync::Arc<crate::db::session::Controls>>,
 }
 
 /// The running forwards, by the view's id (the runner owns them; the view sees status messages).
@@ -96,6 +98,8 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
             // The session decodes rows flat out: on a thread of its own it never delays a frame
             // (a task woken on the same tokio worker would wait for it to yield).
             let c = connector.clone();
+            let controls = std::sync::Arc::new(crate::db::session::Controls::default());
+            let a = controls.clone();
             let spawned = std::thread::Builder::new().name("rdsdeck-sql".into()).spawn(move || {
                 // Decoding is background work: when it and the UI both want a core (two cores,
                 // the database server on one), the UI wins and the first rows reach the screen
@@ -106,7 +110,7 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
                     libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
                 }
                 match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(rt) => rt.block_on(crate::db::session::serve(c, via, super::features::sql::MAX_ROWS, cmd_rx, ev_tx)),
+                    Ok(rt) => rt.block_on(crate::db::session::serve(c, via, super::features::sql::MAX_ROWS, cmd_rx, ev_tx, a)),
                     Err(e) => {
                         let _ = ev_tx.send(crate::db::session::Event::Failed(format!("cannot start the SQL session: {e}")));
                     }
@@ -123,18 +127,37 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
                 }
             });
             sql.cmds = Some(cmd_tx);
-            sql.canceller = Some(std::sync::Arc::new(crate::db::cancel::Canceller::new(connector)));
+            sql.controls = Some(controls);
+            // The cancel connection opens now, beside the session's: Esc then costs one KILL
+            // QUERY, not a TLS handshake and an IAM login first.
+            let canceller = std::sync::Arc::new(crate::db::cancel::Canceller::new(connector));
+            sql.canceller = Some(canceller.clone());
+            tokio::spawn(async move {
+                if let Err(e) = canceller.warm().await {
+                    tracing::debug!("cancel connection not opened yet ({e}); the first cancel opens it");
+                }
+            });
+        }
+        Effect::SqlAbandon => {
+            if let Some(c) = &sql.controls {
+                c.abandon.notify_waiters();
+            }
         }
         Effect::SqlRun(stmts) => {
             if let Some(c) = &sql.cmds {
                 let _ = c.send(stmts);
             }
         }
-        Effect::SqlCancel { connection_id } => {
+        Effect::SqlCancel { generation, session, connection_id } => {
+            if let Some(c) = &sql.controls {
+                c.cancelled.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             if let Some(c) = sql.canceller.clone() {
                 tokio::spawn(async move {
                     if let Err(e) = c.kill_query(connection_id).await {
                         tracing::warn!("cancel: {e}");
+                        let event = crate::db::session::Event::CancelFailed(e.to_string());
+                        let _ = tx.send(Msg::Sql { generation, session, event });
                     }
                 });
             }

@@ -71,7 +71,9 @@ pub enum Effect {
     /// Start an SQL session (a task owning one IAM connection).
     SqlOpen { generation: u64, session: u64, spec: crate::db::connect::ConnectSpec, ctx: AwsContext, via: String },
     SqlRun(Vec<String>),
-    SqlCancel { connection_id: u32 },
+    SqlCancel { generation: u64, session: u64, connection_id: u32 },
+    /// Give up on the running statement: its connection is dropped.
+    SqlAbandon,
     /// Write the result to a new CSV file in `dir` named from `stem` (never over an existing file).
     SqlExport { dir: std::path::PathBuf, stem: String, columns: Vec<String>, rows: Vec<Vec<crate::db::rows::Cell>> },
     /// Append a statement to the SQL history file.

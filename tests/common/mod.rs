@@ -489,3 +489,23 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     l.local_addr().expect("local addr").port()
 }
+
+/// Stops (SIGSTOP) the sandbox's database until dropped (SIGCONT), however the test ends.
+pub struct Frozen(i32);
+
+impl Frozen {
+    pub fn database(sb: &Sandbox) -> Frozen {
+        let dir = std::path::Path::new(sb.var("RDSDECK_SANDBOX_DB_SOCKET")).parent().unwrap().to_path_buf();
+        let pid: i32 = std::fs::read_to_string(dir.join("mysqld.pid")).unwrap().trim().parse().unwrap();
+        // SAFETY: a signal to the sandbox's own database process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        // SAFETY: as above.
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}

@@ -27,6 +27,10 @@ pub struct SqlView {
     pub running: Option<Instant>,
     /// When the user asked to cancel the running statement.
     pub cancelling: Option<Instant>,
+    /// Why the KILL QUERY failed, while the statement still runs.
+    pub cancel_failed: Option<String>,
+    /// The statement was given up on (its connection dropped): its failure says so, as it is.
+    pub abandoned: bool,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
     pub total_rows: u64,
@@ -52,6 +56,8 @@ pub enum SqlAction {
     None,
     Run(Vec<String>),
     Cancel,
+    /// Drop the running statement's connection: the cancel was not answered.
+    Abandon,
     /// A new file in this folder, named from this stem.
     Export(PathBuf, String),
     Close,
@@ -71,6 +77,8 @@ impl SqlView {
             connected_at: None,
             running: None,
             cancelling: None,
+            cancel_failed: None,
+            abandoned: false,
             columns: Vec::new(),
             rows: Vec::new(),
             total_rows: 0,
@@ -102,6 +110,8 @@ impl SqlView {
                 self.col = 0;
             }
             Event::FirstRow(at) => self.first_row_arrived = Some(at),
+            // Asked to stop: what is still in flight is counted, not shown.
+            Event::Rows(r) if self.cancelling.is_some() => self.total_rows += r.len() as u64,
             Event::Rows(mut r) => {
                 if self.total_rows == 0 {
                     self.first_row_after = self.running.map(|s| now.saturating_duration_since(s));
@@ -129,15 +139,22 @@ impl SqlView {
             }
             Event::Failed(m) => {
                 self.message = Some((Health::Bad, m));
-                if let Some(asked) = self.cancelling {
+                if let Some(asked) = self.cancelling.filter(|_| !self.abandoned) {
                     let ms = now.saturating_duration_since(asked).as_secs_f64() * 1000.0;
                     tracing::info!("sql: query cancelled {ms:.1} ms after the request");
                     self.message = Some((Health::Warn, format!("query cancelled ({ms:.0} ms)")));
                 }
             }
+            Event::CancelFailed(m) => {
+                if self.running.is_some() {
+                    self.cancel_failed = Some(m);
+                }
+            }
             Event::Idle => {
                 self.running = None;
                 self.cancelling = None;
+                self.cancel_failed = None;
+                self.abandoned = false;
             }
         }
     }
@@ -229,6 +246,12 @@ impl SqlView {
             }
             self.message = Some((Health::Unknown, "not run".into()));
             return SqlAction::None;
+        }
+        if self.running.is_some() && cmd == Some(Cmd::Back) && self.cancelling.is_some() {
+            // Asked again: the cancel is slow or failed (a hung server); give the statement up.
+            self.abandoned = true;
+            self.message = Some((Health::Warn, "abandoning the statement: closing its connection…".into()));
+            return SqlAction::Abandon;
         }
         if self.running.is_some() && cmd == Some(Cmd::Back) {
             self.cancelling = Some(now);

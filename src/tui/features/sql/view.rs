@@ -28,8 +28,21 @@ pub fn render(q: &SqlView, vx: &ViewCx, f: &mut Frame, area: Rect) {
 
     // Status line: what is happening first (it must not be cut off), then who, how, TLS, token age.
     let mut status = Vec::new();
-    if let Some(since) = q.running {
-        status.push(Span::styled(format!(" {} running · {} cancels ", vx.spinner(since), pretty(&vx.keymap.label(Scope::Sql, Cmd::Back))), th.accent));
+    let back = pretty(&vx.keymap.label(Scope::Sql, Cmd::Back));
+    if let (Some(since), Some(asked)) = (q.running, q.cancelling) {
+        // A cancel in flight: said at once; one the server does not answer is said too.
+        let waited = vx.now.saturating_duration_since(asked).as_secs();
+        let text = match &q.cancel_failed {
+            Some(why) => format!(" {} cancel failed: {why} · {back} abandons the statement (closes its connection) ", vx.spinner(since)),
+            None if waited >= 2 => format!(
+                " {} KILL QUERY not answered for {waited}s: the database may be hung · {back} abandons the statement (closes its connection) ",
+                vx.spinner(since)
+            ),
+            None => format!(" {} cancelling (KILL QUERY)… ", vx.spinner(since)),
+        };
+        status.push(Span::styled(text, th.warn));
+    } else if let Some(since) = q.running {
+        status.push(Span::styled(format!(" {} running · {back} cancels ", vx.spinner(since)), th.accent));
     } else if let Some((h, m)) = &q.message {
         status.push(Span::styled(format!(" {m} "), th.health(*h)));
     }
