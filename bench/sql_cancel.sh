@@ -85,11 +85,16 @@ tmux -L "$msock" -f /dev/null new-session -d -s m -x 140 -y 40 "sh $tmp/mariadb.
 wait_for "$msock" 'MariaDB [node_db]>'
 : > "$tmp/s.mariadb"
 for i in $(seq 1 "$n"); do
+  # A clean screen and scrollback: the previous run's lines must not match.
+  tmux -L "$msock" send-keys -t m -l 'system clear'
+  tmux -L "$msock" send-keys -t m Enter
+  sleep 0.3
+  tmux -L "$msock" clear-history -t m
   tmux -L "$msock" send-keys -t m -l "$stream_sql \\g"
   tmux -L "$msock" send-keys -t m Enter
   sleep 1
   s=$(now_ms); tmux -L "$msock" send-keys -t m C-c
-  wait_for "$msock" 'Query execution was interrupted' "$i"
+  wait_for "$msock" 'rows in set'   # after "Ctrl-C -- query killed.": the statement is over
   echo $(( $(now_ms) - s )) >> "$tmp/s.mariadb"
   sleep 0.3
 done

@@ -100,8 +100,9 @@ impl Sink for ChannelSink<'_> {
 /// What the shell can do to a running batch from outside the session's task.
 #[derive(Default)]
 pub struct Controls {
-    /// Set when the user cancels: rows still in flight (the server stops at KILL QUERY, but what it
-    /// already sent must be read) are counted, not built or sent. Cleared when a batch starts.
+    /// Set when the user cancels (cleared by whoever sends the next batch, before sending it): a
+    /// statement not sent yet is not sent, and rows still in flight (the server stops at KILL
+    /// QUERY, but what it already sent must be read) are counted, not built or sent.
     pub cancelled: std::sync::atomic::AtomicBool,
     /// `notify_waiters` drops the running statement's connection at once (a cancel the server
     /// does not answer); the batch ends with a failure and the next one reconnects.
@@ -121,7 +122,6 @@ pub async fn serve(
 ) {
     let mut conn: Option<WireConn> = None;
     while let Some(batch) = cmds.recv().await {
-        controls.cancelled.store(false, std::sync::atomic::Ordering::Relaxed);
         if conn.is_none() {
             match connector.connect_wire().await {
                 Ok(c) => {
@@ -138,6 +138,10 @@ pub async fn serve(
         }
         let c = conn.as_mut().expect("connected above");
         for sql in batch {
+            if controls.cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = tx.send(Event::Failed("cancelled before it was sent".into()));
+                break;
+            }
             let mut sink = ChannelSink { tx: &tx, buf: Vec::new(), sent_first: false, keep, sent: 0, counted: 0, cancelled: &controls.cancelled };
             let outcome = tokio::select! {
                 r = c.run(&sql, &mut sink) => Some(r),

@@ -144,6 +144,9 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
             }
         }
         Effect::SqlRun(stmts) => {
+            if let Some(c) = &sql.controls {
+                c.cancelled.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
             if let Some(c) = &sql.cmds {
                 let _ = c.send(stmts);
             }
@@ -152,7 +155,8 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
             if let Some(c) = &sql.controls {
                 c.cancelled.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            if let Some(c) = sql.canceller.clone() {
+            // Not connected yet: the flag alone stops the batch before its first statement.
+            if let (Some(c), Some(connection_id)) = (sql.canceller.clone(), connection_id) {
                 tokio::spawn(async move {
                     if let Err(e) = c.kill_query(connection_id).await {
                         tracing::warn!("cancel: {e}");

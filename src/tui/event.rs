@@ -71,7 +71,8 @@ pub enum Effect {
     /// Start an SQL session (a task owning one IAM connection).
     SqlOpen { generation: u64, session: u64, spec: crate::db::connect::ConnectSpec, ctx: AwsContext, via: String },
     SqlRun(Vec<String>),
-    SqlCancel { generation: u64, session: u64, connection_id: u32 },
+    /// `connection_id`: the statement's connection, once the session has one.
+    SqlCancel { generation: u64, session: u64, connection_id: Option<u32> },
     /// Give up on the running statement: its connection is dropped.
     SqlAbandon,
     /// Write the result to a new CSV file in `dir` named from `stem` (never over an existing file).

@@ -174,10 +174,9 @@ impl Sql {
         effects.extend(match action {
             SqlAction::None => Vec::new(),
             SqlAction::Run(stmts) => vec![Effect::SqlRun(stmts)],
-            SqlAction::Cancel => match q.session.as_ref().map(|s| s.connection_id) {
-                Some(connection_id) => vec![Effect::SqlCancel { generation: cx.generation, session: self.session, connection_id }],
-                None => Vec::new(),
-            },
+            SqlAction::Cancel => {
+                vec![Effect::SqlCancel { generation: cx.generation, session: self.session, connection_id: q.session.as_ref().map(|s| s.connection_id) }]
+            }
             SqlAction::Abandon => vec![Effect::SqlAbandon],
             SqlAction::Export(dir, stem) => vec![Effect::SqlExport { dir, stem, columns: q.columns.clone(), rows: q.rows.clone() }],
             SqlAction::Close => {
