@@ -194,9 +194,15 @@ fn bad_inputs_are_refused_with_a_message_naming_the_problem() {
     with_conf(&conf.replace("IAM_ADMIN_USER=\"dbadmin\"", &long), &[]).expect_code(2).expect_stderr(&["100 characters", "at most 32"]);
     run(sb.cmd().args(["bootstrap", "--conf", sb.var("RDSDECK_SANDBOX_RDS_CONF"), "--from", "7"])).expect_code(2).expect_stderr(&["1 to 6"]);
 
-    // A secret that does not exist.
+    // A secret that does not exist (the admin's login is refused on a fresh database: it is read).
     let out = with_conf(&conf.replace(&secret, "rds!db-does-not-exist"), &[]).expect_code(1);
     assert!(out.stdout.contains("secret `rds!db-does-not-exist` does not exist"), "{}", out.dump());
+    // The same, with the database unreachable: a failure that is not a refused login says nothing
+    // about the admin user, so the secret is not read (were it read, its absence would be the error).
+    let path = sb.home().write("bad/rds.conf", &conf.replace(&secret, "rds!db-does-not-exist"));
+    let unreachable = format!("{}:3306:127.0.0.1:{}", sb.var("RDSDECK_SANDBOX_INSTANCE_ENDPOINT"), common::closed_port());
+    let out = run(sb.cmd().args(["--connect-to", &unreachable, "bootstrap", "--conf"]).arg(&path).stdin(Stdio::null())).expect_code(1);
+    assert!(out.stdout.contains("so the master secret was not read") && !out.stdout.contains("does not exist"), "{}", out.dump());
 
     // A production stack needs --yes (stdin is not a terminal here); a dry run does not.
     let cfg = sb.home().write("prod.toml", &format!("[stacks.prod]\nproduction = true\nrds_conf = \"{}\"\n", sb.var("RDSDECK_SANDBOX_RDS_CONF")));

@@ -285,6 +285,12 @@ pub async fn extra_privileges(conn: &mut Conn, user: &str, ex: &Expect) -> Resul
     Ok(extra)
 }
 
+/// A login the server refused as a login: access denied (1045, 1044, 1698), the authentication
+/// plugin missing or refusing (1524, 1251). Not a network, TLS or capacity failure.
+fn refused_login(e: &crate::db::connect::DbError) -> bool {
+    matches!(e.code, Some(1044 | 1045 | 1251 | 1524 | 1698))
+}
+
 /// The master login, from Secrets Manager. The password lives only here (zeroized on drop).
 struct Master {
     user: String,
@@ -510,14 +516,27 @@ impl Run {
         let admin = self.i.admin_user.clone();
         self.emit(StepId::MasterSecret, Status::Checking, format!("is `{admin}` already complete? (IAM login)"));
         let expect = admin_expect(&self.i);
-        match self.admin().await {
-            Ok(s) => {
-                if check_user(&mut s.conn, &admin, &expect).await.map_err(|e| s.connector.explain(&e).message)? == UserState::Complete {
-                    self.admin_complete = true;
-                    return Ok((Status::AlreadyDone, format!("`{admin}` logs in with IAM and has every grant: the master secret is not needed")));
+        if self.admin.is_none() {
+            let connector = self.iam_connector(&admin, None)?;
+            match connector.connect().await {
+                Ok(conn) => self.admin = Some(Session { connector, conn }),
+                // Refused as a login (no such user yet, not IAM, no grant): the master is needed.
+                Err(e) if refused_login(&e) => tracing::info!("bootstrap: IAM login as {admin} before step 3: {}", e.message),
+                // Anything else (network, TLS, a full server) says nothing about the user: the
+                // long-lived credential is not read on the strength of it.
+                Err(e) => {
+                    return Err(format!(
+                        "cannot tell whether `{admin}` is already complete, so the master secret was not read: {} — fix this first, then run again",
+                        e.message
+                    ));
                 }
             }
-            Err(e) => tracing::info!("bootstrap: IAM login as {admin} before step 3: {e}"),
+        }
+        if let Some(s) = self.admin.as_mut()
+            && check_user(&mut s.conn, &admin, &expect).await.map_err(|e| s.connector.explain(&e).message)? == UserState::Complete
+        {
+            self.admin_complete = true;
+            return Ok((Status::AlreadyDone, format!("`{admin}` logs in with IAM and has every grant: the master secret is not needed")));
         }
         self.emit(StepId::MasterSecret, Status::Running, "secretsmanager:GetSecretValue");
         self.fetch_master().await?;
