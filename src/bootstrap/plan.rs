@@ -141,14 +141,7 @@ pub const SYSTEM_SCHEMAS: &[&str] = &["mysql", "sys", "information_schema", "per
 
 /// An AWS region name as AWS spells them (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`).
 pub fn validate_region(region: &str) -> Result<(), String> {
-    let parts: Vec<&str> = region.split('-').collect();
-    let ok = parts.len() >= 3
-        && region.len() <= 30
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty();
-    if ok { Ok(()) } else { Err(format!("`{}` is not an AWS region (e.g. us-east-1)", clip(region))) }
+    if crate::auth::token::is_region(region) { Ok(()) } else { Err(format!("`{}` is not an AWS region (e.g. us-east-1)", clip(region))) }
 }
 
 /// A host name (RFC 1123: dot-separated labels of letters, digits and `-`, none starting or ending

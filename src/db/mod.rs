@@ -5,6 +5,7 @@ pub mod classify;
 pub mod connect;
 pub mod guard;
 pub mod output;
+pub(crate) mod packet;
 pub mod rows;
 pub mod session;
 pub mod split;

@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn csv_from_wire_rows_equals_csv_from_cells() {
         let fields: Vec<Option<&[u8]>> = vec![Some(b"1"), None, Some(b""), Some(b"a,\"b\""), Some(&[0xff, 0x00]), Some(b" pad"), Some(b"line\nbreak")];
-        let packet = crate::db::wire::encode_row(&fields);
+        let packet = crate::db::packet::encode_row(&fields);
         let mut a = Vec::new();
         let mut b = Vec::new();
         {

@@ -5,14 +5,7 @@
 use mysql_async::Value;
 use std::time::Duration;
 
-/// One field of a text-protocol row: where it is in the packet, or NULL.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Span {
-    pub(super) start: u32,
-    pub(super) len: u32,
-}
-
-pub(super) const NULL_SPAN: Span = Span { start: u32::MAX, len: 0 };
+use super::packet::{NULL_SPAN, Span};
 
 /// A row as it arrived: every field borrowed from the packet.
 pub struct TextRow<'a> {
