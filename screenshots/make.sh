@@ -67,6 +67,8 @@ shots() {
   shot doctor           'wait:5 SSM parameters' D                   'Doctor · 1 failed'
   shot pulse            'wait:5 SSM parameters' 'sleep:2' p 'wait:rds-iam-auth-proxy-pinned' ']' 'wait:Pulse · last 3h' 'wait:rds-iam-auth-proxy-pinned' 'IAM authentication failed'
   shot tour             'wait:5 SSM parameters' T 'wait:7. On call' Down Down Enter 'wait:Sign a token' t 'wait:signed for' Right 'wait:What is inside' d 'lifetime   900 s'
+  shot forwards         'wait:5 SSM parameters' f 'wait:No forwards yet' n 'wait:ready' 'sleep:2' 'ok '
+  shot token            'wait:5 SSM parameters' t                   'hidden'
   SHOT_ARGS="--theme light" SHOT_BG="$light_bg" SHOT_FG="$light_fg" \
   shot overview-light                                               'SSM parameters under'
   SHOT_ARGS="--theme high-contrast" SHOT_BG="$hc_bg" SHOT_FG="$hc_fg" SHOT_PALETTE=xterm \
@@ -375,8 +377,40 @@ shot() {
   return 0
 }
 
+# source_hash NAME: the SHA-256 of the files that draw shot NAME (screenshots/sources.txt: the `*`
+# line and NAME's line): for each file in byte order, its path, a newline, its bytes, a newline.
+# tests/screenshots.rs computes the same and fails when it no longer matches screenshots/manifest.txt.
+source_hash() {
+  local name="$1" line key globs f
+  local -a files=()
+  while IFS= read -r line; do
+    [[ -z "$line" || "$line" == \#* ]] && continue
+    key="${line%%:*}"; globs="${line#*:}"
+    [[ "$key" == "*" || "$key" == "$name" ]] || continue
+    for f in $globs; do
+      # shellcheck disable=SC2086
+      for g in $root/$f; do [[ -f "$g" ]] && files+=("${g#"$root"/}"); done
+    done
+  done <"$root/screenshots/sources.txt"
+  printf '%s\n' "${files[@]}" | LC_ALL=C sort -u | while IFS= read -r f; do
+    printf '%s\n' "$f"; cat "$root/$f"; printf '\n'
+  done | sha256sum | cut -d' ' -f1
+}
+
+# record_shot NAME: its line in screenshots/manifest.txt (other shots' lines are kept).
+record_shot() {
+  local manifest="$root/screenshots/manifest.txt" hash
+  hash="$(source_hash "$1")"
+  touch "$manifest"
+  { grep -v "^$1 " "$manifest" || true; printf '%s %s\n' "$1" "$hash"; } | LC_ALL=C sort >"$manifest.new"
+  mv "$manifest.new" "$manifest"
+}
+
 mkdir -p "$out_dir"
 shots
+if [[ "$(cd "$out_dir" && pwd)" == "$root/screenshots" ]]; then
+  for n in "${done_shots[@]}"; do record_shot "$n"; done
+fi
 
 if (( ${#failed[@]} )); then
   say "done: ${#done_shots[@]} written, ${#failed[@]} FAILED: ${failed[*]}"
