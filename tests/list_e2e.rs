@@ -452,6 +452,15 @@ fn unreachable_endpoint_is_a_clear_error() {
         "--endpoint-url",
     ]);
     assert!(out.stdout.is_empty(), "{}", out.dump());
+    // Every subcommand that must discover the stack exits 1 on it, as documented (`forward` exited 2).
+    for args in [&["forward"][..], &["shell"], &["token"], &["sql", "-e", "SELECT 1"]] {
+        run(fake_creds(&mut home.cmd()).env("AWS_REGION", "us-east-1").args(["--endpoint-url", &url]).args(args))
+            .expect_code(1)
+            .expect_stderr(&["cannot reach the AWS endpoint"]);
+    }
+    // The doctor says so as its first finding, with a fix for that (not a credentials one).
+    let out = run(fake_creds(&mut home.cmd()).env("AWS_REGION", "us-east-1").args(["--endpoint-url", &url, "doctor"])).expect_code(1);
+    assert!(out.stdout.contains("does not answer") && out.stdout.contains("AWS_ENDPOINT_URL") && !out.stdout.contains("sso login"), "{}", out.dump());
 }
 
 #[test]

@@ -533,7 +533,7 @@ impl Run {
             }
         }
         if let Some(s) = self.admin.as_mut()
-            && check_user(&mut s.conn, &admin, &expect).await.map_err(|e| s.connector.explain(&e).message)? == UserState::Complete
+            && s.connector.answer("reading mysql.user", check_user(&mut s.conn, &admin, &expect)).await.map_err(|e| e.message)? == UserState::Complete
         {
             self.admin_complete = true;
             return Ok((Status::AlreadyDone, format!("`{admin}` logs in with IAM and has every grant: the master secret is not needed")));
@@ -547,7 +547,7 @@ impl Run {
     /// Runs `statements` on a session, reporting each.
     async fn exec(&self, id: StepId, s: &mut Session, statements: Vec<String>) -> Result<(), String> {
         for sql in statements {
-            s.conn.query_drop(&sql).await.map_err(|e| format!("{sql}: {}", s.connector.explain(&e).message))?;
+            s.connector.answer(&format!("`{sql}`"), s.conn.query_drop(&sql)).await.map_err(|e| format!("{sql}: {}", e.message))?;
             tracing::info!("bootstrap ran: {sql}");
             let _ = self.tx.send(Event::Executed { id, sql });
         }
@@ -583,7 +583,7 @@ impl Run {
     /// Checks a user; runs `statements` when anything is missing and checks again.
     /// Returns whether anything was changed.
     async fn ensure_user(&self, id: StepId, s: &mut Session, user: &str, expect: &Expect, statements: Vec<String>) -> Result<bool, String> {
-        let state = check_user(&mut s.conn, user, expect).await.map_err(|e| s.connector.explain(&e).message)?;
+        let state = s.connector.answer("reading mysql.user", check_user(&mut s.conn, user, expect)).await.map_err(|e| e.message)?;
         match state {
             UserState::Complete => return Ok(false),
             UserState::Conflict(why) => return Err(why),
@@ -591,7 +591,7 @@ impl Run {
             UserState::Incomplete(m) => self.emit(id, Status::Running, format!("`{user}` lacks {}", m.join(", "))),
         }
         self.exec(id, s, statements).await?;
-        match check_user(&mut s.conn, user, expect).await.map_err(|e| s.connector.explain(&e).message)? {
+        match s.connector.answer("reading mysql.user", check_user(&mut s.conn, user, expect)).await.map_err(|e| e.message)? {
             UserState::Complete => Ok(true),
             UserState::Incomplete(m) => Err(format!("after running the statements, `{user}` still lacks {}", m.join(", "))),
             UserState::Missing => Err(format!("after CREATE USER, `{user}`@'%' is not in mysql.user")),
@@ -659,14 +659,14 @@ impl Run {
                 let explain = |e: mysql_async::Error| s.connector.explain(&e).message;
                 let row: Option<Row> =
                     s.conn.exec_first("SELECT * FROM mysql.user WHERE User = ? AND Host = '%'", (user.as_str(),)).await.map_err(explain)?;
-                let state = check_user(&mut s.conn, user, expect).await.map_err(|e| s.connector.explain(&e).message)?;
+                let state = s.connector.answer("reading mysql.user", check_user(&mut s.conn, user, expect)).await.map_err(|e| e.message)?;
                 // More than planned is a failure too: a user is verified as the plan made it.
                 let extra = match &state {
-                    UserState::Complete => extra_privileges(&mut s.conn, user, expect).await.map_err(|e| s.connector.explain(&e).message)?,
+                    UserState::Complete => s.connector.answer("reading the grants", extra_privileges(&mut s.conn, user, expect)).await.map_err(|e| e.message)?,
                     _ => Vec::new(),
                 };
                 let grants: Vec<String> = match &row {
-                    Some(_) => s.conn.query(format!("SHOW GRANTS FOR {}", quote_user(user))).await.map_err(|e| s.connector.explain(&e).message)?,
+                    Some(_) => s.connector.answer("SHOW GRANTS", s.conn.query(format!("SHOW GRANTS FOR {}", quote_user(user)))).await.map_err(|e| e.message)?,
                     None => vec![],
                 };
                 rows.push(VerifyRow {
@@ -697,7 +697,7 @@ impl Run {
             let c = self.iam_connector(&row.user, Some(self.i.database.clone()))?;
             match c.connect().await {
                 Ok(mut conn) => {
-                    let who: Result<Option<Option<String>>, _> = conn.query_first("SELECT CURRENT_USER()").await;
+                    let who: Result<Option<Option<String>>, _> = c.answer("SELECT CURRENT_USER()", conn.query_first("SELECT CURRENT_USER()")).await;
                     let info = c.session_info(&mut conn, "direct").await;
                     let _ = conn.disconnect().await;
                     match who {
@@ -714,7 +714,7 @@ impl Run {
                         }
                         Err(e) => {
                             row.ok = false;
-                            row.login = c.explain(&e).message;
+                            row.login = e.message;
                         }
                     }
                 }

@@ -106,6 +106,9 @@ fn host_port(s: &str) -> Result<((String, u16), &str), String> {
 /// What a read-only connection runs first.
 pub const READ_ONLY_SQL: &str = "SET SESSION TRANSACTION READ ONLY";
 
+/// How long [`Connector::answer`] waits for a statement's answer.
+pub const STATEMENT_WAIT: Duration = Duration::from_secs(60);
+
 /// How the connection authenticates.
 #[derive(Clone)]
 pub enum Auth {
@@ -199,7 +202,7 @@ impl Connector {
         };
         if self.spec.read_only {
             use mysql_async::prelude::Queryable;
-            conn.query_drop(READ_ONLY_SQL).await.map_err(|e| self.explain(&e))?;
+            self.answer(READ_ONLY_SQL, conn.query_drop(READ_ONLY_SQL)).await?;
         }
         Ok(conn)
     }
@@ -239,6 +242,28 @@ impl Connector {
                 self.spec.port
             ),
         )
+    }
+
+    /// A statement on one of this connector's connections (the bootstrap's, the doctor's: metadata
+    /// statements that answer in milliseconds), given up after [`STATEMENT_WAIT`] without an
+    /// answer, with what that means; errors get the usual advice.
+    pub async fn answer<T>(&self, what: &str, fut: impl std::future::Future<Output = Result<T, mysql_async::Error>>) -> Result<T, DbError> {
+        self.answer_within(STATEMENT_WAIT, what, fut).await
+    }
+
+    async fn answer_within<T>(&self, wait: Duration, what: &str, fut: impl std::future::Future<Output = Result<T, mysql_async::Error>>) -> Result<T, DbError> {
+        match tokio::time::timeout(wait, fut).await {
+            Ok(r) => r.map_err(|e| self.explain(&e)),
+            Err(_) => Err(DbError::new(
+                None,
+                format!(
+                    "no answer from {}:{} for {}s to {what}: the server is hung or overloaded, or the path to it dropped (a forward or tunnel that died?); the statement may still run there",
+                    self.spec.host,
+                    self.spec.port,
+                    wait.as_secs()
+                ),
+            )),
+        }
     }
 
     /// Plain advice for a connection or query error (STACK.md's list).
@@ -353,7 +378,7 @@ impl Connector {
     pub async fn session_info(&self, conn: &mut Conn, via: &str) -> SessionInfo {
         use mysql_async::prelude::Queryable;
         let rows: Vec<(String, String)> =
-            conn.query("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')").await.unwrap_or_default();
+            self.answer("SHOW SESSION STATUS", conn.query("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')")).await.unwrap_or_default();
         let get = |k: &str| rows.iter().find(|r| r.0 == k).map(|r| r.1.clone()).unwrap_or_default();
         let (v, c) = (get("Ssl_version"), get("Ssl_cipher"));
         SessionInfo {
@@ -388,6 +413,17 @@ mod tests {
             tls_name: None,
             read_only: false,
         }
+    }
+
+    /// A statement the server never answers (a hung database) ends with what that means, not a
+    /// wait forever.
+    #[tokio::test]
+    async fn a_statement_without_an_answer_is_given_up_with_the_reason() {
+        let c = Connector::new(spec("db.example", 3306), Auth::Password("p".into()));
+        let never = std::future::pending::<Result<(), mysql_async::Error>>();
+        let e = c.answer_within(Duration::from_secs(1), "reading mysql.user", never).await.unwrap_err();
+        assert!(e.message.contains("no answer from db.example:3306 for 1s to reading mysql.user") && e.message.contains("hung"), "{}", e.message);
+        assert_eq!(c.answer("x", async { Ok::<_, mysql_async::Error>(7) }).await.unwrap(), 7);
     }
 
     #[test]

@@ -72,6 +72,12 @@ fn check_unscoped(id: &str, ev: &Evidence) -> F {
                     _ => pass(format!("{} in account {}", i.arn, i.account), evidence),
                 }
             }
+            // Not a credentials problem: nothing answered.
+            Err(e) if e.contains("cannot reach the AWS endpoint") => fail(
+                "AWS (or the endpoint named) does not answer",
+                vec![e.clone()],
+                "check the network, a proxy (HTTPS_PROXY), or --endpoint-url / AWS_ENDPOINT_URL (the sandbox must be running)",
+            ),
             Err(e) => fail(
                 "the credentials do not work",
                 vec![e.clone()],

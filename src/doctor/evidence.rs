@@ -332,9 +332,9 @@ async fn db_user(ctx: &AwsContext, settings: &Settings, ev: &Evidence, local_por
     let c = crate::db::connect::Connector::new(spec, crate::db::connect::Auth::Iam(provider));
     let mut conn = c.connect().await.map_err(|e| format!("the IAM admin {admin} could not log in to read mysql.user: {}", e.message))?;
     let expect = crate::bootstrap::run::Expect { global: vec![], dbs: vec![(database.clone(), privileges.clone())] };
-    let state = crate::bootstrap::run::check_user(&mut conn, &ev.user, &expect).await;
+    let state = c.answer("reading mysql.user", crate::bootstrap::run::check_user(&mut conn, &ev.user, &expect)).await;
     let _ = conn.disconnect().await;
-    let state = state.map_err(|e| format!("{admin} could not read mysql.user: {e}"))?;
+    let state = state.map_err(|e| format!("{admin} could not read mysql.user: {}", e.message))?;
     Ok(DbUser { admin, at: format!("{}:{}", t.host, t.port), database, privileges, state })
 }
 
