@@ -1137,6 +1137,22 @@ fn tour_view_snapshots_and_buttons() {
     assert!(app.f.tour.outcome.is_none());
     app.update(to(TourMsg::Done(1, Box::new(done()))));
     assert!(draw(&mut app, 80, 24).contains("SSM Online"));
+    // A result taller than its box: the frame says there is more, and ↓ reaches its very last line
+    // however the long words wrap (a newcomer could not reach the end of some results).
+    let mut long = done();
+    long.lines.extend((0..24).map(|i| Said(Tone::Plain, format!("{i}: arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123456789abcdef0123456789abcdef01234567{i} allows all traffic out to"))));
+    long.lines.push(Said(Tone::Focus, "0.0.0.0/0 is the last line".into()));
+    key(&mut app, KeyCode::Char('l'));
+    app.update(to(TourMsg::Done(2, Box::new(long))));
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("↓ more below") && !screen.contains("the last line"), "{screen}");
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Down);
+    }
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("0.0.0.0/0 is the last line") && screen.contains("↑ more above") && !screen.contains("more below"), "{screen}");
+    key(&mut app, KeyCode::Char('l'));
+    app.update(to(TourMsg::Done(3, Box::new(done()))));
     key(&mut app, KeyCode::Right);
     assert_eq!(app.f.tour.progress.step, 1);
     // Back shows what the step did; it stays done.

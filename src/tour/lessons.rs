@@ -286,7 +286,7 @@ async fn query_as(o: &mut Outcome, c: Connector, t: &DbTarget) {
                 Ok(_) => {
                     for r in rows.0 {
                         o.say(Tone::Focus, format!("CURRENT_USER() = {}", r.first().cloned().unwrap_or_default()));
-                        o.say(Tone::Plain, format!("server version {}", r.get(1).cloned().unwrap_or_default()));
+                        o.say(Tone::Plain, format!("server version {}{}", r.get(1).cloned().unwrap_or_default(), if r.get(1).is_some_and(|v| v.contains("MariaDB")) { " (the sandbox's MariaDB stands in for RDS MySQL)" } else { "" }));
                     }
                     o.done = true;
                 }
@@ -546,11 +546,17 @@ async fn security_rule(ctx: &AwsContext, settings: &Settings, restore: bool) -> 
     let mut o = Outcome::default();
     let l = or_say!(o, link(ctx, settings).await, "the link to break or mend is not known");
     let ec2 = aws_sdk_ec2::Client::new(&ctx.sdk);
-    let described = ec2.describe_security_groups().set_group_ids(Some(l.proxy_sgs.clone())).send().await.map_err(|e| crate::aws::explain(&e));
+    let ids: Vec<String> = l.proxy_sgs.iter().chain(&l.host_sgs).cloned().collect();
+    let described = ec2.describe_security_groups().set_group_ids(Some(ids)).send().await.map_err(|e| crate::aws::explain(&e));
     let groups = or_say!(o, described, "the proxy's security groups could not be read").security_groups.unwrap_or_default();
+    // Groups by name and id, as a newcomer saw them in chapter 1.
+    let named = |id: &str| match groups.iter().find(|g| g.group_id() == Some(id)).and_then(|g| g.group_name()) {
+        Some(n) => format!("{} ({id})", crate::untrusted::line(n)),
+        None => id.to_string(),
+    };
     // Rules on the port from a host group, as (proxy group, source group).
     let mut found = Vec::new();
-    for g in &groups {
+    for g in groups.iter().filter(|g| g.group_id().is_some_and(|id| l.proxy_sgs.iter().any(|p| p == id))) {
         for p in g.ip_permissions() {
             let covers = p.ip_protocol() == Some("-1") || (p.from_port().unwrap_or(-1) <= l.port && l.port <= p.to_port().unwrap_or(-1));
             for pr in p.user_id_group_pairs() {
@@ -562,7 +568,7 @@ async fn security_rule(ctx: &AwsContext, settings: &Settings, restore: bool) -> 
     }
     if restore {
         if let Some((g, s, _)) = found.first() {
-            o.say(Tone::Good, format!("{g} already admits {} on {}: nothing to do", s.group_id().unwrap_or_default(), l.port));
+            o.say(Tone::Good, format!("the proxy's group {} already admits the app host's {} on {}: nothing to do", named(g), named(s.group_id().unwrap_or_default()), l.port));
             o.done = true;
             return o;
         }
@@ -571,7 +577,7 @@ async fn security_rule(ctx: &AwsContext, settings: &Settings, restore: bool) -> 
         let perm = IpPermission::builder().ip_protocol("tcp").from_port(l.port).to_port(l.port).user_id_group_pairs(pair(s)).build();
         match ec2.authorize_security_group_ingress().group_id(g).ip_permissions(perm).send().await {
             Ok(_) => {
-                o.say(Tone::Focus, format!("done: {g} admits {s} on {} again", l.port));
+                o.say(Tone::Focus, format!("done: the proxy's group {} admits the app host's {} on {} again", named(g), named(s), l.port));
                 o.done = true;
             }
             Err(e) => o.say(Tone::Bad, format!("EC2 refused: {}", crate::aws::explain(&e))),
@@ -595,7 +601,7 @@ async fn security_rule(ctx: &AwsContext, settings: &Settings, restore: bool) -> 
         o.say(Tone::Plain, format!("aws ec2 revoke-security-group-ingress --group-id {g} --protocol tcp --port {} --source-group {s}", l.port));
         match ec2.revoke_security_group_ingress().group_id(&g).ip_permissions(one).send().await {
             Ok(_) => {
-                o.say(Tone::Focus, format!("done: {g} no longer admits {s}"));
+                o.say(Tone::Focus, format!("done: the proxy's group {} no longer admits the app host's {}", named(&g), named(&s)));
                 o.done = true;
             }
             Err(e) => {

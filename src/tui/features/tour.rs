@@ -31,32 +31,11 @@ pub const KEYS: &[Def] = &[
 
 const NOT_AS_EXPECTED: &str = "This did not go as the step expects: read the lines above; you may try again or skip.";
 
-/// Rows `lines` take at `width` when wrapped at word boundaries, as the paragraph wraps them
-/// (a word longer than the width is cut across rows).
+/// Rows `lines` take at `width`, wrapped exactly as the view's paragraph wraps them (ratatui's own
+/// count: a hand-made one disagreed on long words and cut the last lines of a result off).
 fn wrapped_height(lines: &[String], width: u16) -> u16 {
-    use unicode_width::UnicodeWidthStr;
-    let w = width.max(1) as usize;
-    let mut rows = 0usize;
-    for line in lines {
-        let mut used = 0usize;
-        let mut n = 1usize;
-        for word in line.split(' ') {
-            let ww = word.width();
-            let need = if used == 0 { ww } else { used + 1 + ww };
-            if need <= w {
-                used = need;
-            } else if ww <= w {
-                n += 1;
-                used = ww;
-            } else {
-                // A long word: it starts a row and takes as many as it needs.
-                n += usize::from(used > 0) + (ww - 1) / w;
-                used = ww % w;
-            }
-        }
-        rows += n;
-    }
-    rows.min(u16::MAX as usize) as u16
+    let text: Vec<Line> = lines.iter().map(|l| Line::raw(l.as_str())).collect();
+    Paragraph::new(text).wrap(Wrap { trim: false }).line_count(width.max(1)).min(u16::MAX as usize) as u16
 }
 
 #[derive(Debug)]
@@ -548,6 +527,23 @@ impl Tour {
             _ => vec![Line::from(Span::styled(format!("Nothing to run here: read, then press {} for the next step.", pretty(&vx.keymap.label(Scope::Tour, Cmd::Right))), th.muted))],
         };
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((self.scroll, 0)), inner);
+        // More above or below: said on the result's frame, with the keys that scroll.
+        let below = self.scroll < self.max_scroll(area);
+        if (below || self.scroll > 0) && inner.width > 20 {
+            let k = |c: Cmd| pretty(&vx.keymap.label(Scope::Tour, c));
+            let mark = match (self.scroll > 0, below) {
+                (true, true) => format!(" {} {} more ", k(Cmd::Up), k(Cmd::Down)),
+                (false, true) => format!(" {} more below ", k(Cmd::Down)),
+                _ => format!(" {} more above ", k(Cmd::Up)),
+            };
+            let w = mark.chars().count() as u16;
+            let at = if wide {
+                Rect { x: inner.x + inner.width.saturating_sub(w), y: inner.y + inner.height.saturating_sub(1), width: w.min(inner.width), height: 1 }
+            } else {
+                Rect { x: result_area.x + result_area.width.saturating_sub(w + 1), y: result_area.y, width: w.min(result_area.width), height: 1 }
+            };
+            f.render_widget(Paragraph::new(Span::styled(mark, th.accent)), at);
+        }
     }
 
     fn hints(&self, vx: &ViewCx) -> String {
