@@ -548,7 +548,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     assert!(s.contains("IAMAuth") && s.contains("REQUIRED") && s.contains("SecretArn") && s.contains("DefaultAuthScheme  IAM_AUTH"), "{s}");
     t.tour_next("Why a secret ARN");
     let s = t.wait_for(&["Nothing to run here"]);
-    assert!(s.contains("calls this its \"hidden API"), "{s}");
+    assert!(s.contains("demands a SecretArn"), "{s}");
     // 3. A token: signed (its signature hidden), then decoded.
     t.tour_next("Tour · 3/7");
     let s = t.tour_do("t", "sign a token");

@@ -622,19 +622,32 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
     let run = tokio::spawn(async move { crate::doctor::run(&ctx, &settings, &options(&settings), |_| {}, stopped(stop)).await });
     let found: Vec<Finding> = or_say!(o, run.await, "the doctor stopped");
     let failed: Vec<&Finding> = found.iter().filter(|f| f.status == Status::Fail).collect();
+    // What matters first: the broken link with its evidence and fix; then what else did not pass;
+    // the passing checks on one line (the doctor's own view, `D`, lists them all).
     match failed.first() {
         None => o.say(Tone::Good, format!("Doctor · nothing failed: {} checks", found.len())),
         Some(f) => {
             o.say(Tone::Bad, format!("Doctor · {} failed; the first broken link: {}", failed.len(), f.id));
+            o.say(Tone::Focus, format!("{} {} — {}", f.status.symbol(), f.id, f.summary));
+            for e in &f.evidence {
+                o.say(Tone::Plain, format!("    {e}"));
+            }
+            if let Some(fix) = &f.fix {
+                o.say(Tone::Focus, format!("fix: {fix}"));
+            }
+            o.say(Tone::Plain, "");
         }
     }
-    for f in &found {
-        let tone = if failed.first().is_some_and(|x| x.id == f.id) { Tone::Focus } else { status_tone(f.status) };
-        o.say(tone, format!("{} {:<19} {}", f.status.symbol(), f.id, f.summary));
+    for f in found.iter().filter(|f| !matches!(f.status, Status::Pass | Status::Skipped) && failed.first().is_none_or(|x| x.id != f.id)) {
+        o.say(status_tone(f.status), format!("{} {} — {}", f.status.symbol(), f.id, f.summary));
     }
-    if let Some(fix) = failed.first().and_then(|f| f.fix.clone()) {
-        o.say(Tone::Plain, "");
-        o.say(Tone::Focus, format!("fix: {fix}"));
+    let list = |st: Status| found.iter().filter(|f| f.status == st).map(|f| f.id).collect::<Vec<_>>();
+    let (passed, skipped) = (list(Status::Pass), list(Status::Skipped));
+    if !passed.is_empty() {
+        o.say(Tone::Good, format!("{} {} passed: {}", Status::Pass.symbol(), passed.len(), passed.join(", ")));
+    }
+    if !skipped.is_empty() {
+        o.say(Tone::Muted, format!("{} {} skipped, waiting on a failed check: {}", Status::Skipped.symbol(), skipped.len(), skipped.join(", ")));
     }
     o.done = true;
     o
