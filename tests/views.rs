@@ -503,13 +503,58 @@ fn sql_view_snapshots_and_tiny_sizes() {
     // Scroll the grid.
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::End);
-    assert_eq!(app.f.sql.view.as_ref().unwrap().row, 49);
+    assert_eq!(app.f.sql.view.as_ref().unwrap().result().unwrap().row, 49);
     assert!(draw(&mut app, 120, 30).contains("row 50 col 1"));
     for w in 1..=24 {
         for h in 1..=8 {
             draw(&mut app, w, h);
         }
     }
+}
+
+/// A script's statements each keep their result: the grid follows the script as it runs, and
+/// `[` / `]` show the others (each with its own cursor); a statement without rows says what it did.
+#[test]
+fn sql_view_keeps_every_result_of_a_script() {
+    use rdsdeck::db::rows::Cell;
+    use rdsdeck::db::session::Event;
+    let mut app = sql_app(false, None);
+    typed(&mut app, "SELECT id FROM a; INSERT INTO log VALUES (1); SELECT name, city FROM b");
+    let run = key(&mut app, KeyCode::F(5));
+    assert!(matches!(&run[..], [Effect::SqlRun(s)] if s.len() == 3), "{run:?}");
+    let done = |rows, affected| Event::StatementDone { rows, affected, elapsed: Duration::from_millis(2), first_row: None };
+    sql_event(&mut app, Event::Columns(vec!["id".into()]));
+    sql_event(&mut app, Event::Rows((1..=5).map(|i| vec![Cell::Text(format!("a{i}"))]).collect()));
+    sql_event(&mut app, done(5, 0));
+    sql_event(&mut app, done(0, 1));
+    sql_event(&mut app, Event::Columns(vec!["name".into(), "city".into()]));
+    sql_event(&mut app, Event::Rows(vec![vec![Cell::Text("Zoë".into()), Cell::Text("Oslo".into())]]));
+    sql_event(&mut app, done(1, 0));
+    sql_event(&mut app, Event::Idle);
+    let screen = draw(&mut app, 100, 30);
+    assert!(screen.contains("3/3 SELECT name, city FROM b") && screen.contains("Oslo") && !screen.contains("a3"), "{screen}");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('['));
+    let screen = draw(&mut app, 100, 30);
+    assert!(screen.contains("2/3 INSERT INTO log VALUES (1)") && screen.contains("ok, 1 row(s) affected"), "{screen}");
+    key(&mut app, KeyCode::Char('['));
+    key(&mut app, KeyCode::End);
+    let screen = draw(&mut app, 100, 30);
+    assert!(screen.contains("1/3 SELECT id FROM a") && screen.contains("a5") && screen.contains("row 5 col 1"), "{screen}");
+    key(&mut app, KeyCode::Char(']'));
+    key(&mut app, KeyCode::Char(']'));
+    key(&mut app, KeyCode::Char(']'));
+    let screen = draw(&mut app, 100, 30);
+    assert!(screen.contains("3/3") && screen.contains("row 1 col 1"), "each result keeps its own cursor: {screen}");
+    // The next run starts over.
+    key(&mut app, KeyCode::Tab);
+    clear_editor(&mut app);
+    typed(&mut app, "SELECT 1");
+    key(&mut app, KeyCode::F(5));
+    sql_event(&mut app, Event::Columns(vec!["1".into()]));
+    sql_event(&mut app, done(1, 0));
+    sql_event(&mut app, Event::Idle);
+    assert!(!draw(&mut app, 100, 30).contains("/3"));
 }
 
 #[test]
@@ -907,7 +952,7 @@ fn a_rebound_key_works_and_its_hint_follows_in_every_mode() {
     sql_event(&mut app, rdsdeck::db::session::Event::Idle);
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Char('n'));
-    assert_eq!(app.f.sql.view.as_ref().unwrap().row, 1);
+    assert_eq!(app.f.sql.view.as_ref().unwrap().result().unwrap().row, 1);
 
     // Forwards.
     let mut app = loaded_app_with(settings(cfg("[keys.forwards]\nnew = \"a\"\n"), None));

@@ -230,6 +230,8 @@ pub const TABLE: &[Def] = &[
     (Scope::SqlGrid, Cmd::Bottom, "bottom", "last row", &["end", "G"]),
     (Scope::SqlGrid, Cmd::Left, "left", "previous column", &["left", "h"]),
     (Scope::SqlGrid, Cmd::Right, "right", "next column", &["right", "l"]),
+    (Scope::SqlGrid, Cmd::PrevTab, "previous_result", "the previous statement's result (a script's)", &["["]),
+    (Scope::SqlGrid, Cmd::NextTab, "next_result", "the next statement's result", &["]"]),
     (Scope::Forwards, Cmd::New, "new", "new forward to the DB (through the selected or only host)", &["n"]),
     (Scope::Forwards, Cmd::Sql, "sql", "SQL shell through the selected forward", &["e"]),
     (Scope::Forwards, Cmd::Stop, "stop", "stop the selected forward", &["s", "d", "delete"]),

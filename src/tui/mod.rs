@@ -131,7 +131,7 @@ async fn event_loop(term: &mut Term, app: &mut App, forwards: &ForwardHandles, o
             app.dirty = false;
             // The latency the SQL view promises (bench/tui_first_rows.sh reads this line).
             if let Some(q) = app.f.sql.view.as_mut()
-                && !q.rows.is_empty()
+                && q.result().is_some_and(|r| !r.rows.is_empty())
                 && let Some(at) = q.first_row_arrived.take()
             {
                 tracing::info!("sql: first rows on screen {:.2} ms after the first row arrived", at.elapsed().as_secs_f64() * 1000.0);

@@ -178,7 +178,10 @@ impl Sql {
                 vec![Effect::SqlCancel { generation: cx.generation, session: self.session, connection_id: q.session.as_ref().map(|s| s.connection_id) }]
             }
             SqlAction::Abandon => vec![Effect::SqlAbandon],
-            SqlAction::Export(dir, stem) => vec![Effect::SqlExport { dir, stem, columns: q.columns.clone(), rows: q.rows.clone() }],
+            SqlAction::Export(dir, stem) => match q.result() {
+                Some(r) => vec![Effect::SqlExport { dir, stem, columns: r.columns.clone(), rows: r.rows.clone() }],
+                None => Vec::new(),
+            },
             SqlAction::Close => {
                 cx.send(Internal::Focus(self.return_to));
                 self.view = None;

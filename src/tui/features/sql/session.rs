@@ -31,11 +31,13 @@ pub struct SqlView {
     pub cancel_failed: Option<String>,
     /// The statement was given up on (its connection dropped): its failure says so, as it is.
     pub abandoned: bool,
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
-    pub total_rows: u64,
-    pub row: usize,
-    pub col: usize,
+    /// One per statement of the last run, in order (a statement without rows has no columns).
+    pub results: Vec<ResultSet>,
+    /// The result the grid shows.
+    pub shown: usize,
+    /// The running batch's statements (the results' labels) and how many have finished.
+    labels: Vec<String>,
+    finished: usize,
     pub message: Option<(Health, String)>,
     /// Statements waiting for the user's "y" (destructive).
     pub confirm: Option<Vec<String>>,
@@ -49,6 +51,29 @@ pub struct SqlView {
     pub to_persist: Option<String>,
     /// The confirm action's key, for the prompt.
     pub confirm_key: String,
+}
+
+/// The result of one statement: its rows (at most [`MAX_ROWS`] kept), where the grid's cursor is,
+/// and what the statement did.
+#[derive(Debug, Clone, Default)]
+pub struct ResultSet {
+    /// The statement's beginning, for the grid's title.
+    pub label: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    pub total_rows: u64,
+    pub row: usize,
+    pub col: usize,
+    /// "100 row(s) in 0.004 s", "ok, 1 row(s) affected", or its error.
+    pub summary: Option<(Health, String)>,
+}
+
+/// A statement's beginning on one line: spacing collapsed, at most 32 characters, safe to draw.
+fn label(sql: &str) -> String {
+    let one: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let short: String = one.chars().take(32).collect();
+    let short = if one.chars().count() > 32 { format!("{short}…") } else { short };
+    crate::untrusted::line(&short).into_owned()
 }
 
 /// What a key in the SQL view asks the runner to do.
@@ -79,11 +104,10 @@ impl SqlView {
             cancelling: None,
             cancel_failed: None,
             abandoned: false,
-            columns: Vec::new(),
-            rows: Vec::new(),
-            total_rows: 0,
-            row: 0,
-            col: 0,
+            results: Vec::new(),
+            shown: 0,
+            labels: Vec::new(),
+            finished: 0,
             message: None,
             confirm: None,
             history,
@@ -96,6 +120,20 @@ impl SqlView {
         }
     }
 
+    /// The result the grid shows.
+    pub fn result(&self) -> Option<&ResultSet> {
+        self.results.get(self.shown)
+    }
+
+    /// The running statement's result (made on its first event).
+    fn current(&mut self) -> &mut ResultSet {
+        while self.results.len() <= self.finished {
+            let label = self.labels.get(self.results.len()).cloned().unwrap_or_default();
+            self.results.push(ResultSet { label, ..ResultSet::default() });
+        }
+        &mut self.results[self.finished]
+    }
+
     pub fn on_event(&mut self, e: Event, now: Instant) {
         match e {
             Event::Connected(info) => {
@@ -103,41 +141,56 @@ impl SqlView {
                 self.connected_at = Some(now);
             }
             Event::Columns(c) => {
-                self.columns = c;
-                self.rows.clear();
-                self.total_rows = 0;
-                self.row = 0;
-                self.col = 0;
+                let r = self.current();
+                r.columns = c;
+                r.rows.clear();
+                r.total_rows = 0;
+                r.row = 0;
+                r.col = 0;
+                // The grid follows the script as it runs.
+                self.shown = self.finished;
             }
             Event::FirstRow(at) => self.first_row_arrived = Some(at),
             // Asked to stop: what is still in flight is counted, not shown.
-            Event::Rows(r) if self.cancelling.is_some() => self.total_rows += r.len() as u64,
+            Event::Rows(r) if self.cancelling.is_some() => self.current().total_rows += r.len() as u64,
             Event::Rows(mut r) => {
-                if self.total_rows == 0 {
-                    self.first_row_after = self.running.map(|s| now.saturating_duration_since(s));
-                }
-                self.total_rows += r.len() as u64;
-                let room = MAX_ROWS.saturating_sub(self.rows.len());
+                let running = self.running;
+                let cur = self.current();
+                let first = cur.total_rows == 0;
+                cur.total_rows += r.len() as u64;
+                let room = MAX_ROWS.saturating_sub(cur.rows.len());
                 r.truncate(room);
-                self.rows.extend(r);
+                cur.rows.extend(r);
+                if first && self.first_row_after.is_none() {
+                    self.first_row_after = running.map(|s| now.saturating_duration_since(s));
+                }
             }
-            Event::Counted(n) => self.total_rows += n,
+            Event::Counted(n) => self.current().total_rows += n,
             Event::StatementDone { rows, affected, elapsed, .. } => {
-                let kept = if rows as usize > self.rows.len() && !self.columns.is_empty() {
-                    format!(" (first {} kept)", self.rows.len())
+                let cur = self.current();
+                let kept = if rows as usize > cur.rows.len() && !cur.columns.is_empty() {
+                    format!(" (first {} kept)", cur.rows.len())
                 } else {
                     String::new()
                 };
-                self.message = Some((
+                let summary = (
                     Health::Ok,
-                    if self.columns.is_empty() || rows == 0 && affected > 0 {
+                    if cur.columns.is_empty() || rows == 0 && affected > 0 {
                         format!("ok, {affected} row(s) affected in {:.3} s", elapsed.as_secs_f64())
                     } else {
                         format!("{rows} row(s) in {:.3} s{kept}", elapsed.as_secs_f64())
                     },
-                ));
+                );
+                cur.summary = Some(summary.clone());
+                self.message = Some(summary);
+                self.finished += 1;
             }
             Event::Failed(m) => {
+                // The failing statement's result says so too, and the grid shows it.
+                if self.finished < self.labels.len() {
+                    self.current().summary = Some((Health::Bad, m.clone()));
+                    self.shown = self.finished;
+                }
                 self.message = Some((Health::Bad, m));
                 if let Some(asked) = self.cancelling.filter(|_| !self.abandoned) {
                     let ms = now.saturating_duration_since(asked).as_secs_f64() * 1000.0;
@@ -198,9 +251,11 @@ impl SqlView {
     fn start(&mut self, sqls: Vec<String>, now: Instant) -> SqlAction {
         self.running = Some(now);
         self.message = Some((Health::Unknown, "running…".into()));
-        self.columns.clear();
-        self.rows.clear();
-        self.total_rows = 0;
+        self.results.clear();
+        self.shown = 0;
+        self.finished = 0;
+        self.first_row_after = None;
+        self.labels = sqls.iter().map(|s| label(s)).collect();
         SqlAction::Run(sqls)
     }
 
@@ -258,12 +313,12 @@ impl SqlView {
             self.message = Some((Health::Warn, "cancelling (KILL QUERY)…".into()));
             return SqlAction::Cancel;
         }
-        let last = self.rows.len().saturating_sub(1);
+        let n_results = self.results.len();
         match cmd {
             Some(Cmd::Run) if self.running.is_none() => return self.prepare(guard, now),
             Some(Cmd::Run) => {}
             Some(Cmd::Export) => {
-                if self.columns.is_empty() {
+                if self.result().is_none_or(|r| r.columns.is_empty()) {
                     self.message = Some((Health::Unknown, "no result to export".into()));
                     return SqlAction::None;
                 }
@@ -274,14 +329,24 @@ impl SqlView {
             Some(Cmd::SwitchFocus) => self.focus_grid = !self.focus_grid,
             Some(Cmd::HistoryPrev) => self.recall(true),
             Some(Cmd::HistoryNext) => self.recall(false),
-            Some(Cmd::Down) if self.focus_grid => self.row = (self.row + 1).min(last),
-            Some(Cmd::Up) if self.focus_grid => self.row = self.row.saturating_sub(1),
-            Some(Cmd::PageDown) if self.focus_grid => self.row = (self.row + page).min(last),
-            Some(Cmd::PageUp) if self.focus_grid => self.row = self.row.saturating_sub(page),
-            Some(Cmd::Top) if self.focus_grid => self.row = 0,
-            Some(Cmd::Bottom) if self.focus_grid => self.row = last,
-            Some(Cmd::Right) if self.focus_grid => self.col = (self.col + 1).min(self.columns.len().saturating_sub(1)),
-            Some(Cmd::Left) if self.focus_grid => self.col = self.col.saturating_sub(1),
+            Some(Cmd::NextTab) if self.focus_grid => self.shown = (self.shown + 1).min(n_results.saturating_sub(1)),
+            Some(Cmd::PrevTab) if self.focus_grid => self.shown = self.shown.saturating_sub(1),
+            Some(c) if self.focus_grid => {
+                if let Some(r) = self.results.get_mut(self.shown) {
+                    let last = r.rows.len().saturating_sub(1);
+                    match c {
+                        Cmd::Down => r.row = (r.row + 1).min(last),
+                        Cmd::Up => r.row = r.row.saturating_sub(1),
+                        Cmd::PageDown => r.row = (r.row + page).min(last),
+                        Cmd::PageUp => r.row = r.row.saturating_sub(page),
+                        Cmd::Top => r.row = 0,
+                        Cmd::Bottom => r.row = last,
+                        Cmd::Right => r.col = (r.col + 1).min(r.columns.len().saturating_sub(1)),
+                        Cmd::Left => r.col = r.col.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+            }
             _ if self.focus_grid => {}
             _ => {
                 self.editor.input(k);

@@ -57,11 +57,28 @@ pub fn render(q: &SqlView, vx: &ViewCx, f: &mut Frame, area: Rect) {
     }
     f.render_widget(Paragraph::new(Line::from(status)), parts[2]);
 
-    // The grid.
-    let title = if q.columns.is_empty() {
-        " Result ".to_string()
+    // The grid: the shown statement's result; a script's others one key away.
+    let empty = super::session::ResultSet::default();
+    let q = ResultView { r: q.result().unwrap_or(&empty), focus_grid: q.focus_grid, n: q.results.len(), shown: q.shown };
+    let which = if q.n > 1 {
+        let g = |c: Cmd| pretty(&vx.keymap.label(Scope::SqlGrid, c));
+        format!(" · {}/{} {} · {}{}", q.shown + 1, q.n, q.r.label, g(Cmd::PrevTab), g(Cmd::NextTab))
     } else {
-        format!(" Result · {} rows{} · row {} col {} ", q.total_rows, if (q.total_rows as usize) > q.rows.len() { format!(" ({} kept)", q.rows.len()) } else { String::new() }, q.row + 1, q.col + 1)
+        String::new()
+    };
+    let title = if q.r.columns.is_empty() {
+        match &q.r.summary {
+            Some((_, m)) if q.n > 1 => format!(" Result{which} · {m} "),
+            _ => format!(" Result{which} "),
+        }
+    } else {
+        format!(
+            " Result{which} · {} rows{} · row {} col {} ",
+            q.r.total_rows,
+            if (q.r.total_rows as usize) > q.r.rows.len() { format!(" ({} kept)", q.r.rows.len()) } else { String::new() },
+            q.r.row + 1,
+            q.r.col + 1
+        )
     };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -69,19 +86,19 @@ pub fn render(q: &SqlView, vx: &ViewCx, f: &mut Frame, area: Rect) {
         .title(Span::styled(title, th.title));
     let inner = block.inner(parts[1]);
     f.render_widget(block, parts[1]);
-    if q.columns.is_empty() || inner.height < 2 {
+    if q.r.columns.is_empty() || inner.height < 2 {
         return;
     }
     let h = inner.height.saturating_sub(1) as usize;
-    let first = q.row.saturating_sub(h.saturating_sub(1));
-    let window = &q.rows[first.min(q.rows.len())..(first + h).min(q.rows.len())];
+    let first = q.r.row.saturating_sub(h.saturating_sub(1));
+    let window = &q.r.rows[first.min(q.r.rows.len())..(first + h).min(q.r.rows.len())];
     let mut widths = Vec::new();
     let mut used = 0u16;
-    for c in q.col..q.columns.len() {
+    for c in q.r.col..q.r.columns.len() {
         let w = window
             .iter()
             .map(|r| r.get(c).map(|x| x.display(40).width()).unwrap_or(0))
-            .chain(std::iter::once(q.columns[c].width()))
+            .chain(std::iter::once(q.r.columns[c].width()))
             .max()
             .unwrap_or(4)
             .min(40) as u16;
@@ -91,8 +108,8 @@ pub fn render(q: &SqlView, vx: &ViewCx, f: &mut Frame, area: Rect) {
         widths.push(w.min(inner.width));
         used += w + 1;
     }
-    let shown = q.col..q.col + widths.len();
-    let header = Row::new(q.columns[shown.clone()].iter().map(|c| TCell::from(c.as_str()))).style(th.table_header);
+    let shown = q.r.col..q.r.col + widths.len();
+    let header = Row::new(q.r.columns[shown.clone()].iter().map(|c| TCell::from(c.as_str()))).style(th.table_header);
     let rows: Vec<Row> = window
         .iter()
         .enumerate()
@@ -102,9 +119,17 @@ pub fn render(q: &SqlView, vx: &ViewCx, f: &mut Frame, area: Rect) {
                 crate::db::rows::Cell::Binary(_) => TCell::from(Span::styled(c.display(40), th.warn)),
                 crate::db::rows::Cell::Text(_) => TCell::from(c.display(40)),
             });
-            Row::new(cells).style(if first + i == q.row && q.focus_grid { th.selected } else { Style::default() })
+            Row::new(cells).style(if first + i == q.r.row && q.focus_grid { th.selected } else { Style::default() })
         })
         .collect();
     let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w))).header(header).column_spacing(1);
     f.render_widget(table, inner);
+}
+
+/// What the grid draws: one result, and where it is among the script's.
+struct ResultView<'a> {
+    r: &'a super::session::ResultSet,
+    focus_grid: bool,
+    n: usize,
+    shown: usize,
 }
