@@ -309,6 +309,20 @@ fn sql_shell_runs_scrolls_cancels_and_exports() {
     let stopped_at = rows(&s);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(rows(&t.screen()), stopped_at, "the count stopped with the statement");
+    // More rows than the grid keeps: Ctrl-E runs the SELECT again straight into the file, every row.
+    t.keys(&["C-a", "C-k"]);
+    t.text("SELECT seq, 'x' AS tag FROM seq_1_to_250000");
+    t.keys(&["C-r"]);
+    t.wait_for(&["250000 row(s) in", "(first 200000 kept)"]);
+    let before: Vec<_> = std::fs::read_dir(export.path()).unwrap().flatten().map(|e| e.path()).collect();
+    t.keys(&["C-e"]);
+    let s = t.wait_for(&["exported all 250000 rows to"]);
+    let file = std::fs::read_dir(export.path()).unwrap().flatten().map(|e| e.path()).find(|p| !before.contains(p)).expect("a new CSV file");
+    assert!(s.contains(&file.file_name().unwrap().to_string_lossy().to_string()), "the path is shown: {s}");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(csv.lines().count(), 250_001, "header + every row");
+    assert!(csv.ends_with("250000,x\n"), "{}", &csv[csv.len() - 40..]);
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     // A cancel the server does not answer (the database stopped) is said on screen, and a second
     // Esc gives the statement up: its connection is dropped, and the next run reconnects.
     t.keys(&["C-a", "C-k"]);

@@ -562,6 +562,10 @@ impl App {
                 self.f.sql.on_exported(r);
                 Vec::new()
             }
+            Msg::ExportProgress(n) => {
+                self.f.sql.on_export_progress(n);
+                Vec::new()
+            }
             Msg::BootstrapPlan { result, .. } => self.route(|f, cx| {
                 f.bootstrap.on_plan(result, cx);
                 Vec::new()

@@ -17,6 +17,82 @@ pub struct SqlHandles {
     canceller: Option<std::sync::Arc<crate::db::cancel::Canceller>>,
     /// Cancel and abandon the running batch (see `db::session::Controls`).
     controls: Option<std::sync::Arc<crate::db::session::Controls>>,
+    /// The session's connector: a whole-result export opens its own connection with it.
+    connector: Option<std::sync::Arc<crate::db::connect::Connector>>,
+    /// Stops the running whole-result export.
+    export_stop: Option<std::sync::Arc<tokio::sync::Notify>>,
+}
+
+/// Counts the rows on their way to the export's file and reports every 100 ms or so.
+struct Progress<'a> {
+    inner: Box<dyn crate::db::rows::Sink + 'a>,
+    rows: u64,
+    at: std::time::Instant,
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl Progress<'_> {
+    fn counted(&mut self) {
+        self.rows += 1;
+        if self.rows % 4096 == 0 && self.at.elapsed() >= Duration::from_millis(100) {
+            self.at = std::time::Instant::now();
+            let _ = self.tx.send(Msg::ExportProgress(self.rows));
+        }
+    }
+}
+
+impl crate::db::rows::Sink for Progress<'_> {
+    fn start(&mut self, columns: &[String]) -> std::io::Result<()> {
+        self.inner.start(columns)
+    }
+    fn row(&mut self, row: Vec<crate::db::rows::Cell>) -> std::io::Result<()> {
+        self.counted();
+        self.inner.row(row)
+    }
+    fn row_text(&mut self, row: &crate::db::rows::TextRow<'_>) -> std::io::Result<()> {
+        self.counted();
+        self.inner.row_text(row)
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.inner.finish()
+    }
+    fn kinds(&mut self, kinds: &[crate::db::rows::ValueKind]) -> std::io::Result<()> {
+        self.inner.kinds(kinds)
+    }
+}
+
+/// Runs `sql` again on a connection of its own, straight into a new private CSV file in `dir`.
+async fn export_query(
+    c: std::sync::Arc<crate::db::connect::Connector>,
+    dir: std::path::PathBuf,
+    stem: String,
+    sql: String,
+    tx: mpsc::UnboundedSender<Msg>,
+    stop: std::sync::Arc<tokio::sync::Notify>,
+) -> Result<std::path::PathBuf, String> {
+    let (file, path) = crate::files::create_unique(&dir, &stem, "csv").map_err(|e| format!("{}: {e}", dir.display()))?;
+    let gone = |why: String| {
+        let _ = std::fs::remove_file(&path);
+        why
+    };
+    let mut conn = c.connect_wire().await.map_err(|e| gone(e.to_string()))?;
+    let mut sink = Progress { inner: crate::db::output::sink(crate::db::output::Format::Csv, std::io::BufWriter::with_capacity(1 << 20, file)), rows: 0, at: std::time::Instant::now(), tx: tx.clone() };
+    let r = tokio::select! {
+        r = conn.run(&sql, &mut sink) => Some(r),
+        _ = stop.notified() => None,
+    };
+    let rows = sink.rows;
+    drop(sink);
+    match r {
+        Some(Ok(_)) => {
+            conn.close().await;
+            let _ = tx.send(Msg::ExportProgress(rows));
+            Ok(path)
+        }
+        Some(Err(e)) => Err(gone(c.explain_wire(&e).to_string())),
+        // Dropped: the server ends the statement when it finds the connection gone.
+        None => Err(gone(format!("stopped after {rows} rows; the partial file was removed"))),
+    }
 }
 
 /// The running forwards, by the view's id (the runner owns them; the view sees status messages).
@@ -128,6 +204,7 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
             });
             sql.cmds = Some(cmd_tx);
             sql.controls = Some(controls);
+            sql.connector = Some(connector.clone());
             // The cancel connection opens now, beside the session's: Esc then costs one KILL
             // QUERY, not a TLS handshake and an IAM login first.
             let canceller = std::sync::Arc::new(crate::db::cancel::Canceller::new(connector));
@@ -171,6 +248,27 @@ pub fn spawn_effect(e: Effect, tx: &mpsc::UnboundedSender<Msg>, sql: &mut SqlHan
                 let r = super::features::sql::session::export_csv(&dir, &stem, &columns, &rows).map_err(|e| e.to_string());
                 let _ = tx.send(Msg::Exported(r));
             });
+        }
+        Effect::SqlExportQuery { dir, stem, sql: statement } => {
+            let Some(c) = sql.connector.clone() else { return };
+            let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+            sql.export_stop = Some(stop.clone());
+            // On a thread of its own, as the session: writing a big file never delays a frame.
+            let spawned = std::thread::Builder::new().name("rdsdeck-export".into()).spawn(move || {
+                let r = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt.block_on(export_query(c, dir, stem, statement, tx.clone(), stop)),
+                    Err(e) => Err(format!("cannot start the export: {e}")),
+                };
+                let _ = tx.send(Msg::Exported(r));
+            });
+            if let Err(e) = spawned {
+                tracing::warn!("cannot start the export thread: {e}");
+            }
+        }
+        Effect::SqlExportStop => {
+            if let Some(s) = sql.export_stop.take() {
+                s.notify_one();
+            }
         }
         Effect::SqlHistory { path, text } => {
             tokio::task::spawn_blocking(move || {

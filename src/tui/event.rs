@@ -42,6 +42,8 @@ pub enum Msg {
     BootstrapPlan { generation: u64, result: Result<crate::bootstrap::Inputs, String> },
     Bootstrap { run_id: u64, event: crate::bootstrap::Event },
     Exported(Result<std::path::PathBuf, String>),
+    /// Rows a whole-result export has written so far.
+    ExportProgress(u64),
     ForwardStarted { id: u64, result: Result<(), String> },
     ForwardStatus { id: u64, status: Box<crate::ssm::forward::Status>, probe: Option<Result<Duration, String>> },
     ForwardStopped { id: u64, last: Option<Box<crate::ssm::forward::Status>> },
@@ -77,6 +79,11 @@ pub enum Effect {
     SqlAbandon,
     /// Write the result to a new CSV file in `dir` named from `stem` (never over an existing file).
     SqlExport { dir: std::path::PathBuf, stem: String, columns: Vec<String>, rows: Vec<Vec<crate::db::rows::Cell>> },
+    /// The whole result: the (read-only) statement runs again on a connection of its own, straight
+    /// into a new private CSV file, with progress.
+    SqlExportQuery { dir: std::path::PathBuf, stem: String, sql: String },
+    /// Stop that export (its partial file is removed).
+    SqlExportStop,
     /// Append a statement to the SQL history file.
     SqlHistory { path: std::path::PathBuf, text: String },
     SqlClose,

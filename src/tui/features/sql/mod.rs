@@ -178,6 +178,8 @@ impl Sql {
                 vec![Effect::SqlCancel { generation: cx.generation, session: self.session, connection_id: q.session.as_ref().map(|s| s.connection_id) }]
             }
             SqlAction::Abandon => vec![Effect::SqlAbandon],
+            SqlAction::ExportQuery(dir, stem, sql) => vec![Effect::SqlExportQuery { dir, stem, sql }],
+            SqlAction::ExportStop => vec![Effect::SqlExportStop],
             SqlAction::Export(dir, stem) => match q.result() {
                 Some(r) => vec![Effect::SqlExport { dir, stem, columns: r.columns.clone(), rows: r.rows.clone() }],
                 None => Vec::new(),
@@ -205,17 +207,24 @@ impl Sql {
     }
 
     pub fn on_exported(&mut self, r: Result<PathBuf, String>) {
-        let m = match r {
-            Ok(p) => (Health::Ok, format!("exported to {}", p.display())),
-            Err(e) => (Health::Bad, format!("export failed: {e}")),
-        };
-        if let Some(q) = self.view.as_mut() {
-            q.message = Some(m);
+        let Some(q) = self.view.as_mut() else { return };
+        let rows = q.exporting.take().map(|(_, n)| n);
+        q.message = Some(match (r, rows) {
+            (Ok(p), Some(n)) => (Health::Ok, format!("exported all {n} rows to {}", p.display())),
+            (Ok(p), None) => (Health::Ok, format!("exported to {}", p.display())),
+            (Err(e), _) => (Health::Bad, format!("export failed: {e}")),
+        });
+    }
+
+    /// Rows a whole-result export has written so far.
+    pub fn on_export_progress(&mut self, rows: u64) {
+        if let Some((_, n)) = self.view.as_mut().and_then(|q| q.exporting.as_mut()) {
+            *n = rows;
         }
     }
 
     pub fn is_running(&self) -> bool {
-        self.view.as_ref().is_some_and(|q| q.running.is_some())
+        self.view.as_ref().is_some_and(|q| q.running.is_some() || q.exporting.is_some())
     }
 
     fn draw_in(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {

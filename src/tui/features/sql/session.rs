@@ -37,7 +37,10 @@ pub struct SqlView {
     pub shown: usize,
     /// The running batch's statements (the results' labels) and how many have finished.
     labels: Vec<String>,
+    sqls: Vec<String>,
     finished: usize,
+    /// A whole-result export running: since when, and the rows written so far.
+    pub exporting: Option<(Instant, u64)>,
     pub message: Option<(Health, String)>,
     /// Statements waiting for the user's "y" (destructive).
     pub confirm: Option<Vec<String>>,
@@ -59,6 +62,8 @@ pub struct SqlView {
 pub struct ResultSet {
     /// The statement's beginning, for the grid's title.
     pub label: String,
+    /// The statement (a whole-result export runs it again).
+    pub sql: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
     pub total_rows: u64,
@@ -83,6 +88,10 @@ pub enum SqlAction {
     Cancel,
     /// Drop the running statement's connection: the cancel was not answered.
     Abandon,
+    /// Run the shown result's statement again into a new file in this folder (stem): every row.
+    ExportQuery(PathBuf, String, String),
+    /// Stop the running whole-result export.
+    ExportStop,
     /// A new file in this folder, named from this stem.
     Export(PathBuf, String),
     Close,
@@ -107,7 +116,9 @@ impl SqlView {
             results: Vec::new(),
             shown: 0,
             labels: Vec::new(),
+            sqls: Vec::new(),
             finished: 0,
+            exporting: None,
             message: None,
             confirm: None,
             history,
@@ -129,7 +140,8 @@ impl SqlView {
     fn current(&mut self) -> &mut ResultSet {
         while self.results.len() <= self.finished {
             let label = self.labels.get(self.results.len()).cloned().unwrap_or_default();
-            self.results.push(ResultSet { label, ..ResultSet::default() });
+            let sql = self.sqls.get(self.results.len()).cloned().unwrap_or_default();
+            self.results.push(ResultSet { label, sql, ..ResultSet::default() });
         }
         &mut self.results[self.finished]
     }
@@ -256,6 +268,7 @@ impl SqlView {
         self.finished = 0;
         self.first_row_after = None;
         self.labels = sqls.iter().map(|s| label(s)).collect();
+        self.sqls = sqls.clone();
         SqlAction::Run(sqls)
     }
 
@@ -302,6 +315,11 @@ impl SqlView {
             self.message = Some((Health::Unknown, "not run".into()));
             return SqlAction::None;
         }
+        if self.exporting.is_some() && cmd == Some(Cmd::Back) {
+            self.exporting = None;
+            self.message = Some((Health::Warn, "stopping the export…".into()));
+            return SqlAction::ExportStop;
+        }
         if self.running.is_some() && cmd == Some(Cmd::Back) && self.cancelling.is_some() {
             // Asked again: the cancel is slow or failed (a hung server); give the statement up.
             self.abandoned = true;
@@ -318,12 +336,29 @@ impl SqlView {
             Some(Cmd::Run) if self.running.is_none() => return self.prepare(guard, now),
             Some(Cmd::Run) => {}
             Some(Cmd::Export) => {
-                if self.result().is_none_or(|r| r.columns.is_empty()) {
+                let Some(r) = self.result().filter(|r| !r.columns.is_empty()) else {
                     self.message = Some((Health::Unknown, "no result to export".into()));
+                    return SqlAction::None;
+                };
+                if self.exporting.is_some() || self.running.is_some() {
+                    self.message = Some((Health::Unknown, "wait for the running statement or export to end".into()));
                     return SqlAction::None;
                 }
                 let stamp = chrono::DateTime::<chrono::Local>::from(wall).format("%Y%m%d-%H%M%S");
-                return SqlAction::Export(export_dir.to_path_buf(), format!("rdsdeck-result-{stamp}"));
+                let stem = format!("rdsdeck-result-{stamp}");
+                if (r.total_rows as usize) <= r.rows.len() {
+                    return SqlAction::Export(export_dir.to_path_buf(), stem);
+                }
+                // More rows than the grid keeps: the statement runs again straight into the file —
+                // a read only (running a write twice is not an export).
+                if crate::db::classify::classify(&r.sql).class == Class::Read {
+                    let (total, sql) = (r.total_rows, r.sql.clone());
+                    self.exporting = Some((now, 0));
+                    self.message = Some((Health::Unknown, format!("exporting all {total} rows: the statement runs again into a file…")));
+                    return SqlAction::ExportQuery(export_dir.to_path_buf(), stem, sql);
+                }
+                self.message = Some((Health::Warn, format!("exporting the {} rows kept (of {}): the statement is not a read, so it is not run again", r.rows.len(), r.total_rows)));
+                return SqlAction::Export(export_dir.to_path_buf(), stem);
             }
             Some(Cmd::Back) => return SqlAction::Close,
             Some(Cmd::SwitchFocus) => self.focus_grid = !self.focus_grid,

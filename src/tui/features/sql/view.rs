@@ -41,6 +41,8 @@ pub fn render(q: &SqlView, vx: &ViewCx, f: &mut Frame, area: Rect) {
             None => format!(" {} cancelling (KILL QUERY)… ", vx.spinner(since)),
         };
         status.push(Span::styled(text, th.warn));
+    } else if let Some((since, rows)) = q.exporting {
+        status.push(Span::styled(format!(" {} exporting: {rows} rows written · {back} stops ", vx.spinner(since)), th.accent));
     } else if let Some(since) = q.running {
         status.push(Span::styled(format!(" {} running · {back} cancels ", vx.spinner(since)), th.accent));
     } else if let Some((h, m)) = &q.message {
