@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::{Cx, Effect, View, ViewCx, centered};
 use crate::tui::event::{Internal, Mode};
@@ -76,14 +76,18 @@ impl Help {
         let th = vx.theme;
         let lines = Help::lines(vx);
         let width = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 2;
-        let r = centered(area, width, lines.len() as u16 + 2);
-        let scroll = self.scroll.min((lines.len() as u16 + 2).saturating_sub(r.height));
+        // Long lines wrap in a narrow terminal (nothing is cut off); the scroll stops at the end.
+        let body = Paragraph::new(lines).style(th.base).wrap(Wrap { trim: false });
+        let inner_w = width.min(area.width).saturating_sub(2).max(1);
+        let rows = body.line_count(inner_w).min(u16::MAX as usize) as u16;
+        let r = centered(area, width, rows.saturating_add(2));
+        let scroll = self.scroll.min((rows + 2).saturating_sub(r.height));
         f.render_widget(Clear, r);
         let b = Block::default()
             .borders(Borders::ALL)
             .border_style(th.border_focus)
             .title(Span::styled(format!(" Help — {} scroll, any other key closes ", pretty_pair(vx)), th.title));
-        f.render_widget(Paragraph::new(lines).block(b).style(th.base).scroll((scroll, 0)), r);
+        f.render_widget(body.block(b).scroll((scroll, 0)), r);
     }
 }
 
