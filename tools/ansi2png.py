@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover
 FONT_DIRS = [
     os.environ.get("ANSI2PNG_FONT_DIR", ""),
     "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/opentype/unifont",
     "/usr/share/fonts/dejavu",
     "/usr/share/fonts/TTF",
     "/usr/local/share/fonts",
@@ -547,7 +548,10 @@ class Fonts:
         }
         sans = find_font("DejaVuSans.ttf", False)
         sansb = find_font("DejaVuSans-Bold.ttf", False) or sans
-        self.fallback_paths = {False: sans, True: sansb}
+        # Glyphs DejaVu lacks: CJK and the rest of the BMP from GNU Unifont, emoji and other
+        # planes from Unifont Upper (Debian: fonts-unifont), when installed.
+        wide = [find_font("unifont.otf", False), find_font("unifont_upper.otf", False)]
+        self.fallback_paths = {False: [sans, *wide], True: [sansb, *wide]}
         f = self.mono[(False, False)]
         self.ascent, self.descent = f.getmetrics()
         self.cw = max(1, int(round(f.getlength("M"))))
@@ -569,8 +573,9 @@ class Fonts:
         base = text[0]
         if base == " " or not self._missing(mono, base):
             return mono, 0
-        p = self.fallback_paths[bold]
-        if p:
+        for p in self.fallback_paths[bold]:
+            if not p:
+                continue
             f = ImageFont.truetype(p, self.size, layout_engine=ImageFont.Layout.BASIC)
             if not self._missing(f, base):
                 avail = self.cw * cells
