@@ -132,22 +132,24 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &str) -> Outcome {
         ("DB", "instance", "instance"),
         ("Config", "config", "config"),
     ];
-    for (label, id, group) in rows {
+    // The step's subject first (▶), with what was seen; then the rest of the chain, for where it sits.
+    for (label, id, _) in rows.iter().filter(|r| r.2 == focus) {
         let Some(f) = get(id) else { continue };
-        let tone = if group == focus { Tone::Focus } else { status_tone(f.status) };
-        let mark = if group == focus { "▶" } else { " " };
-        o.say(tone, format!("{mark} {label:<10} {} {}", f.status.symbol(), f.summary));
+        let name = match label.trim_start_matches("   │").trim() {
+            "" => "the path",
+            l => l,
+        };
+        o.say(Tone::Focus, format!("▶ {name} {} {}", f.status.symbol(), f.summary));
+        for e in f.evidence.iter().take(6) {
+            o.say(Tone::Muted, format!("    {e}"));
+        }
     }
     o.say(Tone::Plain, "");
-    for (_, id, group) in rows {
-        if group != focus {
-            continue;
-        }
-        if let Some(f) = get(id) {
-            for e in f.evidence.iter().take(6) {
-                o.say(Tone::Muted, format!("  {e}"));
-            }
-        }
+    o.say(Tone::Muted, "the chain:");
+    for (label, id, group) in rows {
+        let Some(f) = get(id) else { continue };
+        let mark = if group == focus { "▶" } else { " " };
+        o.say(if group == focus { Tone::Focus } else { status_tone(f.status) }, format!("{mark} {label:<10} {} {}", f.status.symbol(), f.summary));
     }
     o.done = rows.iter().filter(|r| r.2 == focus).any(|r| get(r.1).is_some());
     o
@@ -268,8 +270,8 @@ async fn login(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let (_, t) = or_say!(o, app_target(ctx, settings).await, "nothing to log in to");
     let provider = or_say!(o, ctx.sdk.credentials_provider().ok_or("none in the AWS context"), "no AWS credentials to sign a token with");
     let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
-    if let Some((name, port)) = &spec.tls_name {
-        o.say(Tone::Muted, format!("TCP goes to {}:{} (the config's connect_to: the sandbox stands in for {name} there); the token and the certificate are still for {name}:{port}", spec.host, spec.port));
+    if spec.tls_name.is_some() {
+        o.say(Tone::Muted, format!("TCP goes to {}:{}, a stand-in for the proxy (--connect-to); the token and the certificate are still for the proxy's name", spec.host, spec.port));
     }
     query_as(&mut o, Connector::new(spec, Auth::Iam(provider)), &t).await;
     o
@@ -450,7 +452,7 @@ async fn forward_query(ctx: &AwsContext, settings: &Settings, stop: tokio::sync:
     };
     let mut f = or_say!(o, opened, format!("the forward through {} could not be opened", spec.target));
     let local = f.local_addr().port();
-    o.say(Tone::Good, format!("session {} on {} (carried by {})", f.session_id(), spec.target, f.carrier().replace("native", "rdsdeck's own Session Manager client")));
+    o.say(Tone::Good, format!("session {} on {} (carried by {})", f.session_id(), spec.target, f.carrier().replace("native, smux", "native, one session for every connection").replace("native", "rdsdeck's own Session Manager client, no plugin")));
     o.say(Tone::Plain, format!("127.0.0.1:{local} → {}:{} through the app host", t.host, t.port));
     for n in notices {
         o.say(Tone::Muted, n);
@@ -624,8 +626,11 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
     let failed: Vec<&Finding> = found.iter().filter(|f| f.status == Status::Fail).collect();
     // What matters first: the broken link with its evidence and fix; then what else did not pass;
     // the passing checks on one line (the doctor's own view, `D`, lists them all).
+    let count = |st: Status| found.iter().filter(|f| f.status == st).count();
+    let warned: Vec<&str> = found.iter().filter(|f| f.status == Status::Warn).map(|f| f.id).collect();
+    let warnings = if warned.is_empty() { String::new() } else { format!(", {} warning(s) ({})", warned.len(), warned.join(", ")) };
     match failed.first() {
-        None => o.say(Tone::Good, format!("Doctor · nothing failed: {} checks", found.len())),
+        None => o.say(Tone::Good, format!("Doctor · nothing failed: {} passed{warnings}", count(Status::Pass))),
         Some(f) => {
             o.say(Tone::Bad, format!("Doctor · {} failed; the first broken link: {}", failed.len(), f.id));
             o.say(Tone::Focus, format!("{} {} — {}", f.status.symbol(), f.id, f.summary));
@@ -638,8 +643,10 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
             o.say(Tone::Plain, "");
         }
     }
+    // Other failures in full; a warning by its title (the doctor's view, `D`, has the rest).
     for f in found.iter().filter(|f| !matches!(f.status, Status::Pass | Status::Skipped) && failed.first().is_none_or(|x| x.id != f.id)) {
-        o.say(status_tone(f.status), format!("{} {} — {}", f.status.symbol(), f.id, f.summary));
+        let what = if f.status == Status::Warn { f.title.to_string() } else { f.summary.clone() };
+        o.say(status_tone(f.status), format!("{} {} — {}", f.status.symbol(), f.id, what));
     }
     let list = |st: Status| found.iter().filter(|f| f.status == st).map(|f| f.id).collect::<Vec<_>>();
     let (passed, skipped) = (list(Status::Pass), list(Status::Skipped));
