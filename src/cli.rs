@@ -26,8 +26,29 @@ use crate::settings::{Flags, Settings};
 use crate::target::{DbFlags, DbTarget, ForwardFlags, Route, StackFacts};
 use crate::stack::{Kind, KindResult, Snapshot, locate, snapshot};
 
+/// What a man page would add to `--help`: how to start, exit codes, files, the environment.
+const AFTER_HELP: &str = "\
+Without a command, rdsdeck opens the TUI (`?` lists every key). `rdsdeck COMMAND --help` for each command.
+
+Examples:
+  rdsdeck --profile ops --region us-east-1      the TUI on the region's proxy
+  rdsdeck doctor                                why can't the app reach the database?
+  rdsdeck sql -e \"SELECT CURRENT_USER()\"        as the app's user, with a fresh IAM token
+  rdsdeck token | rdsdeck token inspect         a token for the stack, and what is in it
+  rdsdeck forward                               a local port to the database through the app host
+  rdsdeck tour                                  learn the zero-secret flow on this stack
+
+Exit codes: 0 done; 1 failed (nothing discovered, a statement or step failed, a check failed);
+2 bad input (flags, config, rds.conf). A closed output pipe is not an error.
+
+Files: $XDG_CONFIG_HOME/rdsdeck/config.toml (the config; themes/ and tour/ beside it);
+$XDG_STATE_HOME/rdsdeck/ (rdsdeck.log, sql_history, exports/, tour.json: 0600 in a 0700 folder).
+
+Environment: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL[_SERVICE], RDSDECK_STACK, RDSDECK_CONFIG,
+RDSDECK_CA, RDSDECK_CONNECT_TO, RDSDECK_LOG (error..trace), RDSDECK_LOG_FILE, RDSDECK_EXPORT_DIR, NO_COLOR.";
+
 #[derive(Debug, Parser)]
-#[command(name = "rdsdeck", version, about = "Terminal ops console for the RDS Proxy + IAM auth stack", long_about = None)]
+#[command(name = "rdsdeck", version, about = "Terminal ops console for the RDS Proxy + IAM auth stack", long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
