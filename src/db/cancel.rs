@@ -11,6 +11,9 @@ use tokio::sync::Mutex;
 
 use super::connect::{Connector, DbError};
 
+/// How long a KILL QUERY may go unanswered.
+const KILL_WAIT: Duration = Duration::from_secs(10);
+
 pub struct Canceller {
     connector: Arc<Connector>,
     conn: Mutex<Option<Conn>>,
@@ -31,7 +34,14 @@ impl Canceller {
                 Some(c) => c,
                 None => slot.insert(self.connector.connect().await?),
             };
-            match conn.query_drop(format!("KILL QUERY {id}")).await {
+            // A hung server does not answer the KILL either: the connection is dropped after
+            // KILL_WAIT, so the next cancel opens a fresh one instead of queueing behind it.
+            let answered = tokio::time::timeout(KILL_WAIT, conn.query_drop(format!("KILL QUERY {id}"))).await;
+            let Ok(answered) = answered else {
+                *slot = None;
+                return Err(DbError { code: None, message: format!("KILL QUERY not answered within {}s: the server may be hung", KILL_WAIT.as_secs()) });
+            };
+            match answered {
                 Ok(()) => return Ok(t.elapsed()),
                 Err(e) => {
                     let err = self.connector.explain(&e);
