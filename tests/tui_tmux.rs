@@ -614,7 +614,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     assert!(s.contains("Doctor · nothing failed"), "{s}");
     // The end: the contents, every chapter ticked.
     t.keys(&["Right"]);
-    let s = t.wait_for(&["Tour · the zero-secret flow", "7. On call"]);
+    let s = t.wait_for(&["Tour · the zero-secret flow", "7. On call", "Tour complete"]);
     assert_eq!(s.matches("✓").count(), 7, "{s}");
     t.keys(&["Escape"]);
     t.wait_for(&["SSM parameters under"]);

@@ -1191,6 +1191,14 @@ fn tour_view_snapshots_and_buttons() {
     app.update(to(TourMsg::Done(2, Box::new(long))));
     let screen = draw(&mut app, 80, 24);
     assert!(screen.contains("↓ more below") && !screen.contains("the last line"), "{screen}");
+    // A page at a time (PgDn, Space) — a page is the result's height, less a line of context.
+    key(&mut app, KeyCode::PageDown);
+    let paged = app.f.tour.scroll;
+    assert!(paged > 3, "a page, not a line: {paged}");
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.f.tour.scroll, paged * 2);
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.f.tour.scroll, paged);
     for _ in 0..200 {
         key(&mut app, KeyCode::Down);
     }

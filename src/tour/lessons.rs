@@ -144,6 +144,11 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &str) -> Outcome {
             o.say(Tone::Muted, format!("    {e}"));
         }
     }
+    // The whole chain where it is the subject: the first step, and the network's.
+    if !matches!(focus, "host" | "network") {
+        o.done = rows.iter().filter(|r| r.2 == focus).any(|r| get(r.1).is_some());
+        return o;
+    }
     o.say(Tone::Plain, "");
     o.say(Tone::Muted, "the chain:");
     for (label, id, group) in rows {
@@ -271,7 +276,7 @@ async fn login(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let provider = or_say!(o, ctx.sdk.credentials_provider().ok_or("none in the AWS context"), "no AWS credentials to sign a token with");
     let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
     if spec.tls_name.is_some() {
-        o.say(Tone::Muted, format!("TCP goes to {}:{}, a stand-in for the proxy (--connect-to); the token and the certificate are still for the proxy's name", spec.host, spec.port));
+        o.say(Tone::Muted, format!("TCP goes to {}:{}, the sandbox's stand-in for the proxy; the token and the certificate are still for the proxy's name", spec.host, spec.port));
     }
     query_as(&mut o, Connector::new(spec, Auth::Iam(provider)), &t).await;
     o
@@ -452,7 +457,7 @@ async fn forward_query(ctx: &AwsContext, settings: &Settings, stop: tokio::sync:
     };
     let mut f = or_say!(o, opened, format!("the forward through {} could not be opened", spec.target));
     let local = f.local_addr().port();
-    o.say(Tone::Good, format!("session {} on {} (carried by {})", f.session_id(), spec.target, f.carrier().replace("native, smux", "native, one session for every connection").replace("native", "rdsdeck's own Session Manager client, no plugin")));
+    o.say(Tone::Good, format!("session {} on {} (carried by {})", f.session_id(), spec.target, f.carrier().replace("native, smux", "native; one session carries all the forward's connections").replace("native", "rdsdeck's own Session Manager client, no plugin")));
     o.say(Tone::Plain, format!("127.0.0.1:{local} → {}:{} through the app host", t.host, t.port));
     for n in notices {
         o.say(Tone::Muted, n);

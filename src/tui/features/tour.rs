@@ -26,6 +26,8 @@ pub const KEYS: &[Def] = &[
     (Scope::Tour, Cmd::Contents, "contents", "the chapters", &["tab"]),
     (Scope::Tour, Cmd::Up, "up", "scroll up / previous chapter", &["up", "k"]),
     (Scope::Tour, Cmd::Down, "down", "scroll down / next chapter", &["down", "j"]),
+    (Scope::Tour, Cmd::PageDown, "page_down", "scroll the result a page down", &["pagedown", "space"]),
+    (Scope::Tour, Cmd::PageUp, "page_up", "scroll the result a page up", &["pageup"]),
     (Scope::Tour, Cmd::Back, "leave", "leave the tour (progress is kept)", &["esc", "q"]),
 ];
 
@@ -287,6 +289,12 @@ impl Tour {
                 self.scroll = self.scroll.saturating_add(1).min(self.max_scroll(body));
                 Vec::new()
             }
+            Some(c @ (Cmd::PageDown | Cmd::PageUp)) => {
+                let (body, _) = Tour::frame(cx.main);
+                let page = self.step().map(|s| self.step_areas(s, body).1.height.saturating_sub(1).max(1)).unwrap_or(1);
+                self.scroll = if c == Cmd::PageDown { self.scroll.saturating_add(page).min(self.max_scroll(body)) } else { self.scroll.saturating_sub(page) };
+                Vec::new()
+            }
             Some(Cmd::Back) => self.leave(cx),
             _ => Vec::new(),
         }
@@ -429,9 +437,12 @@ impl Tour {
 
     fn draw_contents(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
         let th = vx.theme;
+        let finished = !self.chapters.is_empty() && self.chapters.iter().all(|c| self.progress.done.contains(&c.id));
         let mut lines = vec![
             Line::from(Span::styled(
-                if self.may_change {
+                if finished {
+                    "Tour complete: every chapter done. Choose one to see it again; the README lists every key."
+                } else if self.may_change {
                     "The sandbox: every step runs for real, on this machine."
                 } else {
                     "Every step reads or logs in for real; steps that would change this stack are shown, not run."
@@ -551,7 +562,17 @@ impl Tour {
         if self.on_contents() {
             format!(" {}{} choose · {} start · {} leave", k(Cmd::Up), k(Cmd::Down), k(Cmd::Right), k(Cmd::Back))
         } else {
-            format!(" {} next · {} back · {} skip · {}{} scroll · {} contents · {} leave", k(Cmd::Right), k(Cmd::Left), k(Cmd::Skip), k(Cmd::Up), k(Cmd::Down), k(Cmd::Contents), k(Cmd::Back))
+            format!(
+                " {} next · {} back · {} skip · {}{} {} scroll · {} contents · {} leave",
+                k(Cmd::Right),
+                k(Cmd::Left),
+                k(Cmd::Skip),
+                k(Cmd::Up),
+                k(Cmd::Down),
+                k(Cmd::PageDown),
+                k(Cmd::Contents),
+                k(Cmd::Back)
+            )
         }
     }
 }
