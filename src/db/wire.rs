@@ -66,6 +66,9 @@ const READ_CHUNK: usize = 64 * 1024;
 pub const SILENCE: Duration = Duration::from_secs(10);
 /// How long the question waits for the server's greeting on a new TCP connection.
 pub const PROBE_WAIT: Duration = Duration::from_secs(5);
+/// The longest wait between two questions (the first comes after [`SILENCE`], then each after
+/// twice the last): a statement silent for an hour is asked about 10 times.
+const PROBE_EVERY_AT_MOST: Duration = Duration::from_secs(600);
 
 /// Watches the reads of a running statement: after [`SILENCE`] without a byte, it opens a TCP
 /// connection to the same address; a greeting (or an error packet: too many connections) means
@@ -79,16 +82,20 @@ struct Watch {
 impl Watch {
     async fn read<S: AsyncRead + Unpin>(&self, io: &mut S, buf: &mut BytesMut) -> Result<usize, WireError> {
         let mut silent = Duration::ZERO;
+        let mut wait = SILENCE;
         loop {
             // `read_buf` is cancel-safe: a read the timer interrupts loses nothing.
-            match tokio::time::timeout(SILENCE, io.read_buf(buf)).await {
+            match tokio::time::timeout(wait, io.read_buf(buf)).await {
                 Ok(r) => return Ok(r?),
                 Err(_) => {
-                    silent += SILENCE;
+                    silent += wait;
                     if !self.answers().await {
                         return Err(WireError::Hung { silent: silent + PROBE_WAIT });
                     }
                     tracing::info!("sql: no byte for {}s; the server greets a new connection: a slow statement, still waiting", silent.as_secs());
+                    // Each probe ends before logging in, which the server counts against this
+                    // host (`max_connect_errors`, 100 by default, blocks it): ask less and less often.
+                    wait = (wait * 2).min(PROBE_EVERY_AT_MOST);
                 }
             }
         }
