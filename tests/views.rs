@@ -1167,6 +1167,23 @@ fn tour_view_snapshots_and_buttons() {
             key(&mut app, KeyCode::Up);
         }
     }
+    // Every step's text is whole at 80x24: its last words are on screen (s skips to the next step).
+    key(&mut app, KeyCode::Enter);
+    for c in &chapters {
+        for st in &c.steps {
+            let screen = draw(&mut app, 80, 24);
+            let last: Vec<&str> = st.text.split_whitespace().filter(|w| !w.contains('{') && !w.contains('`')).collect();
+            let tail = last[last.len().saturating_sub(2)..].join(" ");
+            let flat = screen.lines().map(|l| l.trim_matches(|ch: char| ch == '│' || ch == ' ')).collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(&tail), "{} / {}: `{tail}` is cut off at 80x24:\n{screen}", c.id, st.title);
+            key(&mut app, KeyCode::Char('s'));
+        }
+    }
+    // Back to the contents' top.
+    key(&mut app, KeyCode::Tab);
+    for _ in 0..chapters.len() {
+        key(&mut app, KeyCode::Up);
+    }
     // The first step again: → is refused until the step is done; its key starts it (a job).
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.f.tour.progress.step, 0);

@@ -441,7 +441,7 @@ impl Tour {
         let mut lines = vec![
             Line::from(Span::styled(
                 if finished {
-                    "Tour complete: every chapter done. Choose one to see it again; the README lists every key."
+                    "Tour complete: every chapter done. Choose one to see it again."
                 } else if self.may_change {
                     "The sandbox: every step runs for real, on this machine."
                 } else {
@@ -486,7 +486,9 @@ impl Tour {
             Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body)
         } else {
             let need = wrapped_height(&self.step_text(step), body.width);
-            let text_h = need.min(body.height.saturating_sub(5)).max(3);
+            // A step with nothing to run needs one line below its text, not a result box.
+            let reserve = if step.action.is_some() { 5 } else { 2 };
+            let text_h = need.min(body.height.saturating_sub(reserve)).max(3);
             Layout::vertical([Constraint::Length(text_h), Constraint::Min(1)]).areas(body)
         };
         let border = if wide { Borders::LEFT } else { Borders::TOP };
