@@ -27,36 +27,31 @@ wait_for() { # SOCKET TEXT [COUNT=1]
   echo "timed out waiting for: $2" >&2; screen "$1" | tail -20 >&2; exit 1
 }
 
-# rdsdeck: the SQL view, SLEEP(30), Esc.
+# rdsdeck_cancels SQL DELAY OUT: in the SQL view, run SQL N times and press Esc DELAY seconds in;
+# each time from the key to "query cancelled" on screen goes to OUT.
+rdsdeck_cancels() {
+  tmux -L "$sock" send-keys -t m C-a C-k
+  tmux -L "$sock" send-keys -t m -l "$1"
+  : > "$3"
+  for i in $(seq 1 "$n"); do
+    tmux -L "$sock" send-keys -t m F5
+    wait_for "$sock" 'running · Esc cancels'
+    sleep "$2"
+    s=$(now_ms); tmux -L "$sock" send-keys -t m Escape
+    wait_for "$sock" 'query cancelled'
+    echo $(( $(now_ms) - s )) >> "$3"
+    sleep 0.3
+  done
+}
+
 wait_for "$sock" 'Params 5'
 tmux -L "$sock" send-keys -t m e
 wait_for "$sock" 'SQL ·'
-tmux -L "$sock" send-keys -t m -l "SELECT SLEEP(30)"
-: > "$tmp/t.rdsdeck"
-for i in $(seq 1 "$n"); do
-  tmux -L "$sock" send-keys -t m F5
-  wait_for "$sock" 'running · Esc cancels'
-  sleep 0.5
-  s=$(now_ms); tmux -L "$sock" send-keys -t m Escape
-  wait_for "$sock" 'query cancelled'
-  echo $(( $(now_ms) - s )) >> "$tmp/t.rdsdeck"
-  sleep 0.3
-done
-
-# rdsdeck: a result streaming flat out (100M rows), Esc one second in.
+# A sleeping statement, Esc half a second in.
+rdsdeck_cancels "SELECT SLEEP(30)" 0.5 "$tmp/t.rdsdeck"
+# A result streaming flat out (100M rows), Esc one second in.
 stream_sql="SELECT seq FROM seq_1_to_100000000"
-tmux -L "$sock" send-keys -t m C-a C-k
-tmux -L "$sock" send-keys -t m -l "$stream_sql"
-: > "$tmp/s.rdsdeck"
-for i in $(seq 1 "$n"); do
-  tmux -L "$sock" send-keys -t m F5
-  wait_for "$sock" 'running · Esc cancels'
-  sleep 1
-  s=$(now_ms); tmux -L "$sock" send-keys -t m Escape
-  wait_for "$sock" 'query cancelled'
-  echo $(( $(now_ms) - s )) >> "$tmp/s.rdsdeck"
-  sleep 0.3
-done
+rdsdeck_cancels "$stream_sql" 1 "$tmp/s.rdsdeck"
 
 # The mariadb client: the same statement, Ctrl-C.
 # The token reaches the client in MYSQL_PWD, from a file only this user can read (never argv).

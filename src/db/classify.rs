@@ -153,7 +153,7 @@ fn set_statement(set: &sqlparser::ast::Set, upper: &str) -> Verdict {
         || upper.contains(" GLOBAL.");
     if global {
         verdict(Class::Write, "SET GLOBAL changes the server for every session")
-    } else if upper.starts_with("SET PASSWORD") || upper.contains(" PASSWORD") {
+    } else if upper.contains(" PASSWORD") {
         verdict(Class::Write, "SET PASSWORD changes an account")
     } else {
         verdict(Class::Read, "SET (session)")
