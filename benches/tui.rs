@@ -85,14 +85,14 @@ fn bench_sql_grid(c: &mut Criterion) {
         q.on_event(Event::Rows((chunk * 512..(chunk + 1) * 512).map(row).collect()), app.now);
     }
     q.focus_grid = true;
-    q.row = 100_000;
+    q.results.last_mut().expect("the rows made a result").row = 100_000;
     app.f.sql.view = Some(q);
     app.mode = rdsdeck::tui::app::Mode::Sql;
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
     c.bench_function("sql_grid_frame_200k_rows_kept_200x50", |b| {
         b.iter(|| {
-            let q = app.f.sql.view.as_mut().unwrap();
-            q.row = if q.row == 100_000 { 100_001 } else { 100_000 };
+            let r = app.f.sql.view.as_mut().unwrap().results.last_mut().unwrap();
+            r.row = if r.row == 100_000 { 100_001 } else { 100_000 };
             term.draw(|f| views::render(black_box(&app), f)).unwrap();
         })
     });

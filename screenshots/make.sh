@@ -54,7 +54,7 @@ ready_texts=(dev-node-app 'SSM parameters under')
 shots() {
   shot overview                                                     'SSM parameters under'
   shot proxies          :proxies Enter                              'Proxies (1)'
-  shot detail           :proxies Enter 'wait:Proxies (1)' Enter     'describe output'
+  shot detail           :proxies Enter 'wait:Proxies (1)' Enter     'DBProxyName'
   shot hosts            :hosts Enter                                'Hosts (1)'
   shot security-groups  :sg Enter                                   'SGs (5)'
   shot parameters       :params Enter                               'Params (5)'

@@ -33,6 +33,7 @@ Without a command, rdsdeck opens the TUI (`?` lists every key). `rdsdeck COMMAND
 Examples:
   rdsdeck --profile ops --region us-east-1      the TUI on the region's proxy
   rdsdeck doctor                                why can't the app reach the database?
+  rdsdeck describe proxy dev-node-app -o json   the proxy as the AWS API describes it
   rdsdeck sql -e \"SELECT CURRENT_USER()\"        as the app's user, with a fresh IAM token
   rdsdeck token | rdsdeck token inspect         a token for the stack, and what is in it
   rdsdeck forward                               a local port to the database through the app host
@@ -60,6 +61,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the stack's resources (what the browser shows)
     List(ListArgs),
+    /// Print one resource as AWS describes it (the field names `aws … describe-…` prints), as YAML or JSON
+    Describe(DescribeArgs),
     /// Print an RDS IAM auth token (drop-in for `aws rds generate-db-auth-token`), or inspect one
     Token(TokenCmd),
     /// Run SQL as an IAM database user, over verified TLS, with a fresh token
@@ -416,6 +419,25 @@ pub struct ListArgs {
     pub output: Output,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct DescribeArgs {
+    /// The kind (as `list --kind` takes it: proxies, target-groups, targets, instances, hosts, sg, subnets,
+    /// vpc, parameters, secrets, alb, ecr, s3)
+    #[arg(value_parser = parse_kind)]
+    pub kind: Kind,
+    /// Its name or id, as `rdsdeck list` shows them
+    pub name: String,
+    /// YAML, or JSON as the AWS CLI prints it
+    #[arg(long, short, value_enum, default_value_t = DescribeFormat::Yaml)]
+    pub output: DescribeFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DescribeFormat {
+    Yaml,
+    Json,
+}
+
 fn parse_kind(s: &str) -> Result<Kind, String> {
     Kind::parse(s).ok_or_else(|| {
         format!("unknown kind `{s}`; one of: {}", Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "))
@@ -589,6 +611,59 @@ pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i3
     match written.and_then(|_| out.flush()) {
         Ok(()) => Ok(0),
         // `rdsdeck list | head`: the reader left; that is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `rdsdeck describe KIND NAME`: 0 printed; 1 not found, not readable, or nothing discovered; 2 bad input.
+pub async fn run_describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Result<i32> {
+    for w in &settings.warnings {
+        warn_user!("{w}");
+    }
+    let Some(ctx) = load_context(settings).await else { return Ok(1) };
+    let loc = match locate(&ctx, &settings.anchor, &settings.parameter_prefix).await {
+        Ok(l) => l,
+        Err(e) => {
+            fail!("{e}");
+            return Ok(1);
+        }
+    };
+    let items = match crate::stack::fetch::fetch_kind(&ctx, &loc, args.kind).await.0 {
+        KindResult::Ok { items } => items,
+        KindResult::Error { error } => {
+            fail!("{}: {error}", args.kind.name());
+            return Ok(1);
+        }
+    };
+    let found: Vec<&crate::stack::Resource> = items.iter().filter(|r| r.name == args.name || r.id == args.name).collect();
+    let r = match found.as_slice() {
+        [r] => r,
+        [] => {
+            let names: Vec<&str> = items.iter().map(|r| r.name.as_str()).collect();
+            if names.is_empty() {
+                fail!("no {} in this stack", args.kind.name());
+            } else {
+                fail!("no {} named `{}` in this stack; there are: {}", args.kind.name(), args.name, names.join(", "));
+            }
+            return Ok(1);
+        }
+        many => {
+            fail!("`{}` names {} {}: give the id ({})", args.name, many.len(), args.kind.name(), many.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", "));
+            return Ok(1);
+        }
+    };
+    let Some(api) = &r.api else {
+        fail!("AWS's response for {} `{}` could not be read (the log says why: RDSDECK_LOG=warn)", args.kind.name(), r.name);
+        return Ok(1);
+    };
+    let format = match args.output {
+        DescribeFormat::Yaml => crate::stack::api::Format::Yaml,
+        DescribeFormat::Json => crate::stack::api::Format::Json,
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(crate::stack::api::text(api, format).as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(0),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
         Err(e) => Err(e.into()),
     }
@@ -1071,7 +1146,7 @@ pub async fn run_logs(settings: &Settings, args: &LogsArgs) -> anyhow::Result<i3
             if json {
                 // serde_json leaves DEL and C1 controls raw: a terminal may act on them.
                 let line = serde_json::json!({"time": e.time, "log": e.group.name(), "message": e.message, "auth_failure": e.is_auth_failure()}).to_string();
-                writeln!(out, "{}", json_controls_escaped(&line))?;
+                writeln!(out, "{}", crate::untrusted::json(&line))?;
             } else {
                 let t = chrono::DateTime::from_timestamp_millis(e.time).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default();
                 let mut lines = e.message.lines();
@@ -1118,17 +1193,6 @@ pub async fn run_logs(settings: &Settings, args: &LogsArgs) -> anyhow::Result<i3
             _ = &mut stop => return Ok(0),
         }
     }
-}
-
-/// JSON text with DEL and the C1 controls (which serde_json leaves raw) written as `\u` escapes.
-fn json_controls_escaped(json: &str) -> std::borrow::Cow<'_, str> {
-    if !json.chars().any(|c| c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c)) {
-        return std::borrow::Cow::Borrowed(json);
-    }
-    json.chars()
-        .map(|c| if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) { format!("\\u{:04x}", c as u32) } else { c.to_string() })
-        .collect::<String>()
-        .into()
 }
 
 /// Completes on Ctrl-C, SIGTERM or SIGHUP (never, when the handlers cannot be installed).

@@ -1,5 +1,5 @@
 use clap::Parser;
-use rdsdeck::cli::{Cli, Command, run_bootstrap, run_doctor, run_forward, run_list, run_logs, run_metrics, run_shell, run_sql, run_token, run_tour};
+use rdsdeck::cli::{Cli, Command, run_bootstrap, run_describe, run_doctor, run_forward, run_list, run_logs, run_metrics, run_shell, run_sql, run_token, run_tour};
 use rdsdeck::settings::Settings;
 
 fn init_logging(path: Option<std::path::PathBuf>) {
@@ -52,6 +52,7 @@ fn main() {
     let code = rt.block_on(async {
         match &cli.command {
             Some(Command::List(args)) => run_list(&settings, args).await,
+            Some(Command::Describe(args)) => run_describe(&settings, args).await,
             Some(Command::Token(args)) => run_token(&settings, args).await,
             Some(Command::Sql(args)) => run_sql(&settings, args).await,
             Some(Command::Bootstrap(args)) => run_bootstrap(&settings, args).await,

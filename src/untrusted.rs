@@ -45,6 +45,17 @@ pub fn text(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// JSON text with DEL and the C1 controls (which serde_json leaves raw) written as `\u` escapes.
+pub fn json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c)) {
+        return Cow::Borrowed(json);
+    }
+    json.chars()
+        .map(|c| if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) { format!("\\u{:04x}", c as u32) } else { c.to_string() })
+        .collect::<String>()
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

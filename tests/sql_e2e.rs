@@ -197,25 +197,31 @@ fn token_without_flags_is_for_the_stack_endpoint_and_the_app_user() {
 
 /// A statement that is silent for longer than rdsdeck's silence limit (10 s) but on a server
 /// that still greets new connections runs to its end; one whose server stopped answering
-/// (SIGSTOP: no byte, no greeting) fails with that said, instead of waiting forever.
+/// (SIGSTOP: no byte, no greeting, twice) fails with that said, instead of waiting forever.
 #[test]
 fn a_hung_database_is_named_and_a_slow_statement_is_not() {
     let sb = Sandbox::start();
     let out = sql(&sb, &["--user", "node_app", "-o", "csv", "-e", "SELECT SLEEP(12) AS slept"]).expect_code(0);
     assert!(out.stdout.contains("slept") && out.stdout.trim_end().ends_with('0'), "{}", out.dump());
 
-    let started = std::time::Instant::now();
     let mut cmd = sb.cmd();
-    cmd.args(["sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--user", "node_app", "-e", "SELECT SLEEP(3)"]);
-    let child = std::thread::spawn(move || common::run_within(&mut cmd, std::time::Duration::from_secs(60)));
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    cmd.args(["sql", "--ca", sb.var("RDSDECK_SANDBOX_DB_CA"), "--user", "node_app", "-e", "SELECT SLEEP(60)"]);
+    let child = std::thread::spawn(move || common::run_within(&mut cmd, std::time::Duration::from_secs(90)));
+    // Frozen once the statement runs (on a busy machine the login alone can take seconds).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let running = "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(60)%'";
+    while sql(&sb, &["--user", "node_app", "-o", "csv", "-e", running]).expect_code(0).stdout.lines().last() != Some("1") {
+        assert!(std::time::Instant::now() < deadline, "the statement never ran");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let frozen = common::Frozen::database(&sb);
+    let froze = std::time::Instant::now();
     let out = child.join().unwrap();
     drop(frozen);
     assert_eq!(out.code(), Some(1), "{}", out.dump());
     assert!(out.stderr.contains("stopped answering") && out.stderr.contains("no greeting"), "{}", out.dump());
-    let took = started.elapsed().as_secs();
-    assert!((14..40).contains(&took), "given up after the silence and the probe, not at once nor never: {took}s");
+    let took = froze.elapsed().as_secs();
+    assert!((15..60).contains(&took), "given up after the silence and two probes, not at once nor never: {took}s");
     // Thawed, it serves again.
     sql(&sb, &["--user", "node_app", "-e", "SELECT 1"]).expect_code(0);
 }

@@ -28,7 +28,10 @@ fn fixture() -> Vec<(Kind, Vec<Resource>)> {
                 res(Kind::Proxy, "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-1", "dev-node-app", Health::Ok,
                     &["dev-node-app *", "available", "MYSQL", "required", "REQUIRED", "SECRETS", ep])
                 .attr("status", "available").attr("require_tls", true).attr("iam_auth", "REQUIRED").attr("engine_family", "MYSQL")
-                .attr("endpoint", ep).raw(json!({"DBProxyName": "dev-node-app", "RequireTLS": true})),
+                .attr("endpoint", ep)
+                .api(Some(json!({"DBProxyName": "dev-node-app", "RequireTLS": true, "Status": "available", "IdleClientTimeout": 1800,
+                    "Auth": [{"AuthScheme": "SECRETS", "IAMAuth": "REQUIRED", "SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-admin"}],
+                    "VpcSubnetIds": ["subnet-1", "subnet-2"]}))),
             ],
         ),
         (Kind::TargetGroup, vec![res(Kind::TargetGroup, "tg", "default", Health::Ok, &["default", "dev-node-app", "available", "yes", "100", "50", "120"])]),
@@ -180,6 +183,37 @@ fn every_kind_list_snapshots() {
         app.set_tab(i + 1);
         snap_all(&format!("list_{}", k.name()), &mut app);
     }
+}
+
+#[test]
+fn the_detail_view_shows_the_api_object_folds_switches_to_json_and_copies() {
+    let mut app = loaded_app();
+    app.set_tab(1);
+    key(&mut app, KeyCode::Enter);
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("proxies › dev-node-app · YAML"), "{screen}");
+    assert!(screen.contains("DBProxyName: dev-node-app") && screen.contains("- AuthScheme: SECRETS"), "{screen}");
+    assert!(!screen.contains("Some(") && !screen.contains("require_tls"), "no Rust Debug text, no rdsdeck attributes:\n{screen}");
+    // `Auth:` is the first line: fold it, its item and its fields go
+    key(&mut app, KeyCode::Char('z'));
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("Auth:  ▸ 3 lines") && !screen.contains("AuthScheme"), "{screen}");
+    key(&mut app, KeyCode::Char(' '));
+    assert!(draw(&mut app, 80, 24).contains("AuthScheme: SECRETS"));
+    key(&mut app, KeyCode::Char('J'));
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("· JSON ·") && screen.contains("\"DBProxyName\": \"dev-node-app\","), "{screen}");
+    let copied = key(&mut app, KeyCode::Char('y'));
+    let Some(Effect::Copy(text)) = copied.first() else { panic!("y copies: {copied:?}") };
+    let v: serde_json::Value = serde_json::from_str(secrecy::ExposeSecret::expose_secret(text)).unwrap();
+    assert_eq!(v["RequireTLS"], true);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+    // a resource whose response could not be read shows rdsdeck's reading, and says so
+    app.set_tab(2);
+    key(&mut app, KeyCode::Enter);
+    let screen = draw(&mut app, 200, 50);
+    assert!(screen.contains("rdsdeck's reading: AWS's response could not be read"), "{screen}");
 }
 
 #[test]
@@ -1030,7 +1064,7 @@ fn doctor_view_snapshots() {
     assert_eq!(app.mode, Mode::Doctor);
     for (id, title, _) in CHECKS {
         let (status, summary, fix) = match *id {
-            "network.host-proxy" => (Status::Fail, "no rule lets the app host (sg-ec2) reach the proxy (sg-prx) on 3306".to_string(), Some("aws ec2 authorize-security-group-ingress --group-id sg-prx --ip-permissions 'IpProtocol=tcp,FromPort=3306,ToPort=3306,UserIdGroupPairs=[{GroupId=sg-ec2}]'".to_string())),
+            "network.host-proxy" => (Status::Fail, "no rule lets the app host (sg-ec2) reach the proxy (sg-prx) on 3306".to_string(), Some("aws ec2 authorize-security-group-ingress --group-id sg-prx --protocol tcp --port 3306 --source-group sg-ec2".to_string())),
             "login" => (Status::Skipped, "waits for network.host-proxy".to_string(), None),
             _ => (Status::Pass, format!("{title}: ok"), None),
         };

@@ -295,7 +295,7 @@ impl Connector {
             WireError::Hung { silent } => DbError::new(
                 None,
                 format!(
-                    "the database stopped answering: nothing for {}s while the statement ran, and a new connection to {}:{} got no greeting within {}s — the server is hung, stopped or overloaded, or the path to it dropped (a forward or tunnel that died?). The statement may or may not have run: check before running a write again.",
+                    "the database stopped answering: nothing for {}s while the statement ran, and two new connections to {}:{} got no greeting within {}s — the server is hung, stopped or overloaded, or the path to it dropped (a forward or tunnel that died?). The statement may or may not have run: check before running a write again.",
                     silent.as_secs(),
                     self.spec.host,
                     self.spec.port,

@@ -73,7 +73,9 @@ const PROBE_EVERY_AT_MOST: Duration = Duration::from_secs(600);
 /// Watches the reads of a running statement: after [`SILENCE`] without a byte, it opens a TCP
 /// connection to the same address; a greeting (or an error packet: too many connections) means
 /// the server is alive and the statement slow, so the read goes on; no answer within
-/// [`PROBE_WAIT`] means it is hung, stopped or cut off, and the statement fails with that.
+/// [`PROBE_WAIT`], twice in a row with [`SILENCE`] between (a forward busy carrying this very
+/// statement can be slow to open a new stream once), means it is hung, stopped or cut off, and
+/// the statement fails with that.
 struct Watch {
     host: String,
     port: u16,
@@ -83,6 +85,7 @@ impl Watch {
     async fn read<S: AsyncRead + Unpin>(&self, io: &mut S, buf: &mut BytesMut) -> Result<usize, WireError> {
         let mut silent = Duration::ZERO;
         let mut wait = SILENCE;
+        let mut unanswered = 0;
         loop {
             // `read_buf` is cancel-safe: a read the timer interrupts loses nothing.
             match tokio::time::timeout(wait, io.read_buf(buf)).await {
@@ -90,8 +93,15 @@ impl Watch {
                 Err(_) => {
                     silent += wait;
                     if !self.answers().await {
-                        return Err(WireError::Hung { silent: silent + PROBE_WAIT });
+                        silent += PROBE_WAIT;
+                        unanswered += 1;
+                        if unanswered == 2 {
+                            return Err(WireError::Hung { silent });
+                        }
+                        tracing::info!("sql: no byte for {}s and no greeting on a new connection: asking once more", silent.as_secs());
+                        continue;
                     }
+                    unanswered = 0;
                     tracing::info!("sql: no byte for {}s; the server greets a new connection: a slow statement, still waiting", silent.as_secs());
                     // Each probe ends before logging in, which the server counts against this
                     // host (`max_connect_errors`, 100 by default, blocks it): ask less and less often.

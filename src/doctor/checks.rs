@@ -316,9 +316,9 @@ fn link(ev: &Evidence, src: &End, dst: &End, port: u16, from: &str, to: &str) ->
         Path::Open { ingress, egress } => pass(format!("{from} → {to} on {port} is open"), vec![ingress, egress]),
         Path::NoIngress => fail(
             format!("no rule lets {from} ({}) reach {to} ({}) on {port}", ids(src), ids(dst)),
-            vec![format!("ingress of {} checked on port {port}", ids(dst))],
+            vec![],
             format!(
-                "aws ec2 authorize-security-group-ingress --group-id {} --ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},UserIdGroupPairs=[{{GroupId={}}}]'",
+                "aws ec2 authorize-security-group-ingress --group-id {} --protocol tcp --port {port} --source-group {}",
                 dst.groups.first().cloned().unwrap_or_default(),
                 src.groups.first().cloned().unwrap_or_default()
             ),

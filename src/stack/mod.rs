@@ -1,6 +1,7 @@
 //! The stack: its model, where it is described, and how it is discovered
 //! (`locate` finds its centre, `fetch` loads each kind, one file per service).
 
+pub mod api;
 pub mod fetch;
 pub mod locate;
 pub mod model;

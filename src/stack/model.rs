@@ -164,9 +164,10 @@ pub struct Resource {
     pub cells: Vec<String>,
     /// The fields a script wants, as JSON.
     pub attributes: Map<String, Value>,
-    /// The full describe output of the API, for the detail view.
+    /// The resource as the API described it (the AWS CLI's names and values), for the detail
+    /// view and `rdsdeck describe`; `None` when the response could not be read.
     #[serde(skip)]
-    pub raw: String,
+    pub api: Option<Value>,
 }
 
 impl Resource {
@@ -178,7 +179,7 @@ impl Resource {
             health: Health::Unknown,
             cells: Vec::new(),
             attributes: Map::new(),
-            raw: String::new(),
+            api: None,
         }
     }
 
@@ -197,8 +198,8 @@ impl Resource {
         self
     }
 
-    pub fn raw(mut self, raw: impl std::fmt::Debug) -> Self {
-        self.raw = format!("{raw:#?}");
+    pub fn api(mut self, api: Option<Value>) -> Self {
+        self.api = api;
         self
     }
 

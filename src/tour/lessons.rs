@@ -132,25 +132,23 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &str) -> Outcome {
         ("DB", "instance", "instance"),
         ("Config", "config", "config"),
     ];
-    // The step's subject first (▶), with what was seen; then the rest of the chain, for where it sits.
-    for (label, id, _) in rows.iter().filter(|r| r.2 == focus) {
+    // The first step shows the whole chain, its subject marked ▶; the others their subject, with
+    // what was seen (outbound rules that allow everything are left out: the text says so).
+    for (label, id, _) in rows.iter().filter(|r| r.2 == focus && focus != "host") {
         let Some(f) = get(id) else { continue };
         let name = match label.trim_start_matches("   │").trim() {
             "" => "the path",
             l => l,
         };
         o.say(Tone::Focus, format!("▶ {name} {} {}", f.status.symbol(), f.summary));
-        for e in f.evidence.iter().take(6) {
+        for e in f.evidence.iter().filter(|e| !e.contains("out to 0.0.0.0/0")).take(6) {
             o.say(Tone::Muted, format!("    {e}"));
         }
     }
-    // The whole chain where it is the subject: the first step, and the network's.
-    if !matches!(focus, "host" | "network") {
+    if focus != "host" {
         o.done = rows.iter().filter(|r| r.2 == focus).any(|r| get(r.1).is_some());
         return o;
     }
-    o.say(Tone::Plain, "");
-    o.say(Tone::Muted, "the chain:");
     for (label, id, group) in rows {
         let Some(f) = get(id) else { continue };
         let mark = if group == focus { "▶" } else { " " };
@@ -278,21 +276,28 @@ async fn login(ctx: &AwsContext, settings: &Settings) -> Outcome {
     if spec.tls_name.is_some() {
         o.say(Tone::Muted, format!("TCP goes to {}:{}, the sandbox's stand-in for the proxy; the token and the certificate are still for the proxy's name", spec.host, spec.port));
     }
-    query_as(&mut o, Connector::new(spec, Auth::Iam(provider)), &t).await;
+    query_as(&mut o, Connector::new(spec, Auth::Iam(provider)), &t, false).await;
     o
 }
 
-/// Logs in, asks the server who we are, says it.
-async fn query_as(o: &mut Outcome, c: Connector, t: &DbTarget) {
+/// Logs in, asks the server who we are, says it (`brief`: in one line, as a second time).
+async fn query_as(o: &mut Outcome, c: Connector, t: &DbTarget, brief: bool) {
     match c.connect_wire().await {
         Ok(mut conn) => {
             let (v, cipher) = conn.tls();
-            o.say(Tone::Good, format!("logged in to {}:{} over {v}, cipher {cipher}", t.host, t.port));
+            if !brief {
+                o.say(Tone::Good, format!("logged in to {}:{} over {v}, cipher {cipher}", t.host, t.port));
+            }
             let mut rows = Rows::default();
             match conn.run("SELECT CURRENT_USER() AS current_user_, @@version AS version", &mut rows).await {
                 Ok(_) => {
                     for r in rows.0 {
-                        o.say(Tone::Focus, format!("CURRENT_USER() = {}", r.first().cloned().unwrap_or_default()));
+                        let who = r.first().cloned().unwrap_or_default();
+                        if brief {
+                            o.say(Tone::Good, format!("CURRENT_USER() = {who} through the forward, over {v} (as in chapter 4)"));
+                            continue;
+                        }
+                        o.say(Tone::Focus, format!("CURRENT_USER() = {who}"));
                         o.say(Tone::Plain, format!("server version {}{}", r.get(1).cloned().unwrap_or_default(), if r.get(1).is_some_and(|v| v.contains("MariaDB")) { " (the sandbox's MariaDB stands in for RDS MySQL)" } else { "" }));
                     }
                     o.done = true;
@@ -457,7 +462,7 @@ async fn forward_query(ctx: &AwsContext, settings: &Settings, stop: tokio::sync:
     };
     let mut f = or_say!(o, opened, format!("the forward through {} could not be opened", spec.target));
     let local = f.local_addr().port();
-    o.say(Tone::Good, format!("session {} on {} (carried by {})", f.session_id(), spec.target, f.carrier().replace("native, smux", "native; one session carries all the forward's connections").replace("native", "rdsdeck's own Session Manager client, no plugin")));
+    o.say(Tone::Good, format!("session {} on {}", f.session_id(), spec.target));
     o.say(Tone::Plain, format!("127.0.0.1:{local} → {}:{} through the app host", t.host, t.port));
     for n in notices {
         o.say(Tone::Muted, n);
@@ -467,7 +472,7 @@ async fn forward_query(ctx: &AwsContext, settings: &Settings, stop: tokio::sync:
             let cs = crate::target::connect_spec(&t, Some(local), &ctx.region, settings, Duration::from_secs(15), true);
             // Stopped half-way, the forward is still closed below.
             tokio::select! {
-                _ = query_as(&mut o, Connector::new(cs, Auth::Iam(provider)), &t) => {}
+                _ = query_as(&mut o, Connector::new(cs, Auth::Iam(provider)), &t, true) => {}
                 _ = stopped(stop) => o.say(Tone::Muted, "stopped"),
             }
         }
@@ -486,12 +491,35 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let mut o = Outcome::default();
     match crate::bootstrap::resolve(settings, None, crate::bootstrap::Overrides::default(), Some(ctx), None).await {
         Ok(inputs) => {
+            // The app's own user in full; what repeats for the others, and the verify step's
+            // SHOW GRANTS, in a line each.
+            let app = app_target(ctx, settings).await.ok().map(|(_, t)| t.user);
+            let shown = app.filter(|u| inputs.app_users.iter().any(|a| &a.name == u)).or_else(|| inputs.app_users.first().map(|a| a.name.clone())).unwrap_or_default();
             o.say(Tone::Muted, format!("from {} · dry run: nothing is run", inputs.source));
             for s in crate::bootstrap::plan::plan(&inputs) {
                 o.say(Tone::Plain, format!("{}. {}", s.id.number(), s.title));
+                if s.id == crate::bootstrap::StepId::Verify {
+                    continue;
+                }
+                let mut grants = 0;
                 for st in &s.statements {
-                    let focus = st.contains("AWSAuthenticationPlugin") || st.contains("REQUIRE SSL");
-                    o.say(if focus { Tone::Focus } else { Tone::Muted }, format!("   {st};"));
+                    let other = inputs.app_users.iter().find(|a| a.name != shown && st.contains(&format!("'{}'@", a.name)));
+                    if other.is_some() {
+                        continue;
+                    }
+                    if st.contains("AWSAuthenticationPlugin") || st.contains("REQUIRE SSL") {
+                        o.say(Tone::Focus, format!("   {st};"));
+                    } else if s.id == crate::bootstrap::StepId::AdminUser {
+                        grants += 1;
+                    } else {
+                        o.say(Tone::Muted, format!("   {st};"));
+                    }
+                }
+                if grants > 0 {
+                    o.say(Tone::Muted, format!("   + {grants} GRANTs: the admin's rights to create users and grant them"));
+                }
+                for a in inputs.app_users.iter().filter(|a| a.name != shown && s.statements.iter().any(|st| st.contains(&format!("'{}'@", a.name)))) {
+                    o.say(Tone::Muted, format!("   (the same for {})", a.name));
                 }
             }
             o.done = true;
@@ -650,8 +678,7 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
     }
     // Other failures in full; a warning by its title (the doctor's view, `D`, has the rest).
     for f in found.iter().filter(|f| !matches!(f.status, Status::Pass | Status::Skipped) && failed.first().is_none_or(|x| x.id != f.id)) {
-        let what = if f.status == Status::Warn { f.title.to_string() } else { f.summary.clone() };
-        o.say(status_tone(f.status), format!("{} {} — {}", f.status.symbol(), f.id, what));
+        o.say(status_tone(f.status), format!("{} {} — {}", f.status.symbol(), f.id, f.summary));
     }
     let list = |st: Status| found.iter().filter(|f| f.status == st).map(|f| f.id).collect::<Vec<_>>();
     let (passed, skipped) = (list(Status::Pass), list(Status::Skipped));

@@ -286,6 +286,11 @@ impl App {
                     Vec::new()
                 }),
                 Internal::OpenSql(t) => self.with(|f, cx| f.sql.open_target(t, cx)),
+                Internal::Describe(r) => {
+                    self.f.detail.show(&r);
+                    self.focus(Mode::Detail);
+                    (Vec::new(), Vec::new())
+                }
                 Internal::StackKnown => self.with(|f, cx| {
                     // The tour's names and whether this is the sandbox come with the stack.
                     f.tour.refresh(cx);
@@ -388,7 +393,6 @@ impl App {
             }
             match mode {
                 Mode::Filter => f.browser.on_filter(k, c, cx),
-                Mode::Detail => f.browser.on_detail(c, cx),
                 Mode::ChooseProxy => f.browser.on_choose(c, cx),
                 _ => {}
             }
@@ -403,7 +407,6 @@ impl App {
         }
         match self.mode {
             Mode::Filter => Scope::Filter,
-            Mode::Detail => Scope::Detail,
             Mode::ChooseProxy => Scope::Choose,
             _ => Scope::Main,
         }
@@ -411,10 +414,8 @@ impl App {
 
     /// The main list's actions: the app's own, or the feature they open.
     fn main_command(&mut self, c: Cmd) -> Vec<Effect> {
-        if let Some(&(mode, _, _)) = super::features::OPENERS.iter().find(|o| o.1 == c) {
-            return self.open_view(mode);
-        }
         match c {
+            Cmd::View(mode) => return self.open_view(mode),
             Cmd::Quit => self.quit = true,
             Cmd::Help => self.focus(Mode::Help),
             Cmd::Palette => self.focus(Mode::Palette),
@@ -456,13 +457,12 @@ impl App {
 
     fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let mode = self.mode;
-        if mode == Mode::Tour {
+        if matches!(mode, Mode::Tour | Mode::Detail) {
             return self.route(|f, cx| f.view_mut(mode).map(|v| v.on_mouse(m, cx)).unwrap_or_default());
         }
         match (m.kind, self.mode) {
-            (MouseEventKind::ScrollDown | MouseEventKind::ScrollUp, Mode::Detail | Mode::Help) => {
-                let d = if matches!(m.kind, MouseEventKind::ScrollDown) { 3 } else { -3 };
-                if self.mode == Mode::Help { self.f.help.scroll_by(d) } else { self.f.browser.scroll_detail(d) }
+            (MouseEventKind::ScrollDown | MouseEventKind::ScrollUp, Mode::Help) => {
+                self.f.help.scroll_by(if matches!(m.kind, MouseEventKind::ScrollDown) { 3 } else { -3 });
                 Vec::new()
             }
             (MouseEventKind::ScrollDown | MouseEventKind::ScrollUp, _) | (MouseEventKind::Down(MouseButton::Left), Mode::Normal) => {
@@ -654,8 +654,8 @@ impl App {
         let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim().to_string())).unwrap_or((line, String::new()));
         let mut args = self.args.clone();
         match verb {
-            v if super::features::OPENERS.iter().any(|o| o.2 == v) => {
-                let mode = super::features::OPENERS.iter().find(|o| o.2 == v).map(|o| o.0).expect("found");
+            v if super::features::OPENERS.iter().any(|o| o.1 == v) => {
+                let mode = super::features::OPENERS.iter().find(|o| o.1 == v).map(|o| o.0).expect("found");
                 return self.open_view(mode);
             }
             "overview" => self.set_tab(0),

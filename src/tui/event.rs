@@ -127,6 +127,8 @@ pub enum Internal {
     ForwardFailed { spec: ForwardSpec, error: String },
     /// Open the SQL shell on this target (through a forward when its route says so).
     OpenSql(DbTarget),
+    /// Show this resource in the detail view.
+    Describe(Box<crate::stack::Resource>),
     /// Hosts or parameters changed: saved forwards may start now.
     StackKnown,
 }

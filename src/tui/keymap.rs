@@ -10,97 +10,65 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
-/// Where a key is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
-    /// The overview and the resource lists.
-    Main,
-    Detail,
-    Help,
-    Palette,
-    Filter,
-    Choose,
-    Token,
-    Sql,
-    /// The SQL shell with the result grid focused (the SQL shell's keys come first).
-    SqlGrid,
-    Forwards,
-    Bootstrap,
-    Doctor,
-    Pulse,
-    Tour,
+use super::shared::Mode;
+
+macro_rules! scopes {
+    ($($mode:ident => $field:ident, $name:literal, $title:literal $(, open: $verb:literal)? $(, also: $also:ident $aname:literal $atitle:literal)?;)*) => {
+        /// Where a key is read: the browser's own modes, then every view of [`views!`] (and the
+        /// second scopes they name).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Scope {
+            /// The overview and the resource lists.
+            Main,
+            Filter,
+            Choose,
+            $($mode, $($also,)?)*
+        }
+
+        impl Scope {
+            pub const ALL: &'static [Scope] = &[Scope::Main, Scope::Filter, Scope::Choose, $(Scope::$mode, $(Scope::$also,)?)*];
+
+            /// The config's name: `[keys.NAME]` (`[keys]` itself is the main list's).
+            pub fn name(self) -> &'static str {
+                match self {
+                    Scope::Main => "main",
+                    Scope::Filter => "filter",
+                    Scope::Choose => "choose",
+                    $(Scope::$mode => $name, $(Scope::$also => $aname,)?)*
+                }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self {
+                    Scope::Main => "Lists and overview",
+                    Scope::Filter => "Filter",
+                    Scope::Choose => "Choose a proxy",
+                    $(Scope::$mode => $title, $(Scope::$also => $atitle,)?)*
+                }
+            }
+
+            /// Scopes whose keys are read together (a key may mean one action only across them):
+            /// a view's second scope reads its first scope's keys first.
+            fn group(self) -> Scope {
+                match self {
+                    $($(Scope::$also => Scope::$mode,)?)*
+                    s => s,
+                }
+            }
+        }
+    };
 }
+crate::tui::shared::views!(scopes);
 
 impl Scope {
-    pub const ALL: [Scope; 14] = [
-        Scope::Main,
-        Scope::Detail,
-        Scope::Help,
-        Scope::Palette,
-        Scope::Filter,
-        Scope::Choose,
-        Scope::Token,
-        Scope::Sql,
-        Scope::SqlGrid,
-        Scope::Forwards,
-        Scope::Bootstrap,
-        Scope::Doctor,
-        Scope::Pulse,
-        Scope::Tour,
-    ];
-
-    /// The config's name: `[keys.NAME]` (`[keys]` itself is the main list's).
-    pub fn name(self) -> &'static str {
-        match self {
-            Scope::Main => "main",
-            Scope::Detail => "detail",
-            Scope::Help => "help",
-            Scope::Palette => "palette",
-            Scope::Filter => "filter",
-            Scope::Choose => "choose",
-            Scope::Token => "token",
-            Scope::Sql => "sql",
-            Scope::SqlGrid => "sql_grid",
-            Scope::Forwards => "forwards",
-            Scope::Bootstrap => "bootstrap",
-            Scope::Doctor => "doctor",
-            Scope::Pulse => "pulse",
-            Scope::Tour => "tour",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Scope::Main => "Lists and overview",
-            Scope::Detail => "Detail view",
-            Scope::Help => "Help",
-            Scope::Palette => "Command palette",
-            Scope::Filter => "Filter",
-            Scope::Choose => "Choose a proxy",
-            Scope::Token => "Token",
-            Scope::Sql => "SQL shell",
-            Scope::SqlGrid => "SQL results grid",
-            Scope::Forwards => "Forwards",
-            Scope::Bootstrap => "Bootstrap",
-            Scope::Doctor => "Doctor",
-            Scope::Pulse => "Pulse",
-            Scope::Tour => "Tour",
-        }
-    }
-
     pub fn parse(name: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|s| s.name() == name)
-    }
-
-    /// Scopes whose keys are read together (a key may mean one action only across them).
-    fn group(self) -> Scope {
-        match self {
-            Scope::SqlGrid => Scope::Sql,
-            s => s,
-        }
+        Scope::ALL.iter().copied().find(|s| s.name() == name)
     }
 }
 
+/// The actions keys are bound to. The verbs most views share are named here; a view's own verb is
+/// `Own("name")` (a `const` in its module), and the key that opens a view from the lists is
+/// `View(its mode)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cmd {
     Quit,
@@ -144,12 +112,10 @@ pub enum Cmd {
     HistoryPrev,
     HistoryNext,
     Export,
-    Doctor,
-    Pulse,
-    Follow,
-    Tour,
-    Skip,
-    Contents,
+    /// Opens this view (its key on the lists).
+    View(Mode),
+    /// A view's own action, by its config name.
+    Own(&'static str),
 }
 
 /// (mode, command, config name, description, default keys)
@@ -181,25 +147,6 @@ pub const TABLE: &[Def] = &[
     (Scope::Main, Cmd::Forwards, "forwards", "port forwards through Session Manager", &["f"]),
     (Scope::Main, Cmd::Shell, "shell", "shell on the selected host (Session Manager); exit returns here", &["x"]),
     (Scope::Main, Cmd::Suspend, "suspend", "suspend to the shell", &["ctrl-z"]),
-    (Scope::Detail, Cmd::Back, "back", "close the detail view", &["esc", "enter", "d"]),
-    (Scope::Detail, Cmd::Up, "up", "scroll up", &["up", "k"]),
-    (Scope::Detail, Cmd::Down, "down", "scroll down", &["down", "j"]),
-    (Scope::Detail, Cmd::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
-    (Scope::Detail, Cmd::PageDown, "page_down", "page down", &["pagedown", "ctrl-f"]),
-    (Scope::Detail, Cmd::Top, "top", "top", &["g", "home"]),
-    (Scope::Detail, Cmd::Bottom, "bottom", "end", &["G", "end"]),
-    (Scope::Detail, Cmd::Help, "help", "help", &["?", "f1"]),
-    (Scope::Detail, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
-    (Scope::Help, Cmd::Up, "up", "scroll up", &["up", "k"]),
-    (Scope::Help, Cmd::Down, "down", "scroll down", &["down", "j"]),
-    (Scope::Help, Cmd::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
-    (Scope::Help, Cmd::PageDown, "page_down", "page down", &["pagedown", "ctrl-f"]),
-    (Scope::Help, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
-    (Scope::Palette, Cmd::Run, "run", "run the command", &["enter"]),
-    (Scope::Palette, Cmd::Complete, "complete", "complete the selected candidate", &["tab"]),
-    (Scope::Palette, Cmd::Up, "up", "previous candidate", &["up"]),
-    (Scope::Palette, Cmd::Down, "down", "next candidate", &["down"]),
-    (Scope::Palette, Cmd::Back, "back", "cancel", &["esc"]),
     (Scope::Filter, Cmd::Open, "keep", "keep the filter", &["enter"]),
     (Scope::Filter, Cmd::Back, "back", "clear the filter", &["esc"]),
     (Scope::Filter, Cmd::Up, "up", "move up", &["up"]),
@@ -210,44 +157,6 @@ pub const TABLE: &[Def] = &[
     (Scope::Choose, Cmd::Back, "back", "cancel", &["esc"]),
     (Scope::Choose, Cmd::Palette, "palette", "command palette", &[":"]),
     (Scope::Choose, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
-    (Scope::Token, Cmd::Reveal, "reveal", "reveal or hide the token", &["v"]),
-    (Scope::Token, Cmd::Copy, "copy", "copy the token (OSC 52)", &["y"]),
-    (Scope::Token, Cmd::Refresh, "refresh", "sign a new token", &["r", "ctrl-r", "t"]),
-    (Scope::Token, Cmd::Back, "back", "close (the token leaves memory)", &["esc"]),
-    (Scope::Token, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
-    (Scope::Sql, Cmd::Run, "run", "run the editor's statements", &["f5", "ctrl-r"]),
-    (Scope::Sql, Cmd::Back, "back", "cancel the running query (KILL QUERY), else close the shell", &["esc"]),
-    (Scope::Sql, Cmd::SwitchFocus, "switch_focus", "editor / results", &["tab"]),
-    (Scope::Sql, Cmd::HistoryPrev, "history_prev", "older statement from the history", &["ctrl-p"]),
-    (Scope::Sql, Cmd::HistoryNext, "history_next", "newer statement from the history", &["ctrl-n"]),
-    (Scope::Sql, Cmd::Export, "export", "export the result to CSV", &["ctrl-e"]),
-    (Scope::Sql, Cmd::Confirm, "confirm", "run a destructive statement when asked", &["y"]),
-    (Scope::SqlGrid, Cmd::Up, "up", "previous row", &["up", "k"]),
-    (Scope::SqlGrid, Cmd::Down, "down", "next row", &["down", "j"]),
-    (Scope::SqlGrid, Cmd::PageUp, "page_up", "page up", &["pageup"]),
-    (Scope::SqlGrid, Cmd::PageDown, "page_down", "page down", &["pagedown"]),
-    (Scope::SqlGrid, Cmd::Top, "top", "first row", &["home", "g"]),
-    (Scope::SqlGrid, Cmd::Bottom, "bottom", "last row", &["end", "G"]),
-    (Scope::SqlGrid, Cmd::Left, "left", "previous column", &["left", "h"]),
-    (Scope::SqlGrid, Cmd::Right, "right", "next column", &["right", "l"]),
-    (Scope::SqlGrid, Cmd::PrevTab, "previous_result", "the previous statement's result (a script's)", &["["]),
-    (Scope::SqlGrid, Cmd::NextTab, "next_result", "the next statement's result", &["]"]),
-    (Scope::Forwards, Cmd::New, "new", "new forward to the DB (through the selected or only host)", &["n"]),
-    (Scope::Forwards, Cmd::Sql, "sql", "SQL shell through the selected forward", &["e"]),
-    (Scope::Forwards, Cmd::Stop, "stop", "stop the selected forward", &["s", "d", "delete"]),
-    (Scope::Forwards, Cmd::Up, "up", "previous forward", &["up", "k"]),
-    (Scope::Forwards, Cmd::Down, "down", "next forward", &["down", "j"]),
-    (Scope::Forwards, Cmd::Back, "back", "back to the lists", &["esc", "q"]),
-    (Scope::Bootstrap, Cmd::Run, "run", "run all steps", &["r", "enter"]),
-    (Scope::Bootstrap, Cmd::RunOne, "run_one", "run the selected step", &["o"]),
-    (Scope::Bootstrap, Cmd::Resume, "resume", "resume at the failed (or selected) step", &["c"]),
-    (Scope::Bootstrap, Cmd::DryRun, "dry_run", "dry run on/off", &["d"]),
-    (Scope::Bootstrap, Cmd::Confirm, "confirm", "confirm a run when asked", &["y"]),
-    (Scope::Bootstrap, Cmd::Up, "up", "previous step", &["up", "k"]),
-    (Scope::Bootstrap, Cmd::Down, "down", "next step", &["down", "j"]),
-    (Scope::Bootstrap, Cmd::Top, "top", "first step", &["home", "g"]),
-    (Scope::Bootstrap, Cmd::Bottom, "bottom", "last step", &["end", "G"]),
-    (Scope::Bootstrap, Cmd::Back, "back", "back to the lists (a run goes on)", &["esc", "q"]),
 ];
 
 /// A key as written in the config: `q`, `G`, `ctrl-r`, `f5`, `shift-tab`, `enter`.
@@ -408,11 +317,6 @@ pub struct Keymap {
     pub warnings: Vec<String>,
 }
 
-impl Default for Keymap {
-    fn default() -> Self {
-        Keymap::new(&Overrides::new(), &[]).expect("the defaults have no conflicts")
-    }
-}
 
 impl Keymap {
     /// Defaults (this table and the views' own, `extra`), with `overrides` replacing an action's keys.
@@ -495,10 +399,7 @@ impl Keymap {
     /// The action `e` means in `scope` (and its group: the grid reads the SQL shell's keys first).
     pub fn lookup(&self, scope: Scope, e: &KeyEvent) -> Option<Cmd> {
         let k = Key::from_event(e)?;
-        match scope {
-            Scope::SqlGrid => self.map.get(&(Scope::Sql, k)).or_else(|| self.map.get(&(Scope::SqlGrid, k))).copied(),
-            s => self.map.get(&(s, k)).copied(),
-        }
+        self.map.get(&(scope.group(), k)).or_else(|| self.map.get(&(scope, k))).copied()
     }
 
     /// The first key of an action that still means it, for the footers.
@@ -575,7 +476,7 @@ mod tests {
     fn the_defaults_have_no_conflicts() {
         let k = Keymap::new(&Overrides::new(), crate::tui::features::VIEW_KEYS).unwrap();
         assert!(k.warnings.is_empty(), "{:?}", k.warnings);
-        for scope in Scope::ALL {
+        for &scope in Scope::ALL {
             assert!(k.bindings.iter().any(|b| b.scope == scope), "{scope:?} has actions");
         }
     }
@@ -583,7 +484,7 @@ mod tests {
     #[test]
     fn an_override_takes_a_default_key_and_says_so() {
         let (m, _, _) = o(Scope::Main, "refresh", "q", 7);
-        let k = Keymap::new(&m, &[]).unwrap();
+        let k = Keymap::new(&m, crate::tui::features::VIEW_KEYS).unwrap();
         let ev = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(k.lookup(Scope::Main, &ev), Some(Cmd::Refresh));
         assert_eq!(k.lookup(Scope::Main, &KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)), None);
@@ -595,7 +496,7 @@ mod tests {
     #[test]
     fn per_mode_overrides_stay_in_their_mode() {
         let (m, _, _) = o(Scope::Sql, "run", "f9", 3);
-        let k = Keymap::new(&m, &[]).unwrap();
+        let k = Keymap::new(&m, crate::tui::features::VIEW_KEYS).unwrap();
         let f9 = KeyEvent::new(KeyCode::F(9), KeyModifiers::NONE);
         assert_eq!(k.lookup(Scope::Sql, &f9), Some(Cmd::Run));
         assert_eq!(k.lookup(Scope::SqlGrid, &f9), Some(Cmd::Run), "the grid reads the shell's keys");
@@ -609,22 +510,22 @@ mod tests {
     fn two_user_keys_for_two_actions_are_an_error_with_both_lines() {
         let (mut m, _, _) = o(Scope::Forwards, "new", "x", 4);
         m.insert((Scope::Forwards, "stop".into()), Override { keys: "x".into(), at: "config.toml:5".into() });
-        let e = Keymap::new(&m, &[]).unwrap_err();
+        let e = Keymap::new(&m, crate::tui::features::VIEW_KEYS).unwrap_err();
         assert!(e.contains("config.toml:4") && e.contains("config.toml:5") && e.contains("new") && e.contains("stop"), "{e}");
         // The grid and the shell are one group: a grid key may not shadow a shell key.
         let (mut m, _, _) = o(Scope::Sql, "export", "x", 8);
         m.insert((Scope::SqlGrid, "left".into()), Override { keys: "x".into(), at: "config.toml:9".into() });
-        assert!(Keymap::new(&m, &[]).is_err());
+        assert!(Keymap::new(&m, crate::tui::features::VIEW_KEYS).is_err());
     }
 
     #[test]
     fn bad_overrides_are_errors() {
         let (m, _, _) = o(Scope::Main, "explode", "x", 2);
-        let e = Keymap::new(&m, &[]).unwrap_err();
+        let e = Keymap::new(&m, crate::tui::features::VIEW_KEYS).unwrap_err();
         assert!(e.contains("explode") && e.contains("config.toml:2"), "{e}");
         let (m, _, _) = o(Scope::Bootstrap, "quit", "x", 2);
-        assert!(Keymap::new(&m, &[]).unwrap_err().contains("[keys.bootstrap]"));
+        assert!(Keymap::new(&m, crate::tui::features::VIEW_KEYS).unwrap_err().contains("[keys.bootstrap]"));
         let (m, _, _) = o(Scope::Main, "quit", "ctrl-banana", 2);
-        assert!(Keymap::new(&m, &[]).unwrap_err().contains("not a key"));
+        assert!(Keymap::new(&m, crate::tui::features::VIEW_KEYS).unwrap_err().contains("not a key"));
     }
 }

@@ -11,20 +11,42 @@ pub enum Phase {
     Failed(String),
 }
 
-/// Which feature has the keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    Filter,
-    Palette,
-    Help,
-    Detail,
-    ChooseProxy,
-    Token,
-    Sql,
-    Bootstrap,
-    Forwards,
-    Doctor,
-    Pulse,
-    Tour,
+/// Every view that takes the keys, one line each: the only place a view is registered.
+///
+/// `Mode => module, "config name", "help title" [, open: "palette verb"] [, also: Scope "name" "title"];`
+///
+/// The module (in `features/`) holds the view's state (`impl View`) and its keys (`pub const KEYS`);
+/// from this line come its [`Mode`], its key-map scope (`[keys.NAME]`, a section of `?` help), its
+/// field in `Features` and, with `open:`, its key on the lists (the first of its `KEYS` in
+/// `Scope::Main`) and its palette verb. `also:` adds a second scope read under the same mode.
+macro_rules! views {
+    ($then:ident) => {
+        $then! {
+            Detail => detail, "detail", "Detail view";
+            Help => help, "help", "Help";
+            Palette => palette, "palette", "Command palette";
+            Token => token, "token", "Token";
+            Sql => sql, "sql", "SQL shell", also: SqlGrid "sql_grid" "SQL results grid";
+            Forwards => forwards, "forwards", "Forwards";
+            Bootstrap => bootstrap, "bootstrap", "Bootstrap";
+            Doctor => doctor, "doctor", "Doctor", open: "doctor";
+            Pulse => pulse, "pulse", "Pulse", open: "pulse";
+            Tour => tour, "tour", "Tour", open: "tour";
+        }
+    };
 }
+pub(crate) use views;
+
+macro_rules! modes {
+    ($($mode:ident => $field:ident, $name:literal, $title:literal $(, open: $verb:literal)? $(, also: $also:ident $aname:literal $atitle:literal)?;)*) => {
+        /// Which feature has the keys: the browser's own modes, then every view of [`views!`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Mode {
+            Normal,
+            Filter,
+            ChooseProxy,
+            $($mode,)*
+        }
+    };
+}
+views!(modes);

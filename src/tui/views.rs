@@ -45,7 +45,6 @@ pub fn render(app: &App, f: &mut Frame) {
     match app.f.view(app.mode) {
         Some(v) => v.draw(&vx, f, a.main, area),
         None => match app.mode {
-            Mode::Detail => app.f.browser.draw_detail(&vx, f, a.main),
             Mode::ChooseProxy => app.f.browser.draw_choose(&vx, f, a.main),
             _ => {}
         },
@@ -124,23 +123,20 @@ fn render_footer(app: &App, vx: &ViewCx, f: &mut Frame, r: Rect) {
                     f.render_widget(Paragraph::new(Span::styled(hint, th.muted)).style(th.base), r);
                     return;
                 }
-                let (scope, hints): (Scope, &[(Cmd, &str)]) = match app.mode {
-                    Mode::Detail => (Scope::Detail, &[(Cmd::Back, "back"), (Cmd::Down, "scroll"), (Cmd::Bottom, "end"), (Cmd::Help, "help")]),
-                    _ => (
-                        Scope::Main,
-                        &[
-                            (Cmd::Help, "help"),
-                            (Cmd::Palette, "cmd"),
-                            (Cmd::Filter, "filter"),
-                            (Cmd::NextTab, "next"),
-                            (Cmd::Open, "detail"),
-                            (Cmd::Sort, "sort"),
-                            (Cmd::Refresh, "refresh"),
-                            (Cmd::ToggleLog, "log"),
-                            (Cmd::Quit, "quit"),
-                        ],
-                    ),
-                };
+                let (scope, hints): (Scope, &[(Cmd, &str)]) = (
+                    Scope::Main,
+                    &[
+                        (Cmd::Help, "help"),
+                        (Cmd::Palette, "cmd"),
+                        (Cmd::Filter, "filter"),
+                        (Cmd::NextTab, "next"),
+                        (Cmd::Open, "detail"),
+                        (Cmd::Sort, "sort"),
+                        (Cmd::Refresh, "refresh"),
+                        (Cmd::ToggleLog, "log"),
+                        (Cmd::Quit, "quit"),
+                    ],
+                );
                 let mut spans = Vec::new();
                 for (c, label) in hints {
                     spans.push(Span::styled(format!(" {}", app.keymap.label(scope, *c)), th.key));

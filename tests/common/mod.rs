@@ -340,6 +340,8 @@ impl Sandbox {
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
             .env("HOME", self.home.home())
+            // the CLI prints a JSON protocol's timestamps in the local zone; rdsdeck prints UTC
+            .env("TZ", "UTC")
             .envs(&self.vars)
             .args(["--endpoint-url", self.endpoint(), "--output", "json"])
             .args(args);

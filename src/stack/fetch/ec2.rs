@@ -4,13 +4,14 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{R, s};
+use crate::stack::api::Capture;
 use crate::aws::{AwsContext, explain};
 use crate::stack::locate::Located;
 use crate::stack::model::{Health, Kind, Resource};
 use super::ssm::{active_sessions, ssm_status};
 
-fn ec2(ctx: &AwsContext) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::new(&ctx.sdk)
+fn ec2(ctx: &AwsContext, cap: &Capture) -> aws_sdk_ec2::Client {
+    client!(aws_sdk_ec2, ctx, cap)
 }
 
 fn vpc_filter(loc: &Located) -> Result<aws_sdk_ec2::types::Filter, String> {
@@ -32,8 +33,10 @@ fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
 
 pub(super) async fn hosts(ctx: &AwsContext, loc: &Located) -> R {
     let filter = vpc_filter(loc)?;
-    let (out, ssm, sessions) = tokio::join!(ec2(ctx).describe_instances().filters(filter).send(), ssm_status(ctx), active_sessions(ctx));
+    let cap = Capture::default();
+    let (out, ssm, sessions) = tokio::join!(ec2(ctx, &cap).describe_instances().filters(filter).send(), ssm_status(ctx), active_sessions(ctx));
     let out = out.map_err(|e| explain(&e))?;
+    let api = cap.items("ec2", "DescribeInstances", &["Reservations", "Instances"]);
     let mut res = Vec::new();
     for i in out.reservations().iter().flat_map(|r| r.instances()) {
         let id = s(i.instance_id());
@@ -82,7 +85,7 @@ pub(super) async fn hosts(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("instance_profile", profile)
                 .attr("security_group_ids", i.security_groups().iter().filter_map(|g| g.group_id()).collect::<Vec<_>>())
                 .attr("tags", ec2_tags(i.tags()))
-                .raw(i),
+                .api(api.find("InstanceId", &id)),
         );
     }
     Ok(res)
@@ -112,7 +115,8 @@ fn rule_text(p: &aws_sdk_ec2::types::IpPermission, names: &BTreeMap<String, Stri
 
 pub(super) async fn security_groups(ctx: &AwsContext, loc: &Located) -> R {
     let filter = vpc_filter(loc)?;
-    let client = ec2(ctx);
+    let cap = Capture::default();
+    let client = ec2(ctx, &cap);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&ctx.sdk);
     let (sgs, hosts, lbs) = tokio::join!(
         client.describe_security_groups().filters(filter.clone()).send(),
@@ -120,6 +124,7 @@ pub(super) async fn security_groups(ctx: &AwsContext, loc: &Located) -> R {
         elb.describe_load_balancers().send()
     );
     let sgs = sgs.map_err(|e| explain(&e))?;
+    let api = cap.items("ec2", "DescribeSecurityGroups", &["SecurityGroups"]);
     let mut roles: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for g in &loc.proxy_sgs {
         roles.entry(g.clone()).or_default().insert("proxy");
@@ -188,14 +193,16 @@ pub(super) async fn security_groups(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("mysql_ingress_from", from_3306)
                 .attr("mysql_ingress_from_ids", from_3306_ids)
                 .attr("tags", ec2_tags(g.tags()))
-                .raw(g)
+                .api(api.find("GroupId", &s(g.group_id())))
         })
         .collect())
 }
 
 pub(super) async fn subnets(ctx: &AwsContext, loc: &Located) -> R {
     let filter = vpc_filter(loc)?;
-    let out = ec2(ctx).describe_subnets().filters(filter).send().await.map_err(|e| explain(&e))?;
+    let cap = Capture::default();
+    let out = ec2(ctx, &cap).describe_subnets().filters(filter).send().await.map_err(|e| explain(&e))?;
+    let api = cap.items("ec2", "DescribeSubnets", &["Subnets"]);
     let mut v: Vec<Resource> = out
         .subnets()
         .iter()
@@ -225,7 +232,7 @@ pub(super) async fn subnets(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("used_by", used)
                 .attr("map_public_ip_on_launch", sn.map_public_ip_on_launch())
                 .attr("tags", ec2_tags(sn.tags()))
-                .raw(sn)
+                .api(api.find("SubnetId", &id))
         })
         .collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -234,7 +241,8 @@ pub(super) async fn subnets(ctx: &AwsContext, loc: &Located) -> R {
 
 pub(super) async fn vpcs(ctx: &AwsContext, loc: &Located) -> R {
     let vpc_id = loc.vpc_id.clone().ok_or("the stack's VPC is unknown")?;
-    let client = ec2(ctx);
+    let cap = Capture::default();
+    let client = ec2(ctx, &cap);
     let (out, dns) = tokio::join!(
         client.describe_vpcs().vpc_ids(&vpc_id).send(),
         client
@@ -245,12 +253,14 @@ pub(super) async fn vpcs(ctx: &AwsContext, loc: &Located) -> R {
     );
     let out = out.map_err(|e| explain(&e))?;
     let dns = dns.ok().and_then(|d| d.enable_dns_hostnames().and_then(|v| v.value()));
+    let api = cap.items("ec2", "DescribeVpcs", &["Vpcs"]);
     Ok(out
         .vpcs()
         .iter()
         .map(|v| {
             let id = s(v.vpc_id());
             let name = ec2_name(v.tags()).unwrap_or_else(|| id.clone());
+            let object = api.find("VpcId", &id);
             Resource::new(Kind::Vpc, id.clone(), name.clone())
                 .health(Health::Ok)
                 .cells([
@@ -269,7 +279,7 @@ pub(super) async fn vpcs(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("dns_hostnames", dns)
                 .attr("is_default", v.is_default())
                 .attr("tags", ec2_tags(v.tags()))
-                .raw(v)
+                .api(object)
         })
         .collect())
 }

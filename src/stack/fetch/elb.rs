@@ -4,16 +4,20 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 use super::{R, s};
+use crate::stack::api::Capture;
 use crate::aws::{AwsContext, explain};
 use crate::stack::locate::Located;
 use crate::stack::model::{Health, Kind, Resource};
 
 pub(super) async fn load_balancers(ctx: &AwsContext, loc: &Located) -> R {
-    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&ctx.sdk);
+    let cap = Capture::default();
+    let elb = client!(aws_sdk_elasticloadbalancingv2, ctx, cap);
     let out = elb.describe_load_balancers().send().await.map_err(|e| explain(&e))?;
+    let api = cap.items("elbv2", "DescribeLoadBalancers", &["LoadBalancers"]);
     let mut res = Vec::new();
     for lb in out.load_balancers().iter().filter(|lb| loc.vpc_id.is_none() || lb.vpc_id() == loc.vpc_id.as_deref()) {
         let arn = s(lb.load_balancer_arn());
+        let object = api.find("LoadBalancerArn", &arn);
         let tgs = elb.describe_target_groups().load_balancer_arn(&arn).send().await.map_err(|e| explain(&e))?;
         let mut targets = Vec::new();
         let mut states = Vec::new();
@@ -81,7 +85,7 @@ pub(super) async fn load_balancers(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("target_health", targets)
                 .attr("target_health_summary", summary)
                 .attr("access_logs_bucket", logs_bucket)
-                .raw(lb),
+                .api(object),
         );
     }
     Ok(res)

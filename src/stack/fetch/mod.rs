@@ -1,14 +1,6 @@
 //! Phase two of discovery: each kind loaded on its own, one file per AWS
 //! service, so one failing API (or one missing permission) marks only its own pane.
 
-mod ec2;
-mod ecr;
-mod elb;
-mod rds;
-mod s3;
-mod secrets;
-mod ssm;
-
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use futures::future::join_all;
@@ -29,6 +21,22 @@ pub struct Snapshot {
     pub identity: Result<Identity, String>,
     pub kinds: BTreeMap<Kind, KindResult>,
 }
+
+/// A client of the SDK crate `$sdk` for `$ctx` whose responses `$cap` keeps (the resources' API
+/// objects, [`crate::stack::api`]).
+macro_rules! client {
+    ($sdk:ident, $ctx:expr, $cap:expr) => {
+        $sdk::Client::from_conf($sdk::config::Builder::from(&$ctx.sdk).interceptor($cap.clone()).build())
+    };
+}
+
+mod ec2;
+mod ecr;
+mod elb;
+mod rds;
+mod s3;
+mod secrets;
+mod ssm;
 
 pub(crate) fn ts(d: Option<&DateTime>) -> String {
     d.and_then(|d| d.fmt(Format::DateTime).ok()).unwrap_or_default()

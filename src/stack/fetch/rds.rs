@@ -4,13 +4,16 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 use super::{R, s, ts};
+use crate::stack::api::Capture;
 use crate::aws::{AwsContext, explain};
 use crate::stack::locate::Located;
 use crate::stack::model::{Health, Kind, Resource};
 
 pub(super) async fn proxies(ctx: &AwsContext, loc: &Located) -> R {
-    let rds = aws_sdk_rds::Client::new(&ctx.sdk);
+    let cap = Capture::default();
+    let rds = client!(aws_sdk_rds, ctx, cap);
     let out = rds.describe_db_proxies().send().await.map_err(|e| explain(&e))?;
+    let api = cap.items("rds", "DescribeDBProxies", &["DBProxies"]);
     Ok(out
         .db_proxies()
         .iter()
@@ -80,7 +83,7 @@ pub(super) async fn proxies(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("idle_client_timeout", p.idle_client_timeout())
                 .attr("debug_logging", p.debug_logging())
                 .attr("created", ts(p.created_date()))
-                .raw(p)
+                .api(api.find("DBProxyName", &s(p.db_proxy_name())))
         })
         .collect())
 }
@@ -91,8 +94,10 @@ fn need_proxy(loc: &Located) -> Result<&str, String> {
 
 pub(super) async fn target_groups(ctx: &AwsContext, loc: &Located) -> R {
     let proxy = need_proxy(loc)?;
-    let rds = aws_sdk_rds::Client::new(&ctx.sdk);
+    let cap = Capture::default();
+    let rds = client!(aws_sdk_rds, ctx, cap);
     let out = rds.describe_db_proxy_target_groups().db_proxy_name(proxy).send().await.map_err(|e| explain(&e))?;
+    let api = cap.items("rds", "DescribeDBProxyTargetGroups", &["TargetGroups"]);
     Ok(out
         .target_groups()
         .iter()
@@ -119,15 +124,17 @@ pub(super) async fn target_groups(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("connection_borrow_timeout", pool.and_then(|p| p.connection_borrow_timeout()))
                 .attr("session_pinning_filters", pool.map(|p| p.session_pinning_filters().to_vec()).unwrap_or_default())
                 .attr("init_query", pool.and_then(|p| p.init_query()))
-                .raw(g)
+                .api(api.find("TargetGroupName", &s(g.target_group_name())))
         })
         .collect())
 }
 
 pub(super) async fn targets(ctx: &AwsContext, loc: &Located) -> R {
     let proxy = need_proxy(loc)?;
-    let rds = aws_sdk_rds::Client::new(&ctx.sdk);
+    let cap = Capture::default();
+    let rds = client!(aws_sdk_rds, ctx, cap);
     let out = rds.describe_db_proxy_targets().db_proxy_name(proxy).send().await.map_err(|e| explain(&e))?;
+    let api = cap.items("rds", "DescribeDBProxyTargets", &["Targets"]);
     Ok(out
         .targets()
         .iter()
@@ -142,6 +149,7 @@ pub(super) async fn targets(ctx: &AwsContext, loc: &Located) -> R {
                 _ => Health::Bad,
             };
             let resource = s(t.rds_resource_id());
+            let object = api.find("RdsResourceId", &resource);
             Resource::new(Kind::Target, t.target_arn().map(str::to_string).unwrap_or(resource.clone()), resource.clone())
                 .health(health)
                 .cells([
@@ -162,7 +170,7 @@ pub(super) async fn targets(ctx: &AwsContext, loc: &Located) -> R {
                 .attr("health_description", th.and_then(|h| h.description()))
                 .attr("endpoint", t.endpoint())
                 .attr("port", t.port())
-                .raw(t)
+                .api(object)
         })
         .collect())
 }
@@ -171,7 +179,8 @@ pub(super) async fn instances(ctx: &AwsContext, loc: &Located) -> R {
     if loc.instances.is_empty() {
         return Ok(Vec::new());
     }
-    let rds = aws_sdk_rds::Client::new(&ctx.sdk);
+    let cap = Capture::default();
+    let rds = client!(aws_sdk_rds, ctx, cap);
     let mut res = Vec::new();
     let mut errors = Vec::new();
     for id in &loc.instances {
@@ -230,7 +239,7 @@ pub(super) async fn instances(ctx: &AwsContext, loc: &Located) -> R {
                         "security_group_ids",
                         db.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect::<Vec<_>>(),
                     )
-                    .raw(db),
+                    .api(cap.items("rds", "DescribeDBInstances", &["DBInstances"]).find("DBInstanceIdentifier", &s(db.db_instance_identifier()))),
             );
         }
     }

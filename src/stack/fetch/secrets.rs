@@ -1,12 +1,14 @@
 //! Secrets Manager: the secrets the proxy and the instance use (names and metadata only, never values).
 
 use super::{R, s, ts};
+use crate::stack::api::Capture;
 use crate::aws::{AwsContext, explain};
 use crate::stack::locate::Located;
 use crate::stack::model::{Health, Kind, Resource};
 
 pub(super) async fn secrets(ctx: &AwsContext, loc: &Located) -> R {
-    let sm = aws_sdk_secretsmanager::Client::new(&ctx.sdk);
+    let cap = Capture::default();
+    let sm = client!(aws_sdk_secretsmanager, ctx, cap);
     let mut res = Vec::new();
     let mut pages = sm.list_secrets().into_paginator().send();
     let mut n = 0;
@@ -14,6 +16,7 @@ pub(super) async fn secrets(ctx: &AwsContext, loc: &Located) -> R {
         let page = page.map_err(|e| explain(&e))?;
         for e in page.secret_list() {
             let arn = s(e.arn());
+            let object = cap.items("secretsmanager", "ListSecrets", &["SecretList"]).find("ARN", &arn);
             let used = loc.secrets.get(&arn).cloned().or_else(|| {
                 // Referenced by name (the ARN's 6-char suffix differs) or owned by the stack's instance.
                 loc.secrets.iter().find(|(a, _)| a.starts_with(&arn) || arn.starts_with(a.as_str())).map(|(_, w)| w.clone())
@@ -36,7 +39,7 @@ pub(super) async fn secrets(ctx: &AwsContext, loc: &Located) -> R {
                     .attr("owning_service", e.owning_service())
                     .attr("last_changed", ts(e.last_changed_date()))
                     .attr("description", e.description())
-                    .raw(e),
+                    .api(object),
             );
         }
         n += 1;

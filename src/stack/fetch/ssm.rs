@@ -4,6 +4,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::{R, s, ts};
+use crate::stack::api::{Capture, Items};
 use crate::aws::{AwsContext, explain};
 use crate::stack::locate::Located;
 use crate::stack::model::{Health, Kind, Resource};
@@ -45,7 +46,7 @@ pub(super) async fn active_sessions(ctx: &AwsContext) -> Result<BTreeMap<String,
     Ok(by_target)
 }
 
-fn param_resource(p: &aws_sdk_ssm::types::Parameter, why: &str) -> Resource {
+fn param_resource(p: &aws_sdk_ssm::types::Parameter, why: &str, api: &Items) -> Resource {
     let ty = p.r#type().map(|t| t.as_str().to_string()).unwrap_or_default();
     let secure = ty == "SecureString";
     let value = if secure { "•••••• (SecureString)".to_string() } else { s(p.value()) };
@@ -58,11 +59,18 @@ fn param_resource(p: &aws_sdk_ssm::types::Parameter, why: &str) -> Resource {
         .attr("version", p.version())
         .attr("last_modified", ts(p.last_modified_date()))
         .attr("why", why)
-        .raw(p)
+        .api(api.find("Name", &s(p.name())).map(|mut o| {
+            // an encrypted value is not shown, even as the ciphertext the API returns without decryption
+            if secure && let Some(v) = o.get_mut("Value") {
+                *v = Value::from("•••••• (SecureString)");
+            }
+            o
+        }))
 }
 
 pub(super) async fn parameters(ctx: &AwsContext, loc: &Located) -> R {
-    let ssm = aws_sdk_ssm::Client::new(&ctx.sdk);
+    let cap = Capture::default();
+    let ssm = client!(aws_sdk_ssm, ctx, cap);
     let mut res: Vec<Resource> = Vec::new();
     let mut pages = ssm
         .get_parameters_by_path()
@@ -73,7 +81,8 @@ pub(super) async fn parameters(ctx: &AwsContext, loc: &Located) -> R {
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| explain(&e))?;
-        res.extend(page.parameters().iter().map(|p| param_resource(p, "prefix")));
+        let api = cap.items("ssm", "GetParametersByPath", &["Parameters"]);
+        res.extend(page.parameters().iter().map(|p| param_resource(p, "prefix", &api)));
     }
     // Parameters elsewhere whose value names the proxy (bounded: 5 pages of 50).
     let needles: Vec<&str> = loc.proxy_endpoint.iter().chain(loc.proxy.iter()).map(String::as_str).collect();
@@ -96,11 +105,12 @@ pub(super) async fn parameters(ctx: &AwsContext, loc: &Located) -> R {
         }
         for chunk in others.chunks(10) {
             if let Ok(out) = ssm.get_parameters().set_names(Some(chunk.to_vec())).send().await {
+                let api = cap.items("ssm", "GetParameters", &["Parameters"]);
                 res.extend(
                     out.parameters()
                         .iter()
                         .filter(|p| needles.iter().any(|n| p.value().unwrap_or_default().contains(n)))
-                        .map(|p| param_resource(p, "references proxy")),
+                        .map(|p| param_resource(p, "references proxy", &api)),
                 );
             }
         }

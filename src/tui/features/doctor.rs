@@ -18,7 +18,7 @@ use crate::tui::keymap::{Cmd, Def, Scope, pretty};
 
 /// The doctor's keys: `D` on the lists opens it; in the view, these.
 pub const KEYS: &[Def] = &[
-    (Scope::Main, Cmd::Doctor, "doctor", "the doctor: walk the chain and name the broken link", &["D"]),
+    (Scope::Main, Cmd::View(Mode::Doctor), "doctor", "the doctor: walk the chain and name the broken link", &["D"]),
     (Scope::Doctor, Cmd::Up, "up", "previous check", &["up", "k"]),
     (Scope::Doctor, Cmd::Down, "down", "next check", &["down", "j"]),
     (Scope::Doctor, Cmd::Copy, "copy", "copy the selected check's fix (OSC 52)", &["y"]),
@@ -32,6 +32,9 @@ pub enum DoctorMsg {
     Finding(u64, Box<Finding>),
     Done(u64),
 }
+
+/// The feature's state, as the registry names it.
+pub type Feature = Doctor;
 
 #[derive(Debug, Default)]
 pub struct Doctor {

@@ -15,6 +15,17 @@ use crate::stack::Health;
 use crate::target::{DbFlags, DbTarget, ForwardFlags, Route};
 use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::{Cmd, Scope, pretty};
+use crate::tui::keymap::Def;
+
+/// Its keys (rebindable under `[keys.forwards]`).
+pub const KEYS: &[Def] = &[
+    (Scope::Forwards, Cmd::New, "new", "new forward to the DB (through the selected or only host)", &["n"]),
+    (Scope::Forwards, Cmd::Sql, "sql", "SQL shell through the selected forward", &["e"]),
+    (Scope::Forwards, Cmd::Stop, "stop", "stop the selected forward", &["s", "d", "delete"]),
+    (Scope::Forwards, Cmd::Up, "up", "previous forward", &["up", "k"]),
+    (Scope::Forwards, Cmd::Down, "down", "next forward", &["down", "j"]),
+    (Scope::Forwards, Cmd::Back, "back", "back to the lists", &["esc", "q"]),
+];
 
 fn bytes(n: u64) -> String {
     match n {
@@ -80,6 +91,9 @@ impl Row {
         self.error.is_none() && !matches!(self.status.as_ref().map(|s| &s.state), Some(State::Stopped))
     }
 }
+
+/// The feature's state, as the registry names it.
+pub type Feature = Forwards;
 
 #[derive(Debug, Default)]
 pub struct Forwards {

@@ -9,6 +9,19 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::{Cx, Effect, View, ViewCx, centered};
 use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::{Cmd, Scope};
+use crate::tui::keymap::Def;
+
+/// Its keys (rebindable under `[keys.help]`).
+pub const KEYS: &[Def] = &[
+    (Scope::Help, Cmd::Up, "up", "scroll up", &["up", "k"]),
+    (Scope::Help, Cmd::Down, "down", "scroll down", &["down", "j"]),
+    (Scope::Help, Cmd::PageUp, "page_up", "page up", &["pageup", "ctrl-b"]),
+    (Scope::Help, Cmd::PageDown, "page_down", "page down", &["pagedown", "ctrl-f"]),
+    (Scope::Help, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
+];
+
+/// The feature's state, as the registry names it.
+pub type Feature = Help;
 
 #[derive(Debug, Default)]
 pub struct Help {
@@ -38,7 +51,7 @@ impl Help {
     pub fn lines<'a>(vx: &ViewCx<'a>) -> Vec<Line<'a>> {
         let th = vx.theme;
         let mut lines = Vec::new();
-        for scope in Scope::ALL {
+        for &scope in Scope::ALL {
             if scope == Scope::Help {
                 continue;
             }

@@ -4,22 +4,15 @@
 //! `update` code here touches no disk, network, clock or environment: those
 //! come in through [`Cx`] or go out as effects.
 //!
-//! Adding a feature: a file (or folder) here with its state, `on_key`, its
-//! messages and `draw`; its actions in the key map; one line in `App` that
-//! routes its focus.
+//! Adding a view: a file (or folder) here with its state (`impl View`: its
+//! keys, messages and `draw`) and its `KEYS`, and one line in
+//! [`crate::tui::shared::views!`]. The mode, the key map scope, the field in
+//! [`Features`], the routing of keys, mouse, messages and drawing, its key on
+//! the lists and its palette verb all follow from that line.
 
-pub mod bootstrap;
 pub mod browser;
-pub mod doctor;
-pub mod forwards;
-pub mod help;
 pub mod log;
-pub mod palette;
-pub mod pulse;
 pub mod shell;
-pub mod sql;
-pub mod token;
-pub mod tour;
 
 use ratatui::layout::Rect;
 use std::time::{Instant, SystemTime};
@@ -39,6 +32,7 @@ use ratatui::Frame;
 use ratatui::text::Line;
 
 use super::keymap::{Cmd, Scope};
+use super::shared::Mode;
 
 /// A feature that takes the keys when it has focus (a [`super::shared::Mode`]): the scope its keys
 /// are read in, what they do, what it draws, and its footer. The browser's own modes (the lists,
@@ -95,43 +89,35 @@ pub enum Footer {
     Input(Line<'static>),
 }
 
-/// Every feature's state.
-#[derive(Default)]
-pub struct Features {
-    pub browser: browser::Browser,
-    pub token: token::Token,
-    pub sql: sql::Sql,
-    pub forwards: forwards::Forwards,
-    pub bootstrap: bootstrap::Bootstrap,
-    pub palette: palette::Palette,
-    pub help: help::Help,
-    pub log: log::Log,
-    pub doctor: doctor::Doctor,
-    pub pulse: pulse::Pulse,
-    pub tour: tour::Tour,
-}
+macro_rules! features {
+    ($($mode:ident => $field:ident, $name:literal, $title:literal $(, open: $verb:literal)? $(, also: $also:ident $aname:literal $atitle:literal)?;)*) => {
+        $(pub mod $field;)*
 
-/// Which feature is the [`View`] of each mode: one line a view; a view that opens by a key of the
-/// lists and a palette verb names them (`open: Cmd, "verb"`), and may bring its own keys (`keys:`).
-macro_rules! views {
-    ($($mode:ident => $field:ident $(, open: $cmd:ident, $verb:literal)? $(, keys: $keys:path)?);* $(;)?) => {
+        /// Every feature's state.
+        #[derive(Default)]
+        pub struct Features {
+            pub browser: browser::Browser,
+            pub log: log::Log,
+            $(pub $field: $field::Feature,)*
+        }
+
         /// The lists' actions and palette verbs that open a view, by mode.
-        pub const OPENERS: &[(crate::tui::shared::Mode, Cmd, &str)] = &[$($((crate::tui::shared::Mode::$mode, Cmd::$cmd, $verb),)?)*];
-        /// Keys the views bring (added to the key map's table).
-        pub const VIEW_KEYS: &[&[crate::tui::keymap::Def]] = &[$($($keys,)?)*];
+        pub const OPENERS: &[(Mode, &str)] = &[$($((Mode::$mode, $verb),)?)*];
+        /// Every view's keys (added to the key map's table).
+        pub const VIEW_KEYS: &[&[crate::tui::keymap::Def]] = &[$($field::KEYS,)*];
 
         impl Features {
             /// The view that has the keys in `mode` (`None`: the browser's own modes).
-            pub fn view(&self, mode: crate::tui::shared::Mode) -> Option<&dyn View> {
+            pub fn view(&self, mode: Mode) -> Option<&dyn View> {
                 match mode {
-                    $(crate::tui::shared::Mode::$mode => Some(&self.$field),)*
+                    $(Mode::$mode => Some(&self.$field),)*
                     _ => None,
                 }
             }
 
-            pub fn view_mut(&mut self, mode: crate::tui::shared::Mode) -> Option<&mut dyn View> {
+            pub fn view_mut(&mut self, mode: Mode) -> Option<&mut dyn View> {
                 match mode {
-                    $(crate::tui::shared::Mode::$mode => Some(&mut self.$field),)*
+                    $(Mode::$mode => Some(&mut self.$field),)*
                     _ => None,
                 }
             }
@@ -143,18 +129,7 @@ macro_rules! views {
         }
     };
 }
-
-views! {
-    Token => token;
-    Sql => sql;
-    Forwards => forwards;
-    Bootstrap => bootstrap;
-    Palette => palette;
-    Help => help;
-    Doctor => doctor, open: Doctor, "doctor", keys: doctor::KEYS;
-    Pulse => pulse, open: Pulse, "pulse", keys: pulse::KEYS;
-    Tour => tour, open: Tour, "tour", keys: tour::KEYS;
-}
+crate::tui::shared::views!(features);
 
 /// What a feature reads while it updates (shared state, owned by `App`), and the queue it writes to.
 pub struct Cx<'a> {

@@ -12,6 +12,16 @@ use crate::aws::REGIONS;
 use crate::stack::{Health, Kind};
 use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::{Cmd, Scope, pretty};
+use crate::tui::keymap::Def;
+
+/// Its keys (rebindable under `[keys.palette]`).
+pub const KEYS: &[Def] = &[
+    (Scope::Palette, Cmd::Run, "run", "run the command", &["enter"]),
+    (Scope::Palette, Cmd::Complete, "complete", "complete the selected candidate", &["tab"]),
+    (Scope::Palette, Cmd::Up, "up", "previous candidate", &["up"]),
+    (Scope::Palette, Cmd::Down, "down", "next candidate", &["down"]),
+    (Scope::Palette, Cmd::Back, "back", "cancel", &["esc"]),
+];
 
 /// Verbs that take no argument.
 pub const VERBS: [&str; 11] = ["overview", "refresh", "log", "help", "quit", "sql", "token", "bootstrap", "shell", "forwards", "q"];
@@ -29,6 +39,9 @@ pub struct Completions {
     pub forwards: Vec<String>,
 }
 
+/// The feature's state, as the registry names it.
+pub type Feature = Palette;
+
 #[derive(Debug, Default)]
 pub struct Palette {
     pub input: String,
@@ -41,7 +54,7 @@ pub struct Palette {
 pub fn parse_command(line: &str) -> Result<(), String> {
     let (verb, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((line, ""));
     match verb {
-        v if VERBS.contains(&v) || super::OPENERS.iter().any(|o| o.2 == v) => Ok(()),
+        v if VERBS.contains(&v) || super::OPENERS.iter().any(|o| o.1 == v) => Ok(()),
         v if NAMED.contains(&v) && !arg.is_empty() => Ok(()),
         v if NAMED.contains(&v) => Err(format!("`{verb}` needs a name, e.g. :{verb} NAME")),
         v if Kind::parse(v).is_some() => Ok(()),
@@ -63,7 +76,7 @@ impl Palette {
         let mut all: Vec<String> = vec!["overview".into()];
         all.extend(Kind::ALL.iter().map(|k| k.name().to_string()));
         all.extend(VERBS.iter().filter(|v| **v != "q").map(|v| v.to_string()));
-        all.extend(super::OPENERS.iter().map(|o| o.2.to_string()));
+        all.extend(super::OPENERS.iter().map(|o| o.1.to_string()));
         let (verb, arg) = input.split_once(' ').unwrap_or((input.as_str(), ""));
         let args: Vec<String> = match verb {
             "profile" => c.profiles.clone(),

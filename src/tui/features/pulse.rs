@@ -19,11 +19,14 @@ use crate::stack::Health;
 use crate::tui::event::{Internal, Job, Mode};
 use crate::tui::keymap::{Cmd, Def, Scope, pretty};
 
+/// Follow the logs.
+const FOLLOW: Cmd = Cmd::Own("follow");
+
 pub const KEYS: &[Def] = &[
-    (Scope::Main, Cmd::Pulse, "pulse", "pulse: the proxy's and the instance's metrics, alarms and logs", &["p"]),
+    (Scope::Main, Cmd::View(Mode::Pulse), "pulse", "pulse: the proxy's and the instance's metrics, alarms and logs", &["p"]),
     (Scope::Pulse, Cmd::Left, "narrower", "a shorter window (15m 1h 3h 24h 7d)", &["[", "-"]),
     (Scope::Pulse, Cmd::Right, "wider", "a longer window", &["]", "+"]),
-    (Scope::Pulse, Cmd::Follow, "follow", "follow the logs (new events every 5 s)", &["f"]),
+    (Scope::Pulse, FOLLOW, "follow", "follow the logs (new events every 5 s)", &["f"]),
     (Scope::Pulse, Cmd::Filter, "filter", "filter the logs (CloudWatch's pattern syntax)", &["/"]),
     (Scope::Pulse, Cmd::SwitchFocus, "switch", "scroll the charts or the logs", &["tab"]),
     (Scope::Pulse, Cmd::Up, "up", "scroll up", &["up", "k"]),
@@ -64,6 +67,9 @@ const ORDER: &[&str] = &[
     "IamDbAuthConnectionFailureInvalidToken",
     "IamDbAuthConnectionFailureThrottling",
 ];
+
+/// The feature's state, as the registry names it.
+pub type Feature = Pulse;
 
 #[derive(Debug)]
 pub struct Pulse {
@@ -191,7 +197,7 @@ impl Pulse {
                     return self.restart(cx);
                 }
             }
-            Some(Cmd::Follow) => {
+            Some(FOLLOW) => {
                 self.follow = !self.follow;
                 cx.status(Health::Unknown, if self.follow { "following the logs" } else { "not following the logs" });
                 self.next_logs = self.follow.then(|| cx.now + LOGS_EVERY);
@@ -357,7 +363,7 @@ impl Pulse {
             " {}{} window · {} follow · {} filter · {} charts/logs · {} refresh · {} back",
             k(Cmd::Left),
             k(Cmd::Right),
-            k(Cmd::Follow),
+            k(FOLLOW),
             k(Cmd::Filter),
             k(Cmd::SwitchFocus),
             k(Cmd::Refresh),

@@ -14,6 +14,16 @@ use crate::auth::token::{TokenInfo, TokenRequest, inspect};
 use crate::stack::{Health, Kind, Resource};
 use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::{Cmd, Scope, pretty};
+use crate::tui::keymap::Def;
+
+/// Its keys (rebindable under `[keys.token]`).
+pub const KEYS: &[Def] = &[
+    (Scope::Token, Cmd::Reveal, "reveal", "reveal or hide the token", &["v"]),
+    (Scope::Token, Cmd::Copy, "copy", "copy the token (OSC 52)", &["y"]),
+    (Scope::Token, Cmd::Refresh, "refresh", "sign a new token", &["r", "ctrl-r", "t"]),
+    (Scope::Token, Cmd::Back, "back", "close (the token leaves memory)", &["esc"]),
+    (Scope::Token, Cmd::Quit, "quit", "quit rdsdeck", &["q"]),
+];
 
 /// An IAM auth token on screen: masked until revealed.
 pub struct TokenView {
@@ -26,6 +36,9 @@ pub struct TokenView {
     pub copied: bool,
     pub request: TokenRequest,
 }
+
+/// The feature's state, as the registry names it.
+pub type Feature = Token;
 
 #[derive(Default)]
 pub struct Token {

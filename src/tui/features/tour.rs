@@ -17,13 +17,18 @@ use crate::tour::{Chapter, Names, Progress, Step};
 use crate::tui::event::{Internal, Job, Mode};
 use crate::tui::keymap::{Cmd, Def, Scope, pretty};
 
+/// Skip this step.
+const SKIP: Cmd = Cmd::Own("skip");
+/// The chapters.
+const CONTENTS: Cmd = Cmd::Own("contents");
+
 /// The tour's keys; a step's own key (the one that does it) comes from its chapter.
 pub const KEYS: &[Def] = &[
-    (Scope::Main, Cmd::Tour, "tour", "the tour: learn the zero-secret flow on this stack, step by step", &["T"]),
+    (Scope::Main, Cmd::View(Mode::Tour), "tour", "the tour: learn the zero-secret flow on this stack, step by step", &["T"]),
     (Scope::Tour, Cmd::Right, "next", "next step (once this one is done)", &["right", "enter", "n"]),
     (Scope::Tour, Cmd::Left, "previous", "previous step", &["left", "b"]),
-    (Scope::Tour, Cmd::Skip, "skip", "skip this step", &["s"]),
-    (Scope::Tour, Cmd::Contents, "contents", "the chapters", &["tab"]),
+    (Scope::Tour, SKIP, "skip", "skip this step", &["s"]),
+    (Scope::Tour, CONTENTS, "contents", "the chapters", &["tab"]),
     (Scope::Tour, Cmd::Up, "up", "scroll up / previous chapter", &["up", "k"]),
     (Scope::Tour, Cmd::Down, "down", "scroll down / next chapter", &["down", "j"]),
     (Scope::Tour, Cmd::PageDown, "page_down", "scroll the result a page down", &["pagedown", "space"]),
@@ -59,6 +64,9 @@ enum Button {
     Leave,
     Start,
 }
+
+/// The feature's state, as the registry names it.
+pub type Feature = Tour;
 
 #[derive(Default)]
 pub struct Tour {
@@ -194,7 +202,7 @@ impl Tour {
         let Some(i) = self.chapter_index() else { return Vec::new() };
         if !force && !self.can_go_on() {
             let k = self.step().and_then(|s| s.key()).map(|k| k.to_string()).unwrap_or_default();
-            let skip = pretty(&cx.keymap.label(Scope::Tour, Cmd::Skip));
+            let skip = pretty(&cx.keymap.label(Scope::Tour, SKIP));
             cx.status(Health::Unknown, format!("press {k} first to do this step (or {skip} to skip it)"));
             return Vec::new();
         }
@@ -273,9 +281,9 @@ impl Tour {
         }
         match c {
             Some(Cmd::Right) => self.next(cx, false),
-            Some(Cmd::Skip) => self.next(cx, true),
+            Some(SKIP) => self.next(cx, true),
             Some(Cmd::Left) => self.previous(),
-            Some(Cmd::Contents) => {
+            Some(CONTENTS) => {
                 self.contents = true;
                 self.selected = self.chapter_index().unwrap_or(0);
                 Vec::new()
@@ -346,8 +354,8 @@ impl Tour {
             }
             items.push((Button::Back, format!("{} back", vx_keys(Cmd::Left))));
             items.push((Button::Next, format!("{} next", vx_keys(Cmd::Right))));
-            items.push((Button::Skip, format!("{} skip", vx_keys(Cmd::Skip))));
-            items.push((Button::Contents, format!("{} contents", vx_keys(Cmd::Contents))));
+            items.push((Button::Skip, format!("{} skip", vx_keys(SKIP))));
+            items.push((Button::Contents, format!("{} contents", vx_keys(CONTENTS))));
             items.push((Button::Leave, format!("{} leave", vx_keys(Cmd::Back))));
         }
         // Every button must fit (the mouse reaches each): a long verb gives way to "do it", said in full above.
@@ -378,7 +386,7 @@ impl Tour {
             Button::Back => self.previous(),
             Button::Next => self.next(cx, false),
             Button::Skip => self.next(cx, true),
-            Button::Contents => self.on_cmd(Some(Cmd::Contents), cx),
+            Button::Contents => self.on_cmd(Some(CONTENTS), cx),
             Button::Leave => self.leave(cx),
             Button::Start => self.start_selected(),
         }
@@ -568,11 +576,11 @@ impl Tour {
                 " {} next · {} back · {} skip · {}{} {} scroll · {} contents · {} leave",
                 k(Cmd::Right),
                 k(Cmd::Left),
-                k(Cmd::Skip),
+                k(SKIP),
                 k(Cmd::Up),
                 k(Cmd::Down),
                 k(Cmd::PageDown),
-                k(Cmd::Contents),
+                k(CONTENTS),
                 k(Cmd::Back)
             )
         }

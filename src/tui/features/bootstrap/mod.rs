@@ -10,6 +10,21 @@ use crate::bootstrap::{Event, Options, Report, StepId};
 use crate::stack::Health;
 use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::Cmd;
+use crate::tui::keymap::{Def, Scope};
+
+/// Its keys (rebindable under `[keys.bootstrap]`).
+pub const KEYS: &[Def] = &[
+    (Scope::Bootstrap, Cmd::Run, "run", "run all steps", &["r", "enter"]),
+    (Scope::Bootstrap, Cmd::RunOne, "run_one", "run the selected step", &["o"]),
+    (Scope::Bootstrap, Cmd::Resume, "resume", "resume at the failed (or selected) step", &["c"]),
+    (Scope::Bootstrap, Cmd::DryRun, "dry_run", "dry run on/off", &["d"]),
+    (Scope::Bootstrap, Cmd::Confirm, "confirm", "confirm a run when asked", &["y"]),
+    (Scope::Bootstrap, Cmd::Up, "up", "previous step", &["up", "k"]),
+    (Scope::Bootstrap, Cmd::Down, "down", "next step", &["down", "j"]),
+    (Scope::Bootstrap, Cmd::Top, "top", "first step", &["home", "g"]),
+    (Scope::Bootstrap, Cmd::Bottom, "bottom", "last step", &["end", "G"]),
+    (Scope::Bootstrap, Cmd::Back, "back", "back to the lists (a run goes on)", &["esc", "q"]),
+];
 
 #[derive(Debug)]
 pub struct BootstrapView {
@@ -110,6 +125,9 @@ impl BootstrapView {
 }
 
 /// The feature: the view of the current stack's plan (kept while it runs in the background).
+/// The feature's state, as the registry names it.
+pub type Feature = Bootstrap;
+
 #[derive(Debug, Default)]
 pub struct Bootstrap {
     pub view: Option<BootstrapView>,

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -30,14 +30,6 @@ pub struct Pane {
     pub last_elapsed: Option<Duration>,
 }
 
-/// The detail view of one resource.
-#[derive(Debug, Default)]
-pub struct Detail {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub scroll: u16,
-}
-
 /// Several proxies: which one is the stack?
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Choose {
@@ -50,13 +42,12 @@ pub struct Browser {
     pub panes: BTreeMap<Kind, Pane>,
     /// 0 = overview, 1.. = `Kind::ALL[tab - 1]`.
     pub tab: usize,
-    pub detail: Detail,
     pub choose: Choose,
 }
 
 impl Default for Browser {
     fn default() -> Self {
-        Browser { panes: Kind::ALL.iter().map(|k| (*k, Pane::default())).collect(), tab: 0, detail: Detail::default(), choose: Choose::default() }
+        Browser { panes: Kind::ALL.iter().map(|k| (*k, Pane::default())).collect(), tab: 0, choose: Choose::default() }
     }
 }
 
@@ -233,55 +224,7 @@ impl Browser {
             return;
         };
         let Some(r) = self.panes[&k].table.selected_item() else { return };
-        let mut lines = vec![format!("{} {}", r.health.symbol(), r.name), format!("id: {}", r.id), String::new()];
-        for (key, v) in &r.attributes {
-            match v {
-                serde_json::Value::String(s) => lines.push(format!("{key}: {s}")),
-                serde_json::Value::Array(a) if a.iter().all(|x| !x.is_object()) => {
-                    lines.push(format!("{key}: [{}]", a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or(x.to_string())).collect::<Vec<_>>().join(", ")))
-                }
-                serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
-                    lines.push(format!("{key}:"));
-                    let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
-                    lines.extend(pretty.lines().map(|l| format!("  {l}")));
-                }
-                other => lines.push(format!("{key}: {other}")),
-            }
-        }
-        lines.push(String::new());
-        lines.push("── describe output (AWS SDK) ──".into());
-        // Fields the API left unset only add noise.
-        lines.extend(r.raw.lines().filter(|l| !l.trim_end().ends_with(": None,")).map(str::to_string));
-        self.detail = Detail { title: format!("{} › {}", k.name(), r.name), lines, scroll: 0 };
-        cx.send(Internal::Focus(Mode::Detail));
-    }
-
-    pub fn on_detail(&mut self, c: Option<Cmd>, cx: &mut Cx) {
-        let page = cx.size.height.saturating_sub(6).max(1);
-        let max = (self.detail.lines.len() as u16).saturating_sub(page);
-        let scroll = self.detail.scroll;
-        self.detail.scroll = match c {
-            Some(Cmd::Down) => scroll.saturating_add(1),
-            Some(Cmd::Up) => scroll.saturating_sub(1),
-            Some(Cmd::PageDown) => scroll.saturating_add(page),
-            Some(Cmd::PageUp) => scroll.saturating_sub(page),
-            Some(Cmd::Top) => 0,
-            Some(Cmd::Bottom) => max,
-            Some(Cmd::Quit) => {
-                cx.send(Internal::Quit);
-                scroll
-            }
-            Some(Cmd::Back) => {
-                cx.send(Internal::Focus(Mode::Normal));
-                scroll
-            }
-            Some(Cmd::Help) => {
-                cx.send(Internal::Focus(Mode::Help));
-                scroll
-            }
-            _ => scroll,
-        }
-        .min(max);
+        cx.send(Internal::Describe(Box::new(r.clone())));
     }
 
     /// Typing in the filter: printable keys edit it, the filter's actions keep or clear it.
@@ -376,10 +319,6 @@ impl Browser {
         }
     }
 
-    pub fn scroll_detail(&mut self, d: isize) {
-        self.detail.scroll = (self.detail.scroll as isize + d).max(0) as u16;
-    }
-
     /// The overview or the list on screen.
     pub fn draw(&self, vx: &ViewCx, stack: &overview::Stack, f: &mut Frame, area: Rect, filtering: bool) {
         let border = if vx.settings.production { vx.theme.bad } else { vx.theme.border };
@@ -424,28 +363,6 @@ impl Browser {
         if hidden_right && r.width > 2 {
             f.render_widget(Paragraph::new(Span::styled("›", th.accent)), Rect::new(r.right() - 1, r.y, 1, 1));
         }
-    }
-
-    pub fn draw_detail(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
-        let th = vx.theme;
-        let d = &self.detail;
-        f.render_widget(Clear, area);
-        let total = d.lines.len();
-        let title = format!(" {} — {}/{} ", d.title, (d.scroll as usize + 1).min(total), total);
-        let b = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(title, th.title));
-        let lines: Vec<Line> = d
-            .lines
-            .iter()
-            .map(|l| match l.split_once(": ") {
-                Some((k, v)) if !k.starts_with(' ') && !k.contains(' ') => {
-                    Line::from(vec![Span::styled(format!("{k}: "), th.key), Span::raw(v.to_string())])
-                }
-                _ if l.starts_with("──") => Line::from(Span::styled(l.clone(), th.table_header)),
-                _ => Line::from(l.clone()),
-            })
-            .collect();
-        // Long values wrap instead of being cut at the border.
-        f.render_widget(Paragraph::new(lines).block(b).style(th.base).wrap(Wrap { trim: false }).scroll((d.scroll, 0)), area);
     }
 
     pub fn draw_choose(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {

@@ -150,7 +150,7 @@ fn chain<'a>(app: &V<'a>, lines: &mut Vec<Line<'a>>) {
     if let Some(v) = vpc {
         lines.push(Line::from(Span::styled(format!("VPC   {} {} {}", v.name, v.id, attr(v, "cidr")), th.muted)));
     }
-    let tour = crate::tui::keymap::pretty(&app.vx.keymap.label(crate::tui::keymap::Scope::Main, crate::tui::keymap::Cmd::Tour));
+    let tour = crate::tui::keymap::pretty(&app.vx.keymap.label(crate::tui::keymap::Scope::Main, crate::tui::keymap::Cmd::View(crate::tui::shared::Mode::Tour)));
     if tour != "—" {
         lines.push(Line::from(vec![
             Span::styled("New here? ", th.muted),

@@ -17,7 +17,33 @@ use crate::stack::Health;
 use crate::target::{DbFlags, DbTarget, Route};
 use crate::tui::event::{Internal, Mode};
 use crate::tui::keymap::{Cmd, Scope, pretty};
+use crate::tui::keymap::Def;
+
+/// Its keys (rebindable under `[keys.sql]`).
+pub const KEYS: &[Def] = &[
+    (Scope::Sql, Cmd::Run, "run", "run the editor's statements", &["f5", "ctrl-r"]),
+    (Scope::Sql, Cmd::Back, "back", "cancel the running query (KILL QUERY), else close the shell", &["esc"]),
+    (Scope::Sql, Cmd::SwitchFocus, "switch_focus", "editor / results", &["tab"]),
+    (Scope::Sql, Cmd::HistoryPrev, "history_prev", "older statement from the history", &["ctrl-p"]),
+    (Scope::Sql, Cmd::HistoryNext, "history_next", "newer statement from the history", &["ctrl-n"]),
+    (Scope::Sql, Cmd::Export, "export", "export the result to CSV", &["ctrl-e"]),
+    (Scope::Sql, Cmd::Confirm, "confirm", "run a destructive statement when asked", &["y"]),
+    (Scope::SqlGrid, Cmd::Up, "up", "previous row", &["up", "k"]),
+    (Scope::SqlGrid, Cmd::Down, "down", "next row", &["down", "j"]),
+    (Scope::SqlGrid, Cmd::PageUp, "page_up", "page up", &["pageup"]),
+    (Scope::SqlGrid, Cmd::PageDown, "page_down", "page down", &["pagedown"]),
+    (Scope::SqlGrid, Cmd::Top, "top", "first row", &["home", "g"]),
+    (Scope::SqlGrid, Cmd::Bottom, "bottom", "last row", &["end", "G"]),
+    (Scope::SqlGrid, Cmd::Left, "left", "previous column", &["left", "h"]),
+    (Scope::SqlGrid, Cmd::Right, "right", "next column", &["right", "l"]),
+    (Scope::SqlGrid, Cmd::PrevTab, "previous_result", "the previous statement's result (a script's)", &["["]),
+    (Scope::SqlGrid, Cmd::NextTab, "next_result", "the next statement's result", &["]"]),
+];
+
 pub use session::{MAX_ROWS, SqlAction, SqlView};
+
+/// The feature's state, as the registry names it.
+pub type Feature = Sql;
 
 pub struct Sql {
     pub view: Option<SqlView>,
