@@ -475,7 +475,7 @@ def cmd_up(args) -> int:
             db_lines = (
                 f"    # the database plays the proxy {env['RDSDECK_SANDBOX_PROXY_ENDPOINT']}:3306 on localhost:{env['RDSDECK_SANDBOX_DB_PORT']};\n"
                 "    # tokens are signed for the proxy's name, as on AWS:\n"
-                '    TOKEN=$(aws rds generate-db-auth-token --hostname "$RDSDECK_SANDBOX_PROXY_ENDPOINT" --port 3306 --username node_user)   # the app's user (its username parameter)\n'
+                '    TOKEN=$(aws rds generate-db-auth-token --hostname "$RDSDECK_SANDBOX_PROXY_ENDPOINT" --port 3306 --username node_user)   # the app user (its username parameter)\n'
                 '    mariadb --protocol=TCP -h localhost -P "$RDSDECK_SANDBOX_DB_PORT" --ssl-ca "$RDSDECK_SANDBOX_DB_CA" \\\n'
                 '        --ssl-verify-server-cert -u node_user -p"$TOKEN" node_db\n'
             )

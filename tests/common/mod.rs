@@ -336,6 +336,20 @@ impl Sandbox {
 
     /// Runs the venv's `aws` CLI (v1) against the sandbox; returns stdout.
     pub fn aws(&self, args: &[&str]) -> String {
+        self.aws_at(self.endpoint(), &[], args)
+    }
+
+    /// The `aws` CLI as rdsdeck sees the sandbox: each service at the endpoint rdsdeck's
+    /// environment gives it (`AWS_ENDPOINT_URL_RDS`: the stand-in), timestamps in ISO 8601 (the
+    /// AWS CLI v2's default; v1 prints them as received).
+    pub fn aws_as_rdsdeck(&self, args: &[&str]) -> String {
+        let service = args.first().map(|s| s.to_uppercase()).unwrap_or_default();
+        let endpoint = self.vars.get(&format!("AWS_ENDPOINT_URL_{service}")).map(String::as_str).unwrap_or(self.endpoint());
+        let config = self.home.write("aws-iso-timestamps.config", "[default]\ncli_timestamp_format = iso8601\n");
+        self.aws_at(endpoint, &[("AWS_CONFIG_FILE", config.to_str().unwrap())], args)
+    }
+
+    fn aws_at(&self, endpoint: &str, env: &[(&str, &str)], args: &[&str]) -> String {
         let mut c = Command::new(venv().join("bin/aws"));
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
@@ -343,7 +357,8 @@ impl Sandbox {
             // the CLI prints a JSON protocol's timestamps in the local zone; rdsdeck prints UTC
             .env("TZ", "UTC")
             .envs(&self.vars)
-            .args(["--endpoint-url", self.endpoint(), "--output", "json"])
+            .envs(env.iter().copied())
+            .args(["--endpoint-url", endpoint, "--output", "json"])
             .args(args);
         let out = run(&mut c);
         assert_eq!(out.code(), Some(0), "aws {args:?} failed:\n{}", out.dump());

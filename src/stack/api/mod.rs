@@ -278,8 +278,9 @@ impl Reader<'_> {
         match (s.kind.as_str(), v) {
             ("structure", Value::Object(o)) => {
                 let mut out = Map::new();
+                // botocore leaves out a member sent as null
                 for m in &s.members {
-                    if let Some(x) = o.get(&m.name) {
+                    if let Some(x) = o.get(&m.name).filter(|x| !x.is_null()) {
                         out.insert(m.name.clone(), self.json(x, &m.shape));
                     }
                 }
@@ -396,7 +397,7 @@ mod tests {
 
     #[test]
     fn json_protocol_keeps_names_and_prints_epoch_timestamps_as_the_cli_does() {
-        let body = br#"{"Parameters":[{"Name":"/dev/database/port","Type":"String","LastModifiedDate":1764748800.5,"Version":3}],"NextToken":"t"}"#;
+        let body = br#"{"Parameters":[{"Name":"/dev/database/port","Type":"String","LastModifiedDate":1764748800.5,"Version":3,"Selector":null}],"NextToken":"t"}"#;
         let v = read("ssm", "GetParametersByPath", body).unwrap();
         assert_eq!(v["Parameters"][0], json!({"Name": "/dev/database/port", "Type": "String", "LastModifiedDate": "2025-12-03T08:00:00.500000+00:00", "Version": 3}));
     }
