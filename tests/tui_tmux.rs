@@ -148,8 +148,11 @@ fn browse_filter_detail_help_quit() {
     assert!(s.contains("rds-iam-auth-rds-sg") && !s.contains("rds-iam-auth-alb-sg"), "{s}");
     t.keys(&["Enter"]); // keep the filter
     t.keys(&["Enter"]); // open the detail
-    let s = t.wait_for(&["security-groups › rds-iam-auth-rds-sg", "describe output"]);
-    assert!(s.contains("mysql_ingress_from: [rds-iam-auth-proxy-sg]"), "{s}");
+    // the group as the EC2 API describes it, with the AWS CLI's names
+    let s = t.wait_for(&["security-groups › rds-iam-auth-rds-sg · YAML", "GroupName: rds-iam-auth-rds-sg"]);
+    assert!(s.contains("IpPermissions:") && s.contains("FromPort: 3306") && !s.contains("Some("), "{s}");
+    t.keys(&["J"]);
+    t.wait_for(&["· JSON ·", "\"GroupName\": \"rds-iam-auth-rds-sg\","]);
     t.keys(&["Escape"]);
     t.wait_for(&["(1/5)"]);
     t.keys(&["?"]);

@@ -496,11 +496,19 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
             let app = app_target(ctx, settings).await.ok().map(|(_, t)| t.user);
             let shown = app.filter(|u| inputs.app_users.iter().any(|a| &a.name == u)).or_else(|| inputs.app_users.first().map(|a| a.name.clone())).unwrap_or_default();
             o.say(Tone::Muted, format!("from {} · dry run: nothing is run", inputs.source));
+            // Steps without statements share a line.
+            let mut quiet: Vec<String> = Vec::new();
             for s in crate::bootstrap::plan::plan(&inputs) {
-                o.say(Tone::Plain, format!("{}. {}", s.id.number(), s.title));
-                if s.id == crate::bootstrap::StepId::Verify {
+                let step = format!("{}. {}", s.id.number(), s.title);
+                if s.statements.is_empty() || s.id == crate::bootstrap::StepId::Verify {
+                    quiet.push(step);
                     continue;
                 }
+                if !quiet.is_empty() {
+                    o.say(Tone::Plain, quiet.join(" · "));
+                    quiet.clear();
+                }
+                o.say(Tone::Plain, step);
                 let mut grants = 0;
                 for st in &s.statements {
                     let other = inputs.app_users.iter().find(|a| a.name != shown && st.contains(&format!("'{}'@", a.name)));
@@ -521,6 +529,9 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
                 for a in inputs.app_users.iter().filter(|a| a.name != shown && s.statements.iter().any(|st| st.contains(&format!("'{}'@", a.name)))) {
                     o.say(Tone::Muted, format!("   (the same for {})", a.name));
                 }
+            }
+            if !quiet.is_empty() {
+                o.say(Tone::Plain, quiet.join(" · "));
             }
             o.done = true;
         }
@@ -678,7 +689,9 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
     }
     // Other failures in full; a warning by its title (the doctor's view, `D`, has the rest).
     for f in found.iter().filter(|f| !matches!(f.status, Status::Pass | Status::Skipped) && failed.first().is_none_or(|x| x.id != f.id)) {
-        o.say(status_tone(f.status), format!("{} {} — {}", f.status.symbol(), f.id, f.summary));
+        // A warning's first clause (the logs' count, not the whole refused login again).
+        let what = if f.status == Status::Warn { f.summary.split(';').next().unwrap_or_default() } else { &f.summary };
+        o.say(status_tone(f.status), format!("{} {} — {what}", f.status.symbol(), f.id));
     }
     let list = |st: Status| found.iter().filter(|f| f.status == st).map(|f| f.id).collect::<Vec<_>>();
     let (passed, skipped) = (list(Status::Pass), list(Status::Skipped));

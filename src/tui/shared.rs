@@ -15,10 +15,11 @@ pub enum Phase {
 ///
 /// `Mode => module, "config name", "help title" [, open: "palette verb"] [, also: Scope "name" "title"];`
 ///
-/// The module (in `features/`) holds the view's state (`impl View`) and its keys (`pub const KEYS`);
-/// from this line come its [`Mode`], its key-map scope (`[keys.NAME]`, a section of `?` help), its
-/// field in `Features` and, with `open:`, its key on the lists (the first of its `KEYS` in
-/// `Scope::Main`) and its palette verb. `also:` adds a second scope read under the same mode.
+/// The module (in `features/`) holds the view's state (`pub type Feature`, an `impl View`) and its
+/// keys (`pub const KEYS`; a row `(Scope::Main, Cmd::View(Mode::It), …)` is its key on the lists).
+/// From this line come its [`Mode`], its key-map scope (`[keys.NAME]`, a section of `?` help), its
+/// field in `Features`, the routing of its keys, mouse, messages and drawing, and with `open:` its
+/// palette verb. `also:` adds a second scope read under the same mode (the SQL grid's).
 macro_rules! views {
     ($then:ident) => {
         $then! {

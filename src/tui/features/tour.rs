@@ -324,6 +324,8 @@ impl Tour {
         self.done_steps.clear();
         self.outcome = None;
         cx.send(Internal::Focus(Mode::Normal));
+        // A step may have changed the stack (the on-call chapter's rule): the lists show it now.
+        cx.send(Internal::Command("refresh".into()));
         Vec::new()
     }
 
