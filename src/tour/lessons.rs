@@ -511,8 +511,7 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
                 o.say(Tone::Plain, step);
                 let mut grants = 0;
                 for st in &s.statements {
-                    let other = inputs.app_users.iter().find(|a| a.name != shown && st.contains(&format!("'{}'@", a.name)));
-                    if other.is_some() {
+                    if inputs.app_users.iter().any(|a| a.name != shown && st.contains(&format!("'{}'@", a.name))) {
                         continue;
                     }
                     if st.contains("AWSAuthenticationPlugin") || st.contains("REQUIRE SSL") {
@@ -687,7 +686,7 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
             o.say(Tone::Plain, "");
         }
     }
-    // Other failures in full; a warning by its title (the doctor's view, `D`, has the rest).
+    // Other failures in full; a warning by its first clause (the doctor's view, `D`, has the rest).
     for f in found.iter().filter(|f| !matches!(f.status, Status::Pass | Status::Skipped) && failed.first().is_none_or(|x| x.id != f.id)) {
         // A warning's first clause (the logs' count, not the whole refused login again).
         let what = if f.status == Status::Warn { f.summary.split(';').next().unwrap_or_default() } else { &f.summary };

@@ -143,6 +143,9 @@ impl Detail {
 
     fn fold(&mut self, area: Rect) {
         let i = self.cursor;
+        if i >= self.lines.len() {
+            return;
+        }
         if self.folded.contains(&i) {
             self.folded.remove(&i);
         } else if self.foldable(i) {
@@ -275,7 +278,6 @@ impl View for Detail {
     fn draw(&self, vx: &ViewCx, f: &mut Frame, main: Rect, _screen: Rect) {
         let th = vx.theme;
         let vis = self.visible();
-        let pos = vis.iter().position(|&l| l == self.cursor).unwrap_or(0);
         let source = if self.from_api { self.format.name().to_string() } else { format!("{} · rdsdeck's reading: AWS's response could not be read", self.format.name()) };
         let title = format!(" {} · {source} · {}/{} ", self.title, self.cursor + 1, self.lines.len());
         let b = Block::default().borders(Borders::ALL).border_style(th.border_focus).title(Span::styled(title, th.title));
@@ -290,7 +292,7 @@ impl View for Detail {
                     spans.push(Span::styled(format!("  ▸ {} lines", self.section_end(i) - i - 1), th.muted));
                 }
                 let line = Line::from(spans);
-                if i == vis[pos] { line.patch_style(th.selected) } else { line }
+                if i == self.cursor { line.patch_style(th.selected) } else { line }
             })
             .collect();
         f.render_widget(Paragraph::new(lines).block(b).style(th.base).wrap(Wrap { trim: false }), main);
@@ -350,6 +352,15 @@ mod tests {
         assert!(cur - top < 22 && cur >= top, "top {top} cursor {cur}");
         d.move_by(-49, AREA);
         assert_eq!(d.top, d.cursor);
+    }
+
+    #[test]
+    fn an_empty_document_neither_panics_nor_moves() {
+        let mut d = Detail::default();
+        d.move_by(5, AREA);
+        d.fold(AREA);
+        d.fold_all(AREA);
+        assert_eq!((d.cursor, d.top), (0, 0));
     }
 
     #[test]
