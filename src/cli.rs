@@ -587,19 +587,24 @@ async fn load_context(settings: &Settings) -> Option<AwsContext> {
     }
 }
 
-/// Exit codes: 0 ok, 1 nothing discovered / runtime failure, 2 bad input.
-pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i32> {
+/// The config's warnings said, the AWS context loaded and the stack located (each failure said).
+async fn located(settings: &Settings) -> Option<(AwsContext, crate::stack::Located)> {
     for w in &settings.warnings {
         warn_user!("{w}");
     }
-    let Some(ctx) = load_context(settings).await else { return Ok(1) };
-    let loc = match locate(&ctx, &settings.anchor, &settings.parameter_prefix).await {
-        Ok(l) => l,
+    let ctx = load_context(settings).await?;
+    match locate(&ctx, &settings.anchor, &settings.parameter_prefix).await {
+        Ok(loc) => Some((ctx, loc)),
         Err(e) => {
             fail!("{e}");
-            return Ok(1);
+            None
         }
-    };
+    }
+}
+
+/// Exit codes: 0 ok, 1 nothing discovered / runtime failure, 2 bad input.
+pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i32> {
+    let Some((ctx, loc)) = located(settings).await else { return Ok(1) };
     let kinds: Vec<Kind> = if args.kind.is_empty() { Kind::ALL.to_vec() } else { args.kind.clone() };
     let snap = snapshot(&ctx, &loc, &kinds).await;
     let mut out = std::io::stdout().lock();
@@ -618,17 +623,7 @@ pub async fn run_list(settings: &Settings, args: &ListArgs) -> anyhow::Result<i3
 
 /// `rdsdeck describe KIND NAME`: 0 printed; 1 not found, not readable, or nothing discovered; 2 bad input.
 pub async fn run_describe(settings: &Settings, args: &DescribeArgs) -> anyhow::Result<i32> {
-    for w in &settings.warnings {
-        warn_user!("{w}");
-    }
-    let Some(ctx) = load_context(settings).await else { return Ok(1) };
-    let loc = match locate(&ctx, &settings.anchor, &settings.parameter_prefix).await {
-        Ok(l) => l,
-        Err(e) => {
-            fail!("{e}");
-            return Ok(1);
-        }
-    };
+    let Some((ctx, loc)) = located(settings).await else { return Ok(1) };
     let items = match crate::stack::fetch::fetch_kind(&ctx, &loc, args.kind).await.0 {
         KindResult::Ok { items } => items,
         KindResult::Error { error } => {

@@ -238,13 +238,17 @@ pub(super) async fn instances(ctx: &AwsContext, loc: &Located) -> R {
                     .attr(
                         "security_group_ids",
                         db.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect::<Vec<_>>(),
-                    )
-                    .api(cap.items("rds", "DescribeDBInstances", &["DBInstances"]).find("DBInstanceIdentifier", &s(db.db_instance_identifier()))),
+                    ),
             );
         }
     }
     if res.is_empty() && !errors.is_empty() {
         return Err(errors.join("; "));
+    }
+    // Each instance as the API described it (every response read once; the name is its identifier).
+    let api = cap.items("rds", "DescribeDBInstances", &["DBInstances"]);
+    for r in &mut res {
+        r.api = api.find("DBInstanceIdentifier", &r.name);
     }
     Ok(res)
 }

@@ -4,7 +4,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::{R, s, ts};
-use crate::stack::api::{Capture, Items};
+use crate::stack::api::Capture;
 use crate::aws::{AwsContext, explain};
 use crate::stack::locate::Located;
 use crate::stack::model::{Health, Kind, Resource};
@@ -46,7 +46,7 @@ pub(super) async fn active_sessions(ctx: &AwsContext) -> Result<BTreeMap<String,
     Ok(by_target)
 }
 
-fn param_resource(p: &aws_sdk_ssm::types::Parameter, why: &str, api: &Items) -> Resource {
+fn param_resource(p: &aws_sdk_ssm::types::Parameter, why: &str) -> Resource {
     let ty = p.r#type().map(|t| t.as_str().to_string()).unwrap_or_default();
     let secure = ty == "SecureString";
     let value = if secure { "•••••• (SecureString)".to_string() } else { s(p.value()) };
@@ -59,13 +59,6 @@ fn param_resource(p: &aws_sdk_ssm::types::Parameter, why: &str, api: &Items) -> 
         .attr("version", p.version())
         .attr("last_modified", ts(p.last_modified_date()))
         .attr("why", why)
-        .api(api.find("Name", &s(p.name())).map(|mut o| {
-            // an encrypted value is not shown, even as the ciphertext the API returns without decryption
-            if secure && let Some(v) = o.get_mut("Value") {
-                *v = Value::from("•••••• (SecureString)");
-            }
-            o
-        }))
 }
 
 pub(super) async fn parameters(ctx: &AwsContext, loc: &Located) -> R {
@@ -81,8 +74,7 @@ pub(super) async fn parameters(ctx: &AwsContext, loc: &Located) -> R {
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| explain(&e))?;
-        let api = cap.items("ssm", "GetParametersByPath", &["Parameters"]);
-        res.extend(page.parameters().iter().map(|p| param_resource(p, "prefix", &api)));
+        res.extend(page.parameters().iter().map(|p| param_resource(p, "prefix")));
     }
     // Parameters elsewhere whose value names the proxy (bounded: 5 pages of 50).
     let needles: Vec<&str> = loc.proxy_endpoint.iter().chain(loc.proxy.iter()).map(String::as_str).collect();
@@ -105,15 +97,25 @@ pub(super) async fn parameters(ctx: &AwsContext, loc: &Located) -> R {
         }
         for chunk in others.chunks(10) {
             if let Ok(out) = ssm.get_parameters().set_names(Some(chunk.to_vec())).send().await {
-                let api = cap.items("ssm", "GetParameters", &["Parameters"]);
                 res.extend(
                     out.parameters()
                         .iter()
                         .filter(|p| needles.iter().any(|n| p.value().unwrap_or_default().contains(n)))
-                        .map(|p| param_resource(p, "references proxy", &api)),
+                        .map(|p| param_resource(p, "references proxy")),
                 );
             }
         }
+    }
+    // Each parameter as the API described it (every page read once).
+    let (by_path, named) = (cap.items("ssm", "GetParametersByPath", &["Parameters"]), cap.items("ssm", "GetParameters", &["Parameters"]));
+    for r in &mut res {
+        r.api = by_path.find("Name", &r.name).or_else(|| named.find("Name", &r.name)).map(|mut o| {
+            // an encrypted value is not shown, even as the ciphertext the API returns without decryption
+            if r.get_str("type") == Some("SecureString") && let Some(v) = o.get_mut("Value") {
+                *v = Value::from("•••••• (SecureString)");
+            }
+            o
+        });
     }
     res.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(res)
