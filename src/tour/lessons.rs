@@ -83,7 +83,7 @@ pub async fn perform(ctx: &AwsContext, settings: &Settings, step: &Step, memory:
     let Some(action) = step.action else { return Outcome { done: true, ..Default::default() } };
     // Each on the heap: together their state would not fit a worker thread's stack.
     let work: futures::future::BoxFuture<'_, Outcome> = match action {
-        Action::Stack => Box::pin(stack(ctx, settings, step.focus.as_deref().unwrap_or("host"))),
+        Action::Stack => Box::pin(stack(ctx, settings, &step.focus)),
         Action::ProxyAuth => Box::pin(proxy_auth(ctx, settings)),
         Action::SignToken => Box::pin(sign(ctx, settings)),
         Action::Decode => Box::pin(decode(ctx, settings, memory)),
@@ -112,8 +112,9 @@ fn status_tone(s: Status) -> Tone {
     }
 }
 
-/// The chain as the doctor's checks see it, the links of `focus` highlighted with their evidence.
-async fn stack(ctx: &AwsContext, settings: &Settings, focus: &str) -> Outcome {
+/// The chain as the doctor's checks see it. With the app host in `focus` (or no link named): the
+/// whole chain, the links in focus marked ▶; otherwise each link in focus with what was seen.
+async fn stack(ctx: &AwsContext, settings: &Settings, focus: &[String]) -> Outcome {
     let ev = Box::pin(crate::doctor::gather(ctx, settings, &options(settings))).await;
     let found = crate::doctor::evaluate(&ev);
     let get = |id: &str| found.iter().find(|f| f.id == id);
@@ -122,6 +123,9 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &str) -> Outcome {
         o.say(Tone::Bad, format!("the stack was not found: {e}"));
         return o;
     }
+    let host = [String::from("host")];
+    let focus = if focus.is_empty() { &host[..] } else { focus };
+    let in_focus = |group: &str| focus.iter().any(|f| f == group);
     // (label, check, the focus it belongs to)
     let rows: [(&str, &str, &str); 7] = [
         ("App host", "host", "host"),
@@ -132,9 +136,16 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &str) -> Outcome {
         ("DB", "instance", "instance"),
         ("Config", "config", "config"),
     ];
-    // The first step shows the whole chain, its subject marked ▶; the others their subject, with
-    // what was seen (outbound rules that allow everything are left out: the text says so).
-    for (label, id, _) in rows.iter().filter(|r| r.2 == focus && focus != "host") {
+    if in_focus("host") {
+        for (label, id, group) in rows {
+            let Some(f) = get(id) else { continue };
+            let mark = if in_focus(group) { "▶" } else { " " };
+            o.say(if in_focus(group) { Tone::Focus } else { status_tone(f.status) }, format!("{mark} {label:<10} {} {}", f.status.symbol(), f.summary));
+        }
+    }
+    // The other links in focus with what was seen (outbound rules that allow everything are left
+    // out: the text says so).
+    for (label, id, _) in rows.iter().filter(|r| in_focus(r.2) && !in_focus("host")) {
         let Some(f) = get(id) else { continue };
         let name = match label.trim_start_matches("   │").trim() {
             "" => "the path",
@@ -145,16 +156,7 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &str) -> Outcome {
             o.say(Tone::Muted, format!("    {e}"));
         }
     }
-    if focus != "host" {
-        o.done = rows.iter().filter(|r| r.2 == focus).any(|r| get(r.1).is_some());
-        return o;
-    }
-    for (label, id, group) in rows {
-        let Some(f) = get(id) else { continue };
-        let mark = if group == focus { "▶" } else { " " };
-        o.say(if group == focus { Tone::Focus } else { status_tone(f.status) }, format!("{mark} {label:<10} {} {}", f.status.symbol(), f.summary));
-    }
-    o.done = rows.iter().filter(|r| r.2 == focus).any(|r| get(r.1).is_some());
+    o.done = rows.iter().filter(|r| in_focus(r.2)).any(|r| get(r.1).is_some());
     o
 }
 
@@ -174,7 +176,7 @@ async fn proxy_auth(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let auth = p.attributes.get("auth").and_then(|v| v.as_array()).cloned().unwrap_or_default();
     for (i, a) in auth.iter().enumerate() {
         o.say(Tone::Plain, format!("Auth[{i}]"));
-        for (k, key) in [("AuthScheme", "auth_scheme"), ("IAMAuth", "iam_auth"), ("SecretArn", "secret_arn"), ("ClientPasswordAuthType", "client_password_auth_type")] {
+        for (k, key) in [("AuthScheme", "auth_scheme"), ("IAMAuth", "iam_auth"), ("SecretArn", "secret_arn")] {
             if let Some(v) = a[key].as_str() {
                 o.say(if key == "iam_auth" || key == "secret_arn" { Tone::Focus } else { Tone::Plain }, format!("  {k:<24}{v}"));
             }
@@ -200,22 +202,24 @@ async fn sign_for(ctx: &AwsContext, host: &str, port: u16, user: &str) -> Result
     crate::auth::sign_with_context(ctx, &req, SystemTime::now()).await.map_err(|e| e.to_string())
 }
 
-/// A token's parts, one a line, the signature and the session token hidden: what it is made of,
-/// not the credential.
-fn parts(token: &str) -> Vec<String> {
+/// The token with its secrets hidden (the signature and the session token masked, the access key
+/// id cut to its last four characters): what it is made of, not the credential.
+fn masked(token: &str) -> String {
     let (head, query) = token.split_once('?').unwrap_or((token, ""));
-    std::iter::once(format!("{head}?"))
-        .chain(query.split('&').map(|kv| match kv.split_once('=') {
-            Some((k @ ("X-Amz-Signature" | "X-Amz-Security-Token"), _)) => format!("&{k}=••••••••"),
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k @ ("X-Amz-Signature" | "X-Amz-Security-Token"), _)) => format!("{k}=••••••••"),
             // The access key id as `token inspect` shows it: its last four characters.
             Some(("X-Amz-Credential", v)) => {
                 let (key, scope) = v.split_once("%2F").map(|(k, r)| (k, format!("%2F{r}"))).unwrap_or((v, String::new()));
                 let last4: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-                format!("&X-Amz-Credential=…{last4}{scope}")
+                format!("X-Amz-Credential=…{last4}{scope}")
             }
-            _ => format!("&{kv}"),
-        }))
-        .collect()
+            _ => kv.to_string(),
+        })
+        .collect();
+    format!("{head}?{}", parts.join("&"))
 }
 
 async fn sign(ctx: &AwsContext, settings: &Settings) -> Outcome {
@@ -224,11 +228,8 @@ async fn sign(ctx: &AwsContext, settings: &Settings) -> Outcome {
     match sign_for(ctx, &t.host, t.port, &t.user).await {
         Ok(tok) => {
             let text = tok.expose_secret();
-            o.say(Tone::Good, format!("signed for {}@{}:{} in {}, {} characters", t.user, t.host, t.port, ctx.region, text.len()));
-            o.say(Tone::Plain, "");
-            for part in parts(text) {
-                o.say(Tone::Muted, format!("  {part}"));
-            }
+            o.say(Tone::Good, format!("signed for {} in {}, with no AWS call: {} characters; the secret parts masked:", t.user, ctx.region, text.len()));
+            o.say(Tone::Muted, masked(text));
             o.token = Some(tok);
             o.done = true;
         }
@@ -498,6 +499,12 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
             o.say(Tone::Muted, format!("from {} · dry run: nothing is run", inputs.source));
             // Steps without statements share a line.
             let mut quiet: Vec<String> = Vec::new();
+            // What the key clauses mean, under the first statement that has each.
+            let mut notes: Vec<(&str, &str)> = vec![
+                ("AWSAuthenticationPlugin", "   -- no password: RDS checks an IAM token for this user"),
+                ("REQUIRE SSL", "   -- the server itself refuses this user without TLS"),
+                ("GRANT", "   -- the app's own database only; IAM's rds-db:connect is a second lock"),
+            ];
             for s in crate::bootstrap::plan::plan(&inputs) {
                 let step = format!("{}. {}", s.id.number(), s.title);
                 if s.statements.is_empty() || s.id == crate::bootstrap::StepId::Verify {
@@ -518,9 +525,18 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
                         o.say(Tone::Focus, format!("   {st};"));
                     } else if s.id == crate::bootstrap::StepId::AdminUser {
                         grants += 1;
+                        continue;
                     } else {
                         o.say(Tone::Muted, format!("   {st};"));
                     }
+                    // The admin's GRANTs are counted, not explained: the note is for the app's.
+                    notes.retain(|(clause, note)| {
+                        let here = st.contains(clause);
+                        if here {
+                            o.say(Tone::Plain, *note);
+                        }
+                        !here
+                    });
                 }
                 if grants > 0 {
                     o.say(Tone::Muted, format!("   + {grants} GRANTs: the admin's rights to create users and grant them"));
@@ -723,9 +739,9 @@ mod tests {
     #[test]
     fn a_masked_token_keeps_its_parts_but_not_its_signature() {
         let t = "px.proxy:3306/?Action=connect&DBUser=u&X-Amz-Credential=AKIAEXAMPLEKEY1234%2F20261202%2Fus-east-1%2Frds-db%2Faws4_request&X-Amz-Signature=abcdef0123";
-        let m = parts(t).concat();
+        let m = masked(t);
         assert!(m.contains("&DBUser=u") && !m.contains("abcdef0123"), "{m}");
         assert!(m.contains("&X-Amz-Credential=…1234%2F20261202%2Fus-east-1") && !m.contains("AKIAEXAMPLE"), "{m}");
-        assert_eq!(parts(t)[0], "px.proxy:3306/?");
+        assert!(m.starts_with("px.proxy:3306/?Action=connect&DBUser=u&"), "{m}");
     }
 }

@@ -24,7 +24,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
-    /// Read the stack (as the doctor does) and show the chain with one link in focus.
+    /// Read the stack (as the doctor does) and show the chain, or the links in focus.
     Stack,
     /// The proxy's auth block, RequireTLS, DefaultAuthScheme, role.
     ProxyAuth,
@@ -137,9 +137,9 @@ pub struct Step {
     pub text: String,
     #[serde(default)]
     pub action: Option<Action>,
-    /// For `stack`: the link in focus (host, config, proxy, instance, network).
-    #[serde(default)]
-    pub focus: Option<String>,
+    /// For `stack`: the links in focus (host, config, proxy, instance, network): one, or a list.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub focus: Vec<String>,
     /// The key that does the action (one character), instead of the action's own.
     #[serde(default)]
     pub key: Option<char>,
@@ -188,10 +188,11 @@ impl Chapter {
                     return bad(format!("{at}: key `{k}` is not free (a letter or digit, not one of {})", RESERVED_KEYS.iter().collect::<String>()));
                 }
             }
-            match (s.action, s.focus.as_deref()) {
-                (Some(Action::Stack), Some(f)) if !FOCUS.contains(&f) => return bad(format!("{at}: focus `{f}` is not one of {}", FOCUS.join(", "))),
-                (Some(Action::Stack), _) | (_, None) => {}
-                (_, Some(_)) => return bad(format!("{at}: focus is for action = \"stack\" only")),
+            if !s.focus.is_empty() && s.action != Some(Action::Stack) {
+                return bad(format!("{at}: focus is for action = \"stack\" only"));
+            }
+            if let Some(f) = s.focus.iter().find(|f| !FOCUS.contains(&f.as_str())) {
+                return bad(format!("{at}: focus `{f}` is not one of {}", FOCUS.join(", ")));
             }
             if let Some(p) = unknown_placeholder(&s.text) {
                 return bad(format!("{at}: unknown placeholder {{{p}}}; the known ones: {}", PLACEHOLDERS.join(", ")));
@@ -199,6 +200,28 @@ impl Chapter {
         }
         Ok(c)
     }
+}
+
+/// `focus = "proxy"` or `focus = ["proxy", "instance"]`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct Links;
+    impl<'de> serde::de::Visitor<'de> for Links {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a link (\"{}\") or a list of them", FOCUS.join("\", \""))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<String>()? {
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Links)
 }
 
 fn unknown_placeholder(text: &str) -> Option<String> {
@@ -356,6 +379,19 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let e = Chapter::parse("x.toml", "id = \"x\"\ntitle = \"t\"\n").unwrap_err();
         assert!(e.contains("steps"), "{e}");
+    }
+
+    #[test]
+    fn focus_is_one_link_or_a_list_of_known_ones() {
+        let step = |focus: &str| format!("id = \"x\"\ntitle = \"t\"\n[[steps]]\ntitle = \"a\"\ntext = \"b\"\naction = \"stack\"\nfocus = {focus}\n");
+        assert_eq!(Chapter::parse("x.toml", &step("\"proxy\"")).unwrap().steps[0].focus, ["proxy"]);
+        assert_eq!(Chapter::parse("x.toml", &step("[\"proxy\", \"instance\"]")).unwrap().steps[0].focus, ["proxy", "instance"]);
+        let e = Chapter::parse("x.toml", &step("[\"proxy\", \"bastion\"]")).unwrap_err();
+        assert!(e.contains("x.toml") && e.contains("focus `bastion` is not one of host, config"), "{e}");
+        let e = Chapter::parse("x.toml", &step("3")).unwrap_err();
+        assert!(e.contains("x.toml") && e.contains("a link (\"host\", \"config\""), "{e}");
+        let e = Chapter::parse("x.toml", "id = \"x\"\ntitle = \"t\"\n[[steps]]\ntitle = \"a\"\ntext = \"b\"\naction = \"login\"\nfocus = \"proxy\"\n").unwrap_err();
+        assert!(e.contains("focus is for action = \"stack\" only"), "{e}");
     }
 
     #[test]
