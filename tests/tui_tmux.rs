@@ -561,7 +561,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     // 3. A token: signed (its signature hidden), then decoded.
     t.tour_next("Tour · 3/7");
     let s = t.tour_do("t", "sign a token");
-    assert!(s.contains("signed for node_user@dev-node-app") && s.contains("&X-Amz-Signature=••••••••"), "{s}");
+    assert!(s.contains("signed for node_user in us-east-1, with no AWS call") && s.contains("&X-Amz-Signature=••••••••"), "{s}");
     t.keys(&["Right"]);
     let s = t.tour_do("d", "decode the token");
     assert!(s.contains("DBUser     node_user") && s.contains("lifetime   900 s"), "{s}");
@@ -584,7 +584,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     // 6. The bootstrap's plan, its key clauses explained under them.
     t.tour_next("Tour · 6/7");
     let s = t.tour_do("p", "show the plan");
-    assert!(s.contains("AWSAuthenticationPlugin") && s.contains("dry run") && s.contains("-- no password: RDS checks an IAM token"), "{s}");
+    assert!(s.contains("AWSAuthenticationPlugin") && s.contains("dry run") && s.contains("-- AWSAuthenticationPlugin: no password; RDS checks an IAM token"), "{s}");
     // Leave mid-way; the next `tour` resumes here.
     t.keys(&["Escape"]);
     t.wait_for(&["SSM parameters under"]);

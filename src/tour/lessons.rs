@@ -275,7 +275,7 @@ async fn login(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let provider = or_say!(o, ctx.sdk.credentials_provider().ok_or("none in the AWS context"), "no AWS credentials to sign a token with");
     let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
     if spec.tls_name.is_some() {
-        o.say(Tone::Muted, format!("TCP goes to {}:{}, the sandbox's stand-in for the proxy; the token and the certificate are still for the proxy's name", spec.host, spec.port));
+        o.say(Tone::Muted, format!("TCP goes to {}:{} (the proxy's stand-in); the token and the certificate name the proxy", spec.host, spec.port));
     }
     query_as(&mut o, Connector::new(spec, Auth::Iam(provider)), &t, false).await;
     o
@@ -496,14 +496,14 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
             // SHOW GRANTS, in a line each.
             let app = app_target(ctx, settings).await.ok().map(|(_, t)| t.user);
             let shown = app.filter(|u| inputs.app_users.iter().any(|a| &a.name == u)).or_else(|| inputs.app_users.first().map(|a| a.name.clone())).unwrap_or_default();
-            o.say(Tone::Muted, format!("from {} · dry run: nothing is run", inputs.source));
+            o.say(Tone::Muted, format!("dry run: nothing is run (from {})", inputs.source));
             // Steps without statements share a line.
             let mut quiet: Vec<String> = Vec::new();
             // What the key clauses mean, under the first statement that has each.
             let mut notes: Vec<(&str, &str)> = vec![
-                ("AWSAuthenticationPlugin", "   -- no password: RDS checks an IAM token for this user"),
-                ("REQUIRE SSL", "   -- the server itself refuses this user without TLS"),
-                ("GRANT", "   -- the app's own database only; IAM's rds-db:connect is a second lock"),
+                ("AWSAuthenticationPlugin", "   -- AWSAuthenticationPlugin: no password; RDS checks an IAM token"),
+                ("REQUIRE SSL", "   -- REQUIRE SSL: the server itself refuses this user without TLS"),
+                ("GRANT", "   -- GRANT: its own database only; IAM's rds-db:connect is a second lock"),
             ];
             for s in crate::bootstrap::plan::plan(&inputs) {
                 let step = format!("{}. {}", s.id.number(), s.title);
@@ -515,21 +515,18 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
                     o.say(Tone::Plain, quiet.join(" · "));
                     quiet.clear();
                 }
+                // The admin is made as the app's users are, with the rights to make them: a line.
+                if s.id == crate::bootstrap::StepId::AdminUser {
+                    o.say(Tone::Plain, format!("{step}: made like the app's users below, with the rights to create them ({} statements)", s.statements.len()));
+                    continue;
+                }
                 o.say(Tone::Plain, step);
-                let mut grants = 0;
                 for st in &s.statements {
                     if inputs.app_users.iter().any(|a| a.name != shown && st.contains(&format!("'{}'@", a.name))) {
                         continue;
                     }
-                    if st.contains("AWSAuthenticationPlugin") || st.contains("REQUIRE SSL") {
-                        o.say(Tone::Focus, format!("   {st};"));
-                    } else if s.id == crate::bootstrap::StepId::AdminUser {
-                        grants += 1;
-                        continue;
-                    } else {
-                        o.say(Tone::Muted, format!("   {st};"));
-                    }
-                    // The admin's GRANTs are counted, not explained: the note is for the app's.
+                    let key = st.contains("AWSAuthenticationPlugin") || st.contains("REQUIRE SSL");
+                    o.say(if key { Tone::Focus } else { Tone::Muted }, format!("   {st};"));
                     notes.retain(|(clause, note)| {
                         let here = st.contains(clause);
                         if here {
@@ -537,9 +534,6 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
                         }
                         !here
                     });
-                }
-                if grants > 0 {
-                    o.say(Tone::Muted, format!("   + {grants} GRANTs: the admin's rights to create users and grant them"));
                 }
                 for a in inputs.app_users.iter().filter(|a| a.name != shown && s.statements.iter().any(|st| st.contains(&format!("'{}'@", a.name)))) {
                     o.say(Tone::Muted, format!("   (the same for {})", a.name));
@@ -684,10 +678,13 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
     let found: Vec<Finding> = or_say!(o, run.await, "the doctor stopped");
     let failed: Vec<&Finding> = found.iter().filter(|f| f.status == Status::Fail).collect();
     // What matters first: the broken link with its evidence and fix; then what else did not pass;
-    // the passing checks on one line (the doctor's own view, `D`, lists them all).
+    // when something failed, the links that still hold on one line (the doctor's own view, `D`,
+    // has every check in full).
     let count = |st: Status| found.iter().filter(|f| f.status == st).count();
-    let warned: Vec<&str> = found.iter().filter(|f| f.status == Status::Warn).map(|f| f.id).collect();
-    let warnings = if warned.is_empty() { String::new() } else { format!(", {} warning(s) ({})", warned.len(), warned.join(", ")) };
+    let warnings = match count(Status::Warn) {
+        0 => String::new(),
+        n => format!(", {n} warning(s)"),
+    };
     match failed.first() {
         None => o.say(Tone::Good, format!("Doctor · nothing failed: {} passed{warnings}", count(Status::Pass))),
         Some(f) => {
@@ -710,7 +707,7 @@ async fn doctor(ctx: &AwsContext, settings: &Settings, stop: tokio::sync::watch:
     }
     let list = |st: Status| found.iter().filter(|f| f.status == st).map(|f| f.id).collect::<Vec<_>>();
     let (passed, skipped) = (list(Status::Pass), list(Status::Skipped));
-    if !passed.is_empty() {
+    if !passed.is_empty() && !failed.is_empty() {
         o.say(Tone::Good, format!("{} {} passed: {}", Status::Pass.symbol(), passed.len(), passed.join(", ")));
     }
     if !skipped.is_empty() {

@@ -455,7 +455,7 @@ impl Tour {
                 } else if self.may_change {
                     "The sandbox: every step runs for real, on this machine."
                 } else {
-                    "Every step reads or logs in for real; steps that would change this stack are shown, not run."
+                    "Not the sandbox: steps that would change this stack are shown, not run."
                 },
                 th.muted,
             )),
@@ -470,7 +470,7 @@ impl Tour {
                 Line::from(vec![
                     Span::styled(format!("{} {} ", if i == self.selected { "▶" } else { " " }, mark), if done { th.ok } else { th.muted }),
                     Span::styled(format!("{}. {}", i + 1, crate::untrusted::line(&c.title)), th.key),
-                    Span::styled(format!("  {} steps", c.steps.len()), th.muted),
+                    Span::styled(format!("  {} step{}", c.steps.len(), if c.steps.len() == 1 { "" } else { "s" }), th.muted),
                 ])
                 .style(style),
             );
