@@ -6,7 +6,7 @@ only the keys the screen names, and counts the words of every screen as a learne
 contents, each step's text, each step's result (scrolled to its end). Then prices them:
 
     prose at 200 words a minute, results at 120 (they are dense: names, numbers, ARNs),
-    every key press at 1 s (knows where it is) and at 5 s (looks for it),
+    every key press at 1 s (knows where it is) and at 5 s (looks for it), a page scrolled counted as one,
     plus the time rdsdeck itself took for each step's action (measured here).
 
 Thinking time is not in it: that is what a trial with a person (or a simulated newcomer) adds.
@@ -75,9 +75,11 @@ def box(screen):
 
 
 def result_rows(t, screen):
-    """The whole result: scrolled down a line at a time while the frame says there is more."""
+    """The whole result, scrolled down a line at a time while the frame says there is more; and
+    how many pages a reader scrolls to see it (PgDn moves a page less a line)."""
     text, div, rows = box(screen)
     rows = [r.rstrip() for r in rows]
+    visible = len(rows)
     seen = screen
     # The frame says " ↓ more below ", " ↑ ↓ more " or " ↑ more above ".
     more = lambda div: "more below" in div or (" more " in div and "more above" not in div)
@@ -88,9 +90,10 @@ def result_rows(t, screen):
         seen = t.wait(lambda s: s != seen, "the result to scroll", timeout=5)
         _, div, now = box(seen)
         rows.append(now[-1].rstrip())
+    extra = len(rows) - visible
     while rows and not rows[-1].strip():
         rows.pop()
-    return rows
+    return rows, -(-extra // max(1, visible - 1))
 
 
 def main():
@@ -120,7 +123,6 @@ def main():
         s = t.wait(lambda s: "[→ start]" in s and "Hosts 1" in s, "the contents", timeout=180)
         text, _, _ = box(s)
         contents = words(text)
-        keys = 1
         t.keys("Right")
         ready = lambda s: HEADER.search(s) and ("Press " in s or "Nothing to run here" in s)
         s = t.wait(ready, "the first step")
@@ -137,12 +139,12 @@ def main():
                 s = t.wait(lambda s: f"Press {key} to" not in s and f"{verb}…" not in s, f"the step `{verb}`")
                 step["action_s"] = round(time.monotonic() - start, 2)
                 step["keys"] += 1
-            rows = result_rows(t, s)
+            rows, pages = result_rows(t, s)
             step["result"] = words(rows)
+            step["keys"] += pages
             if a.v:
                 print(f"--- {where} {step['title']}\n" + "\n".join(r.rstrip() for r in text) + "\n  ...\n" + "\n".join(rows), file=sys.stderr)
             steps.append(step)
-            keys += step["keys"]
             before = s
             t.keys("Right")
             s = t.wait(lambda s: "Tour complete" in s or (ready(s) and HEADER.search(s).group(0) != m.group(0)), "the next step")
