@@ -178,7 +178,7 @@ async fn proxy_auth(ctx: &AwsContext, settings: &Settings) -> Outcome {
         o.say(Tone::Plain, format!("Auth[{i}]"));
         for (k, key) in [("AuthScheme", "auth_scheme"), ("IAMAuth", "iam_auth"), ("SecretArn", "secret_arn")] {
             if let Some(v) = a[key].as_str() {
-                o.say(if key == "iam_auth" || key == "secret_arn" { Tone::Focus } else { Tone::Plain }, format!("  {k:<24}{v}"));
+                o.say(if key == "iam_auth" || key == "secret_arn" { Tone::Focus } else { Tone::Plain }, format!("  {k:<17}{v}"));
             }
         }
     }
@@ -492,8 +492,8 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let mut o = Outcome::default();
     match crate::bootstrap::resolve(settings, None, crate::bootstrap::Overrides::default(), Some(ctx), None).await {
         Ok(inputs) => {
-            // The app's own user in full; what repeats for the others, and the verify step's
-            // SHOW GRANTS, in a line each.
+            // The app's own user in full; the admin, what repeats for the other users, and the
+            // verify step's SHOW GRANTS, in a line each.
             let app = app_target(ctx, settings).await.ok().map(|(_, t)| t.user);
             let shown = app.filter(|u| inputs.app_users.iter().any(|a| &a.name == u)).or_else(|| inputs.app_users.first().map(|a| a.name.clone())).unwrap_or_default();
             o.say(Tone::Muted, format!("dry run: nothing is run (from {})", inputs.source));
