@@ -557,7 +557,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     t.tour_next("Tour · 2/7");
     let s = t.tour_do("a", "read the auth block");
     assert!(s.contains("IAMAuth") && s.contains("REQUIRED") && s.contains("SecretArn") && s.contains("DefaultAuthScheme  IAM_AUTH"), "{s}");
-    assert!(s.contains("demands one in every auth block"), "{s}");
+    assert!(s.contains("demands them in every auth block"), "{s}");
     // 3. A token: signed (its signature hidden), then decoded.
     t.tour_next("Tour · 3/7");
     let s = t.tour_do("t", "sign a token");
@@ -571,7 +571,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     assert!(s.contains("CURRENT_USER() = node_user@%") && s.contains("over TLSv1."), "{s}");
     t.keys(&["Right"]);
     let s = t.tour_do("c", "try the wrong host");
-    assert!(s.contains("refused with 1045, as RDS refuses it: the token names 127.0.0.1"), "{s}");
+    assert!(s.contains("the server refused it with 1045, as RDS does: the token names 127.0.0.1"), "{s}");
     t.keys(&["Right"]);
     let s = t.tour_do("c", "try a no-TLS server");
     assert!(s.contains("offers no TLS, so the token was never sent") && s.contains("bytes the server received after its greeting: 0"), "{s}");

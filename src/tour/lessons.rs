@@ -184,7 +184,7 @@ async fn proxy_auth(ctx: &AwsContext, settings: &Settings) -> Outcome {
     }
     if let Some(f) = crate::doctor::evaluate(&ev).into_iter().find(|f| f.id == "proxy.auth") {
         o.say(Tone::Plain, "");
-        o.say(status_tone(f.status), format!("doctor: {} {}", f.status.symbol(), f.summary));
+        o.say(status_tone(f.status), format!("verdict: {} {}", f.status.symbol(), f.summary));
     }
     o.done = true;
     o
@@ -275,7 +275,7 @@ async fn login(ctx: &AwsContext, settings: &Settings) -> Outcome {
     let provider = or_say!(o, ctx.sdk.credentials_provider().ok_or("none in the AWS context"), "no AWS credentials to sign a token with");
     let spec = crate::target::connect_spec(&t, None, &ctx.region, settings, Duration::from_secs(10), true);
     if spec.tls_name.is_some() {
-        o.say(Tone::Muted, format!("TCP goes to {}:{} (the proxy's stand-in); the token and the certificate name the proxy", spec.host, spec.port));
+        o.say(Tone::Muted, format!("the sandbox's proxy listens on {}:{}: TCP goes there, but the token and the certificate name the proxy's endpoint, as they must", spec.host, spec.port));
     }
     query_as(&mut o, Connector::new(spec, Auth::Iam(provider)), &t, false).await;
     o
@@ -295,7 +295,7 @@ async fn query_as(o: &mut Outcome, c: Connector, t: &DbTarget, brief: bool) {
                     for r in rows.0 {
                         let who = r.first().cloned().unwrap_or_default();
                         if brief {
-                            o.say(Tone::Good, format!("CURRENT_USER() = {who} through the forward, over {v} (as in chapter 4)"));
+                            o.say(Tone::Good, format!("CURRENT_USER() = {who} through the forward, over {v}"));
                             continue;
                         }
                         o.say(Tone::Focus, format!("CURRENT_USER() = {who}"));
@@ -353,7 +353,7 @@ async fn wrong_host(ctx: &AwsContext, settings: &Settings) -> Outcome {
         Ok(Err(e)) => {
             let e = c.explain_wire(&e);
             if e.code == Some(1045) {
-                o.say(Tone::Focus, format!("refused with 1045, as RDS refuses it: the token names 127.0.0.1:{local_port}, not {}", t.host));
+                o.say(Tone::Focus, format!("the server refused it with 1045, as RDS does: the token names 127.0.0.1:{local_port}, not {}", t.host));
                 o.say(Tone::Muted, "(the server's own words are generic — access denied — whatever was wrong with the token)");
                 o.done = true;
             } else {
@@ -536,7 +536,7 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
                     });
                 }
                 for a in inputs.app_users.iter().filter(|a| a.name != shown && s.statements.iter().any(|st| st.contains(&format!("'{}'@", a.name)))) {
-                    o.say(Tone::Muted, format!("   (the same for {})", a.name));
+                    o.say(Tone::Muted, format!("   (the same for {}, another app user)", a.name));
                 }
             }
             if !quiet.is_empty() {

@@ -45,6 +45,31 @@ fn wrapped_height(lines: &[String], width: u16) -> u16 {
     Paragraph::new(text).wrap(Wrap { trim: false }).line_count(width.max(1)).min(u16::MAX as usize) as u16
 }
 
+/// An outcome's lines as drawn at `width`: wrapped at spaces (a word longer than the width is cut),
+/// an indented line's continuations indented two more, so evidence, ARNs and statements stay
+/// under their heading instead of running back to the left edge.
+/// The rows of the closing warning (a step that did not do what it teaches) have no tone: `None`.
+fn result_rows(o: &Outcome, width: u16) -> Vec<(Option<Tone>, String)> {
+    let width = usize::from(width.max(1));
+    let lines = o.lines.iter().map(|l| (Some(l.0), l.1.as_str())).chain((!o.done).then_some((None, NOT_AS_EXPECTED)));
+    let mut rows = Vec::new();
+    for (tone, text) in lines {
+        let lead = &text[..text.len() - text.trim_start().len()];
+        let more = if lead.is_empty() { String::new() } else { format!("{lead}  ") };
+        let options = textwrap::Options::new(width)
+            .subsequent_indent(&more)
+            .word_separator(textwrap::WordSeparator::AsciiSpace)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .break_words(true);
+        let wrapped = textwrap::wrap(text, options);
+        if wrapped.is_empty() {
+            rows.push((tone, String::new()));
+        }
+        rows.extend(wrapped.into_iter().map(|r| (tone, r.into_owned())));
+    }
+    rows
+}
+
 #[derive(Debug)]
 pub enum TourMsg {
     /// The chapters and the saved progress.
@@ -509,8 +534,7 @@ impl Tour {
     fn max_scroll(&self, body: Rect) -> u16 {
         let (Some(step), Some(o)) = (self.step(), self.outcome.as_ref()) else { return 0 };
         let (_, inner, _) = self.step_areas(step, body);
-        let lines: Vec<String> = o.lines.iter().map(|l| l.1.clone()).chain((!o.done).then(|| NOT_AS_EXPECTED.to_string())).collect();
-        wrapped_height(&lines, inner.width).saturating_sub(inner.height)
+        (result_rows(o, inner.width).len().min(u16::MAX as usize) as u16).saturating_sub(inner.height)
     }
 
     fn draw_step(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
@@ -528,20 +552,19 @@ impl Tour {
         f.render_widget(b, result_area);
         let lines: Vec<Line> = match (&self.outcome, self.running, step.key(), step.action) {
             (_, Some(since), _, Some(a)) => vec![Line::from(Span::styled(format!("{} {}…", vx.spinner(since), a.verb()), th.accent))],
-            (Some(o), _, _, _) => o
-                .lines
-                .iter()
-                .map(|s| {
-                    let style = match s.0 {
-                        Tone::Plain => Style::default(),
-                        Tone::Good => th.ok,
-                        Tone::Bad => th.bad,
-                        Tone::Muted => th.muted,
-                        Tone::Focus => th.accent,
+            (Some(o), _, _, _) => result_rows(o, inner.width)
+                .into_iter()
+                .map(|(tone, text)| {
+                    let style = match tone {
+                        None => th.warn,
+                        Some(Tone::Plain) => Style::default(),
+                        Some(Tone::Good) => th.ok,
+                        Some(Tone::Bad) => th.bad,
+                        Some(Tone::Muted) => th.muted,
+                        Some(Tone::Focus) => th.accent,
                     };
-                    Line::from(Span::styled(s.1.clone(), style))
+                    Line::from(Span::styled(text, style))
                 })
-                .chain((!o.done).then(|| Line::from(Span::styled(NOT_AS_EXPECTED, th.warn))))
                 .collect(),
             (None, None, Some(k), Some(a)) => {
                 let shown = if a.changes_the_stack() && !self.may_change { " (shown, not run: this is not the sandbox)" } else { "" };
@@ -695,5 +718,34 @@ impl View for Tour {
             Ok(TourMsg::Done(run, out)) => (self.on_done(run, *out, cx), Vec::new()),
             Err(_) => (false, Vec::new()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tour::lessons::Said;
+
+    #[test]
+    fn results_wrap_under_their_indent_and_long_words_are_cut() {
+        let o = Outcome {
+            done: false,
+            lines: vec![
+                Said(Tone::Muted, "    sg-1 allows tcp 3306 from the app host's group".into()),
+                Said(Tone::Plain, "signed for node_user in us-east-1".into()),
+                Said(Tone::Plain, "x".repeat(50)),
+                Said(Tone::Plain, String::new()),
+            ],
+            token: None,
+        };
+        let rows = result_rows(&o, 24);
+        let text: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(&text[..3], ["    sg-1 allows tcp 3306", "      from the app", "      host's group"], "{text:?}");
+        assert_eq!(&text[3..5], ["signed for node_user in", "us-east-1"], "{text:?}");
+        assert!(text[5..7].iter().all(|r| r.chars().all(|c| c == 'x')) && text[5].len() == 24, "{text:?}");
+        assert!(rows.iter().all(|r| r.1.chars().count() <= 24), "{text:?}");
+        // The empty line stays a line; the warning of a step not done has no tone of its own.
+        assert_eq!(rows[8], (Some(Tone::Plain), String::new()));
+        assert!(rows[9..].iter().all(|r| r.0.is_none()) && text[9].starts_with("This did not go"), "{text:?}");
     }
 }
