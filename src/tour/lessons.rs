@@ -169,6 +169,10 @@ async fn proxy_auth(ctx: &AwsContext, settings: &Settings) -> Outcome {
         o.say(Tone::Bad, format!("the stack's proxy could not be read: {}", ev.proxies.as_ref().err().cloned().unwrap_or_else(|| "no proxy in the stack".into())));
         return o;
     };
+    // The verdict first: the fields below may need a scroll at 80x24.
+    if let Some(f) = crate::doctor::evaluate(&ev).into_iter().find(|f| f.id == "proxy.auth") {
+        o.say(status_tone(f.status), format!("verdict: {} {}", f.status.symbol(), f.summary));
+    }
     o.say(Tone::Plain, format!("DBProxyName        {}", p.name));
     o.say(Tone::Plain, format!("RequireTLS         {}", p.attributes.get("require_tls").map(|v| v.to_string()).unwrap_or_default()));
     o.say(Tone::Focus, format!("DefaultAuthScheme  {}", p.get_str("default_auth_scheme").filter(|s| !s.is_empty()).unwrap_or("(not set)")));
@@ -181,10 +185,6 @@ async fn proxy_auth(ctx: &AwsContext, settings: &Settings) -> Outcome {
                 o.say(if key == "iam_auth" || key == "secret_arn" { Tone::Focus } else { Tone::Plain }, format!("  {k:<17}{v}"));
             }
         }
-    }
-    if let Some(f) = crate::doctor::evaluate(&ev).into_iter().find(|f| f.id == "proxy.auth") {
-        o.say(Tone::Plain, "");
-        o.say(status_tone(f.status), format!("verdict: {} {}", f.status.symbol(), f.summary));
     }
     o.done = true;
     o

@@ -137,13 +137,22 @@ fn render_footer(app: &App, vx: &ViewCx, f: &mut Frame, r: Rect) {
                         (Cmd::Quit, "quit"),
                     ],
                 );
-                let mut spans = Vec::new();
-                for (c, label) in hints {
-                    spans.push(Span::styled(format!(" {}", app.keymap.label(scope, *c)), th.key));
-                    spans.push(Span::styled(format!(" {label} "), th.muted));
+                let failed = match &app.phase {
+                    Phase::Failed(e) => Some(format!(" {} ", first_words(e, 40))),
+                    _ => None,
+                };
+                let mut pairs: Vec<(String, String)> = hints.iter().map(|(c, label)| (format!(" {}", app.keymap.label(scope, *c)), format!(" {label} "))).collect();
+                // Hints that do not fit whole are left out, from the end but for quit (the help, `?`,
+                // lists every key): a hint cut mid-word reads as noise.
+                let w = unicode_width::UnicodeWidthStr::width;
+                let width = |ps: &[(String, String)]| failed.as_deref().map_or(0, w) + ps.iter().map(|(k, l)| w(k.as_str()) + w(l.as_str())).sum::<usize>();
+                while pairs.len() > 2 && width(&pairs) > usize::from(r.width) {
+                    pairs.remove(pairs.len() - 2);
                 }
-                if let Phase::Failed(e) = &app.phase {
-                    spans.insert(0, Span::styled(format!(" {} ", first_words(e, 40)), th.bad));
+                let mut spans: Vec<Span> = failed.map(|f| Span::styled(f, th.bad)).into_iter().collect();
+                for (k, label) in pairs {
+                    spans.push(Span::styled(k, th.key));
+                    spans.push(Span::styled(label, th.muted));
                 }
                 Line::from(spans)
             }
