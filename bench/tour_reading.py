@@ -31,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROSE_WPM, RESULT_WPM = 200, 120
 HEADER = re.compile(r"Tour · (\d+)/(\d+) (.*?) · step (\d+)/(\d+)")
 PRESS = re.compile(r"Press (\S) to ([^.(]+?)[.(]")
+SPINNER = re.compile(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \d")
 
 
 def words(lines):
@@ -50,6 +51,14 @@ class Term:
 
     def keys(self, *keys):
         self.tmux("send-keys", "-t", "m", *keys)
+
+    def settled(self, pred, what, timeout=90):
+        """As wait, and the screen the same 0.3 s later (a capture can catch a frame half drawn)."""
+        while True:
+            s = self.wait(pred, what, timeout)
+            time.sleep(0.3)
+            if self.screen() == s:
+                return s
 
     def wait(self, pred, what, timeout=90):
         start = time.monotonic()
@@ -125,7 +134,7 @@ def main():
         contents = words(text)
         t.keys("Right")
         ready = lambda s: HEADER.search(s) and ("Press " in s or "Nothing to run here" in s)
-        s = t.wait(ready, "the first step")
+        s = t.settled(ready, "the first step")
         while True:
             m = HEADER.search(s)
             where = f"{m.group(1)}.{m.group(4)}"
@@ -136,7 +145,7 @@ def main():
                 key, verb = press.group(1), press.group(2).strip()
                 start = time.monotonic()
                 t.keys(key)
-                s = t.wait(lambda s: f"Press {key} to" not in s and f"{verb}…" not in s, f"the step `{verb}`")
+                s = t.settled(lambda s: f"Press {key} to" not in s and f"{verb}…" not in s and not SPINNER.search(s), f"the step `{verb}`")
                 step["action_s"] = round(time.monotonic() - start, 2)
                 step["keys"] += 1
             rows, pages = result_rows(t, s)
@@ -147,7 +156,7 @@ def main():
             steps.append(step)
             before = s
             t.keys("Right")
-            s = t.wait(lambda s: "Tour complete" in s or (ready(s) and HEADER.search(s).group(0) != m.group(0)), "the next step")
+            s = t.settled(lambda s: "Tour complete" in s or (ready(s) and HEADER.search(s).group(0) != m.group(0)), "the next step")
             if "Tour complete" in s and not HEADER.search(s):
                 break
         t.keys("Escape")

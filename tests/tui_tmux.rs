@@ -553,11 +553,13 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     t.keys(&["Right"]);
     let s = t.tour_do("l", "read the stack");
     assert!(s.contains("the app host → the proxy on 3306 is open"), "{s}");
-    // 2. The auth block, and why it holds a secret ARN.
+    // 2. The auth block, then why it holds a secret ARN.
     t.tour_next("Tour · 2/7");
     let s = t.tour_do("a", "read the auth block");
     assert!(s.contains("IAMAuth") && s.contains("REQUIRED") && s.contains("SecretArn") && s.contains("DefaultAuthScheme  IAM_AUTH"), "{s}");
-    assert!(s.contains("demands them in every auth block"), "{s}");
+    t.tour_next("And still a secret ARN");
+    let s = t.wait_for(&["Nothing to run here"]);
+    assert!(s.contains("With IAM_AUTH no login uses the secret"), "{s}");
     // 3. A token: signed (its signature hidden), then decoded.
     t.tour_next("Tour · 3/7");
     let s = t.tour_do("t", "sign a token");
@@ -575,14 +577,16 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     t.keys(&["Right"]);
     let s = t.tour_do("c", "try a no-TLS server");
     assert!(s.contains("offers no TLS, so the token was never sent") && s.contains("bytes the server received after its greeting: 0"), "{s}");
-    // 5. Session Manager: a forward that carries a query.
+    // 5. Session Manager: why no SSH, then a forward that carries a query.
     t.tour_next("Tour · 5/7");
+    t.tour_next("A forward through the app host");
     let s = t.tour_do("f", "forward and query");
     assert!(s.contains("CURRENT_USER() = node_user@%") && s.contains("session closed"), "{s}");
     let carried = s.lines().find(|l| l.contains("the forward carried")).unwrap_or_default().to_string();
     assert!(!carried.contains("carried 0 bytes out"), "{s}");
-    // 6. The bootstrap's plan, its key clauses explained under them.
+    // 6. The bootstrap: who creates the users, then its plan, the key clauses explained under them.
     t.tour_next("Tour · 6/7");
+    t.tour_next("The plan, as a dry run");
     let s = t.tour_do("p", "show the plan");
     assert!(s.contains("AWSAuthenticationPlugin") && s.contains("dry run") && s.contains("-- AWSAuthenticationPlugin: no password; RDS checks an IAM token"), "{s}");
     // Leave mid-way; the next `tour` resumes here.
@@ -591,7 +595,7 @@ fn the_tour_walks_the_whole_flow_on_the_sandbox() {
     t.keys(&["q"]);
     t.assert_exited_and_restored(0);
     let t = Tmux::start(&cmd, &["tour"], 110, 40);
-    t.wait_for(&["Tour · 6/7", "step 1/1", "The plan, as a dry run"]);
+    t.wait_for(&["Tour · 6/7", "step 2/2", "The plan, as a dry run"]);
     t.tour_do("p", "show the plan");
     // 7. On call: break, the doctor fails on the link, fix, the doctor passes.
     t.tour_next("Tour · 7/7");
