@@ -53,12 +53,16 @@ class Term:
         self.tmux("send-keys", "-t", "m", *keys)
 
     def settled(self, pred, what, timeout=90):
-        """As wait, and the screen the same 0.3 s later (a capture can catch a frame half drawn)."""
+        """As wait, and the screen the same 0.3 s later (a capture can catch a frame half drawn).
+        Also how long the first match took (the settling is not the app's time)."""
+        start = time.monotonic()
+        took = None
         while True:
             s = self.wait(pred, what, timeout)
+            took = took if took is not None else time.monotonic() - start
             time.sleep(0.3)
             if self.screen() == s:
-                return s
+                return s, took
 
     def wait(self, pred, what, timeout=90):
         start = time.monotonic()
@@ -73,11 +77,15 @@ class Term:
 def box(screen):
     """The tour box's rows, their borders cut: (text rows, divider row, result rows)."""
     rows = screen.splitlines()
-    top = next(i for i, r in enumerate(rows) if "┌ Tour" in r)
-    bottom = next(i for i in range(top + 1, len(rows)) if rows[i].startswith("└"))
+    top = next((i for i, r in enumerate(rows) if "┌ Tour" in r), None)
+    bottom = next((i for i in range(top + 1, len(rows)) if rows[i].startswith("└")), None) if top is not None else None
+    if bottom is None:
+        sys.exit(f"tour_reading: no tour box on the screen:\n{screen}")
     inner = [r[1:-1] if r.endswith("│") else r[1:] for r in rows[top + 1:bottom]]
     div = next((i for i, r in enumerate(inner) if "what rdsdeck did" in r), None)
-    buttons = max(i for i, r in enumerate(inner) if r.startswith("["))
+    buttons = max((i for i, r in enumerate(inner) if r.startswith("[")), default=None)
+    if buttons is None:
+        sys.exit(f"tour_reading: no buttons row in the tour box:\n{screen}")
     if div is None:
         return inner[:buttons], "", []
     return inner[:div], inner[div], inner[div + 1:buttons]
@@ -96,10 +104,13 @@ def result_rows(t, screen):
         if not more(div):
             break
         t.keys("Down")
-        seen = t.wait(lambda s: s != seen, "the result to scroll", timeout=5)
+        before = seen
+        seen, _ = t.settled(lambda s: s != before, "the result to scroll", timeout=5)
         _, div, now = box(seen)
         rows.append(now[-1].rstrip())
     extra = len(rows) - visible
+    # A step with nothing to run says so in the result's place: that is not a result.
+    rows = [r for r in rows if not r.startswith("Nothing to run here")]
     while rows and not rows[-1].strip():
         rows.pop()
     return rows, -(-extra // max(1, visible - 1))
@@ -118,6 +129,8 @@ def main():
     if not shutil.which("tmux"):
         sys.exit("tour_reading: tmux is needed (apt-get install tmux)")
     w, h = a.size.split("x")
+    if int(w) >= 120:
+        sys.exit("tour_reading: at 120 columns or more the tour puts text and result side by side; measure below 120")
     tmp = tempfile.mkdtemp(prefix="tour-reading-")
     sock = f"tour-reading-{os.getpid()}"
     t = Term(sock, tmp)
@@ -134,7 +147,7 @@ def main():
         contents = words(text)
         t.keys("Right")
         ready = lambda s: HEADER.search(s) and ("Press " in s or "Nothing to run here" in s)
-        s = t.settled(ready, "the first step")
+        s, _ = t.settled(ready, "the first step")
         while True:
             m = HEADER.search(s)
             where = f"{m.group(1)}.{m.group(4)}"
@@ -143,10 +156,9 @@ def main():
             press = PRESS.search(s)
             if press:
                 key, verb = press.group(1), press.group(2).strip()
-                start = time.monotonic()
                 t.keys(key)
-                s = t.settled(lambda s: f"Press {key} to" not in s and f"{verb}…" not in s and not SPINNER.search(s), f"the step `{verb}`")
-                step["action_s"] = round(time.monotonic() - start, 2)
+                s, took = t.settled(lambda s: f"Press {key} to" not in s and f"{verb}…" not in s and not SPINNER.search(s), f"the step `{verb}`")
+                step["action_s"] = round(took, 2)
                 step["keys"] += 1
             rows, pages = result_rows(t, s)
             step["result"] = words(rows)
@@ -156,7 +168,7 @@ def main():
             steps.append(step)
             before = s
             t.keys("Right")
-            s = t.settled(lambda s: "Tour complete" in s or (ready(s) and HEADER.search(s).group(0) != m.group(0)), "the next step")
+            s, _ = t.settled(lambda s: "Tour complete" in s or (ready(s) and HEADER.search(s).group(0) != m.group(0)), "the next step")
             if "Tour complete" in s and not HEADER.search(s):
                 break
         t.keys("Escape")

@@ -144,7 +144,7 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &[String]) -> Outco
         }
     }
     // The other links in focus with what was seen (outbound rules that allow everything are left
-    // out: the text says so).
+    // out: they decide nothing here, the inbound rules do).
     for (label, id, _) in rows.iter().filter(|r| in_focus(r.2) && !in_focus("host")) {
         let Some(f) = get(id) else { continue };
         let name = match label.trim_start_matches("   │").trim() {

@@ -46,8 +46,8 @@ fn wrapped_height(lines: &[String], width: u16) -> u16 {
 }
 
 /// An outcome's lines as drawn at `width`: wrapped at spaces (a word longer than the width is cut),
-/// an indented line's continuations indented two more, so evidence, ARNs and statements stay
-/// under their heading instead of running back to the left edge.
+/// an indented line's continuations indented two more (while that leaves most of the width), so
+/// evidence, ARNs and statements stay under their heading instead of running back to the left edge.
 /// The rows of the closing warning (a step that did not do what it teaches) have no tone: `None`.
 fn result_rows(o: &Outcome, width: u16) -> Vec<(Option<Tone>, String)> {
     let width = usize::from(width.max(1));
@@ -55,7 +55,7 @@ fn result_rows(o: &Outcome, width: u16) -> Vec<(Option<Tone>, String)> {
     let mut rows = Vec::new();
     for (tone, text) in lines {
         let lead = &text[..text.len() - text.trim_start().len()];
-        let more = if lead.is_empty() { String::new() } else { format!("{lead}  ") };
+        let more = if lead.is_empty() || lead.len() + 2 > width / 2 { String::new() } else { format!("{lead}  ") };
         let options = textwrap::Options::new(width)
             .subsequent_indent(&more)
             .word_separator(textwrap::WordSeparator::AsciiSpace)
@@ -534,7 +534,10 @@ impl Tour {
     fn max_scroll(&self, body: Rect) -> u16 {
         let (Some(step), Some(o)) = (self.step(), self.outcome.as_ref()) else { return 0 };
         let (_, inner, _) = self.step_areas(step, body);
-        (result_rows(o, inner.width).len().min(u16::MAX as usize) as u16).saturating_sub(inner.height)
+        // Counted as ratatui wraps the rows it draws (a character textwrap and ratatui measure
+        // differently would otherwise hide the last rows).
+        let rows: Vec<String> = result_rows(o, inner.width).into_iter().map(|r| r.1).collect();
+        wrapped_height(&rows, inner.width).saturating_sub(inner.height)
     }
 
     fn draw_step(&self, vx: &ViewCx, f: &mut Frame, area: Rect) {
@@ -739,6 +742,10 @@ mod tests {
             token: None,
         };
         let rows = result_rows(&o, 24);
+        // An indent that would leave less than half the width is not kept for the continuations.
+        let deep = Outcome { done: true, lines: vec![Said(Tone::Plain, format!("{}a b c d e f g h i j k l m n", " ".repeat(14)))], token: None };
+        assert!(result_rows(&deep, 24).iter().skip(1).all(|r| !r.1.starts_with(' ') && r.1.chars().count() <= 24));
+        assert!(result_rows(&o, 0).iter().all(|r| r.1.chars().count() <= 1));
         let text: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
         assert_eq!(&text[..3], ["    sg-1 allows tcp 3306", "      from the app", "      host's group"], "{text:?}");
         assert_eq!(&text[3..5], ["signed for node_user in", "us-east-1"], "{text:?}");
