@@ -123,9 +123,8 @@ async fn stack(ctx: &AwsContext, settings: &Settings, focus: &[String]) -> Outco
         o.say(Tone::Bad, format!("the stack was not found: {e}"));
         return o;
     }
-    let host = [String::from("host")];
-    let focus = if focus.is_empty() { &host[..] } else { focus };
-    let in_focus = |group: &str| focus.iter().any(|f| f == group);
+    // No link named: the app host.
+    let in_focus = |group: &str| if focus.is_empty() { group == "host" } else { focus.iter().any(|f| f == group) };
     // (label, check, the focus it belongs to)
     let rows: [(&str, &str, &str); 7] = [
         ("App host", "host", "host"),
@@ -527,13 +526,9 @@ async fn bootstrap_plan(ctx: &AwsContext, settings: &Settings) -> Outcome {
                     }
                     let key = st.contains("AWSAuthenticationPlugin") || st.contains("REQUIRE SSL");
                     o.say(if key { Tone::Focus } else { Tone::Muted }, format!("   {st};"));
-                    notes.retain(|(clause, note)| {
-                        let here = st.contains(clause);
-                        if here {
-                            o.say(Tone::Plain, *note);
-                        }
-                        !here
-                    });
+                    for (_, note) in notes.extract_if(.., |(clause, _)| st.contains(*clause)) {
+                        o.say(Tone::Plain, note);
+                    }
                 }
                 for a in inputs.app_users.iter().filter(|a| a.name != shown && s.statements.iter().any(|st| st.contains(&format!("'{}'@", a.name)))) {
                     o.say(Tone::Muted, format!("   (the same for {}, another app user)", a.name));

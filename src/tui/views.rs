@@ -52,7 +52,7 @@ pub fn render(app: &App, f: &mut Frame) {
 }
 
 fn center(s: &str, w: u16) -> String {
-    let sw = unicode_width::UnicodeWidthStr::width(s) as u16;
+    let sw = width(s) as u16;
     format!("{}{s}", " ".repeat(w.saturating_sub(sw) as usize / 2))
 }
 
@@ -119,8 +119,10 @@ fn render_footer(app: &App, vx: &ViewCx, f: &mut Frame, r: Rect) {
                 Line::from(Span::styled(format!(" {s}"), if *h == Health::Unknown { th.base } else { th.health(*h) }))
             } else {
                 if let Footer::Hints(hint) = footer {
+                    let mut parts: Vec<&str> = hint.split(" · ").collect();
+                    fit(&mut parts, r.width, |ps| width(&ps.join(" · ")));
                     f.render_widget(Clear, r);
-                    f.render_widget(Paragraph::new(Span::styled(hint, th.muted)).style(th.base), r);
+                    f.render_widget(Paragraph::new(Span::styled(parts.join(" · "), th.muted)).style(th.base), r);
                     return;
                 }
                 let (scope, hints): (Scope, &[(Cmd, &str)]) = (
@@ -142,13 +144,7 @@ fn render_footer(app: &App, vx: &ViewCx, f: &mut Frame, r: Rect) {
                     _ => None,
                 };
                 let mut pairs: Vec<(String, String)> = hints.iter().map(|(c, label)| (format!(" {}", app.keymap.label(scope, *c)), format!(" {label} "))).collect();
-                // Hints that do not fit whole are left out, from the end but for quit (the help, `?`,
-                // lists every key): a hint cut mid-word reads as noise.
-                let w = unicode_width::UnicodeWidthStr::width;
-                let width = |ps: &[(String, String)]| failed.as_deref().map_or(0, w) + ps.iter().map(|(k, l)| w(k.as_str()) + w(l.as_str())).sum::<usize>();
-                while pairs.len() > 2 && width(&pairs) > usize::from(r.width) {
-                    pairs.remove(pairs.len() - 2);
-                }
+                fit(&mut pairs, r.width, |ps| failed.as_deref().map_or(0, width) + ps.iter().map(|(k, l)| width(k) + width(l)).sum::<usize>());
                 let mut spans: Vec<Span> = failed.map(|f| Span::styled(f, th.bad)).into_iter().collect();
                 for (k, label) in pairs {
                     spans.push(Span::styled(k, th.key));
@@ -160,6 +156,19 @@ fn render_footer(app: &App, vx: &ViewCx, f: &mut Frame, r: Rect) {
     };
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(line).style(th.base), r);
+}
+
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// A footer's hints that do not fit `cols` whole are left out, from the end but for the last one
+/// (quit, back: the help, `?`, lists every key), and never the first: a hint cut mid-word reads as
+/// noise.
+fn fit<T>(hints: &mut Vec<T>, cols: u16, width: impl Fn(&[T]) -> usize) {
+    while hints.len() > 2 && width(hints) > usize::from(cols) {
+        hints.remove(hints.len() - 2);
+    }
 }
 
 fn first_words(s: &str, n: usize) -> String {
